@@ -1,0 +1,30 @@
+"""ALPypeRL: reinforcement learning on AnyLogic and Java simulation models, in one process.
+
+>>> from alpyperl import AnyLogicEnv
+>>> env = AnyLogicEnv("examples/cartpole/build/model")
+>>> observation, info = env.reset(seed=7)
+"""
+
+from .env import AnyLogicEnv
+from .errors import (
+    AlpyperlError,
+    JavaNotFoundError,
+    ModelError,
+    ModelLoadError,
+    ModelTimeoutError,
+    ResetNeeded,
+    SpaceDefinitionError,
+)
+
+__version__ = "2.0.0.dev0"
+
+__all__ = [
+    "AnyLogicEnv",
+    "AlpyperlError",
+    "JavaNotFoundError",
+    "ModelError",
+    "ModelLoadError",
+    "ModelTimeoutError",
+    "ResetNeeded",
+    "SpaceDefinitionError",
+]

@@ -1,0 +1,80 @@
+package com.alpyperl.connector;
+
+/**
+ * The side that answers {@link RLConnector#requestAction()}: alpyperl's launcher during training.
+ * A host binds itself to the thread that runs a model; connectors created on that thread use it.
+ * Model code never uses this class.
+ */
+public abstract class ConnectorHost {
+    private static final ThreadLocal<ConnectorHost> CURRENT = new ThreadLocal<>();
+
+    /** Connectors created on the calling thread from now on are answered by this host. */
+    protected final void bindToCurrentThread() {
+        CURRENT.set(this);
+    }
+
+    static ConnectorHost forCurrentThread() {
+        return CURRENT.get();
+    }
+
+    /** Model code created a connector on a thread bound to this host. */
+    protected abstract void attach(RLConnector connector);
+
+    /** Model code called {@code requestAction()}: choose an action and apply it before returning. */
+    protected abstract void decide(RLConnector connector);
+
+    /** The seed of the episode being run on the calling thread. */
+    protected abstract long episodeSeed();
+
+    // ---- calls into model code, each failure naming the call that failed ----------------------
+
+    /** The model's observation, checked to have the size of {@code space}. */
+    protected static double[] observe(RLConnector connector, Space space) {
+        double[] observation = call("getObservation()", () -> connector.getModel().getObservation());
+        if (observation == null) {
+            throw new ModelException("getObservation() of the model returned null; the observation space is " + space);
+        }
+        if (observation.length != space.flatSize()) {
+            throw new ModelException("getObservation() of the model returned " + observation.length
+                    + " values, but the observation space " + space + " has " + space.flatSize());
+        }
+        return observation;
+    }
+
+    /** The model's reward since the previous decision point. */
+    protected static double reward(RLConnector connector) {
+        return call("getReward()", () -> connector.getModel().getReward());
+    }
+
+    /** Whether the model says it has finished. */
+    protected static boolean finished(RLConnector connector) {
+        return call("hasFinished()", () -> connector.getModel().hasFinished());
+    }
+
+    /** Whether the model says the episode is truncated. */
+    protected static boolean truncated(RLConnector connector) {
+        return call("isTruncated()", () -> connector.getModel().isTruncated());
+    }
+
+    /** Applies {@code action} to the model. */
+    protected static void apply(RLConnector connector, RLAction action) {
+        call("takeAction()", () -> {
+            connector.getModel().takeAction(action);
+            return null;
+        });
+    }
+
+    private interface ModelCall<T> {
+        T run();
+    }
+
+    private static <T> T call(String method, ModelCall<T> call) {
+        try {
+            return call.run();
+        } catch (EpisodeAbandoned e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new ModelException(method + " of the model threw " + t, t);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package com.alpyperl.examples.cartpole;
+
+import com.alpyperl.connector.ModelParameter;
+import com.alpyperl.connector.PlainJavaModel;
+import com.alpyperl.connector.RLAction;
+import com.alpyperl.connector.RLConnector;
+import com.alpyperl.connector.Space;
+import com.alpyperl.connector.Spaces;
+
+/**
+ * The classic cart-pole balancing task, with the physics, thresholds, start states, reward and
+ * 500-step limit of Gymnasium's {@code CartPole-v1}. A pole is hinged on a cart moving on a track;
+ * each decision pushes the cart left (action 0) or right (action 1) for 0.02 s. The episode
+ * terminates when the pole tilts more than 12 degrees or the cart leaves the track.
+ *
+ * <p>How an RL model is written: implement the contract (observation, action, reward, finished),
+ * create one {@link RLConnector}, and call {@link RLConnector#requestAction()} where a decision is
+ * needed. Here the spaces are defined in Java.
+ */
+public class CartPole implements PlainJavaModel {
+    private static final double GRAVITY = 9.8;
+    private static final double CART_MASS = 1.0;
+    private static final double POLE_MASS = 0.1;
+    private static final double TOTAL_MASS = CART_MASS + POLE_MASS;
+    private static final double FORCE = 10.0;
+    private static final double TAU = 0.02;
+    private static final double THETA_LIMIT = 12 * 2 * Math.PI / 360;
+    private static final double X_LIMIT = 2.4;
+
+    /** Half the pole's length, in metres. */
+    @ModelParameter
+    public double poleLength = 0.5;
+
+    /** Decisions after which the episode is truncated. */
+    @ModelParameter
+    public int maxSteps = 500;
+
+    /** Start state "x,xDot,theta,thetaDot"; empty for Gymnasium's uniform draw in [-0.05, 0.05). */
+    @ModelParameter
+    public String initialState = "";
+
+    private final RLConnector connector = new RLConnector(this);
+
+    private double x;
+    private double xDot;
+    private double theta;
+    private double thetaDot;
+    private double force;
+    private double reward;
+    private boolean fallen;
+
+    @Override
+    public void run() {
+        startState();
+        for (int step = 0; step < maxSteps && !fallen; step++) {
+            connector.requestAction(); // takeAction() sets the force
+            advance();
+            reward += 1.0;
+        }
+    }
+
+    @Override
+    public void takeAction(RLAction action) {
+        force = action.asInt() == 1 ? FORCE : -FORCE;
+    }
+
+    @Override
+    public double[] getObservation() {
+        return new double[] {x, xDot, theta, thetaDot};
+    }
+
+    @Override
+    public double getReward() {
+        double earned = reward;
+        reward = 0;
+        return earned;
+    }
+
+    @Override
+    public boolean hasFinished() {
+        return fallen;
+    }
+
+    @Override
+    public Space getObservationSpace() {
+        double inf = Double.POSITIVE_INFINITY;
+        return Spaces.box(new double[] {-2 * X_LIMIT, -inf, -2 * THETA_LIMIT, -inf},
+                new double[] {2 * X_LIMIT, inf, 2 * THETA_LIMIT, inf});
+    }
+
+    @Override
+    public Space getActionSpace() {
+        return Spaces.discrete(2);
+    }
+
+    private void startState() {
+        if (initialState.isEmpty()) {
+            x = uniform();
+            xDot = uniform();
+            theta = uniform();
+            thetaDot = uniform();
+            return;
+        }
+        String[] parts = initialState.split(",");
+        if (parts.length != 4) {
+            throw new IllegalArgumentException("initialState needs 4 numbers x,xDot,theta,thetaDot; got " + initialState);
+        }
+        x = Double.parseDouble(parts[0].trim());
+        xDot = Double.parseDouble(parts[1].trim());
+        theta = Double.parseDouble(parts[2].trim());
+        thetaDot = Double.parseDouble(parts[3].trim());
+    }
+
+    private double uniform() {
+        return -0.05 + 0.1 * connector.getRandom().nextDouble();
+    }
+
+    /** One explicit Euler step of the cart-pole dynamics (Barto, Sutton and Anderson, 1983). */
+    private void advance() {
+        double cos = Math.cos(theta);
+        double sin = Math.sin(theta);
+        double poleMassLength = POLE_MASS * poleLength;
+        double temp = (force + poleMassLength * thetaDot * thetaDot * sin) / TOTAL_MASS;
+        double thetaAcc = (GRAVITY * sin - cos * temp)
+                / (poleLength * (4.0 / 3.0 - POLE_MASS * cos * cos / TOTAL_MASS));
+        double xAcc = temp - poleMassLength * thetaAcc * cos / TOTAL_MASS;
+        x += TAU * xDot;
+        xDot += TAU * xAcc;
+        theta += TAU * thetaDot;
+        thetaDot += TAU * thetaAcc;
+        fallen = x < -X_LIMIT || x > X_LIMIT || theta < -THETA_LIMIT || theta > THETA_LIMIT;
+    }
+}

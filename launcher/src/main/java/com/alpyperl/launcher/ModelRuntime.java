@@ -1,0 +1,33 @@
+package com.alpyperl.launcher;
+
+import com.alpyperl.connector.RLModel;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How one kind of model is created and run: plain Java models ({@link PlainJavaRuntime}); an
+ * AnyLogic engine runtime plugs in here too. All calls happen on the session's model thread.
+ */
+interface ModelRuntime {
+
+    /** The names of the parameters Python may set, or {@code null} if only an instance knows them. */
+    List<String> parameterNames();
+
+    /**
+     * Creates the model instance of one episode, with the given parameters applied (the others
+     * keep their defaults). Connectors the model creates meanwhile attach to the thread's host.
+     */
+    ModelRun create(Map<String, Object> parameters);
+
+    /** One model instance, created for one episode. */
+    interface ModelRun {
+        /** The instance as an {@link RLModel}, or {@code null} if it is not one. */
+        RLModel model();
+
+        /** Runs the episode to its end on the calling thread. */
+        void run();
+
+        /** Releases the instance after its episode ended or was abandoned. */
+        void dispose();
+    }
+}

@@ -1,0 +1,608 @@
+package com.alpyperl.launcher;
+
+import com.alpyperl.connector.ConnectorHost;
+import com.alpyperl.connector.EpisodeAbandoned;
+import com.alpyperl.connector.Json;
+import com.alpyperl.connector.ModelException;
+import com.alpyperl.connector.RLAction;
+import com.alpyperl.connector.RLConnector;
+import com.alpyperl.connector.RLModel;
+import com.alpyperl.connector.Space;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One model instance driven step by step by a caller (Python through JPype). The model runs on
+ * its own thread; caller and model thread hand control to each other like coroutines, so exactly
+ * one of them runs at a time.
+ *
+ * <p>Data travels through one buffer of doubles shared with the caller, laid out as
+ * {@code [action (A values) | observation (O values) | reward]}. A step is one call: the caller
+ * writes the action, calls {@link #step()}, and reads observation and reward from the buffer;
+ * the returned status says whether the episode goes on ({@link #RUNNING}), has terminated or has
+ * been truncated.
+ *
+ * <p>Life cycle: {@link #describeModel()} (spaces the model defines, its parameters), then
+ * {@link #configure}, then {@link #reset(long)} and {@link #step()} as often as wanted, then
+ * {@link #close()}.
+ */
+public final class ModelSession extends ConnectorHost implements AutoCloseable {
+    /** Status: the model waits at a decision point for the next action. */
+    public static final int RUNNING = 0;
+    /** Status: the model has finished (terminal state). */
+    public static final int TERMINATED = 1;
+    /** Status: the episode stopped without the model having finished (time limit, end of run). */
+    public static final int TRUNCATED = 2;
+    private static final int FAILED = 3;
+
+    private static final int CALLER = 0;
+    private static final int MODEL = 1;
+
+    private static final int PROBE = 1;
+    private static final int RUN_EPISODE = 2;
+    private static final int STEP = 3;
+    private static final int CLOSE = 4;
+
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+    private static final long SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
+            Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0) * 1000L;
+
+    private final ModelFolder folder;
+    private final String label;
+    private final Object handoffLock = new Object();
+
+    // ---- the hand-off: whose turn it is, and who is parked waiting for it --------------------
+    private volatile int turn = CALLER;
+    private volatile boolean callerParked;
+    private volatile boolean modelParked;
+    private volatile Thread caller;
+    private ModelThread modelThread;
+
+    // ---- what the caller asks of the model thread (published by the volatile write of turn) --
+    private int command;
+    private long episodeSeed;
+    private Map<String, Object> parameters = Collections.emptyMap();
+    private boolean abandonEpisode;
+
+    // ---- what the model thread reports back (published by the volatile write of turn) --------
+    private int status = TRUNCATED;
+    private Throwable failure;
+    private boolean modelInDecision;
+    private String probeResult;
+
+    // ---- set up by configure() ----------------------------------------------------------------
+    private Space observationSpace;
+    private Space actionSpace;
+    private DoubleBuffer buffer;
+    private int actionSize;
+    private int rewardIndex;
+    private long timeoutNanos = 10_000_000_000L;
+
+    // ---- model-thread state of the current episode --------------------------------------------
+    private RLConnector connector;
+    private int decisions;
+
+    private boolean closed;
+    private String brokenReason;
+
+    /** Opens a session on a model folder and starts its model thread. */
+    public ModelSession(ModelFolder folder) {
+        this.folder = folder;
+        this.label = folder.getName() + "#" + INSTANCES.incrementAndGet();
+        startModelThread();
+    }
+
+    /**
+     * What the model says about itself, as JSON: {@code observation_space} and {@code
+     * action_space} (null where the model leaves them to Python) and {@code parameters} (names,
+     * or null if unknown before a run). Creates one instance of the model to ask it.
+     */
+    public synchronized String describeModel(double timeoutSeconds) {
+        ensureUsable();
+        command = PROBE;
+        exchange(nanos(timeoutSeconds), "create the model to read its spaces");
+        return probeResult;
+    }
+
+    /**
+     * Sets the spaces (JSON, see {@link Space#toJson()}), the step timeout and the shared buffer
+     * (a direct buffer over the caller's memory of at least A + O + 1 doubles, native byte order).
+     */
+    public synchronized void configure(String observationSpaceJson, String actionSpaceJson,
+            double stepTimeoutSeconds, ByteBuffer sharedBuffer) {
+        ensureUsable();
+        if (modelInDecision) {
+            throw new IllegalStateException("configure() is only allowed between episodes");
+        }
+        Space observation = Space.fromJson(observationSpaceJson);
+        Space action = Space.fromJson(actionSpaceJson);
+        int needed = action.flatSize() + observation.flatSize() + 1;
+        DoubleBuffer doubles = sharedBuffer.order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        if (doubles.capacity() < needed) {
+            throw new IllegalArgumentException("the shared buffer holds " + doubles.capacity() + " doubles; "
+                    + needed + " are needed (action " + action.flatSize() + ", observation "
+                    + observation.flatSize() + ", reward 1)");
+        }
+        if (!(stepTimeoutSeconds > 0)) {
+            throw new IllegalArgumentException("the step timeout must be positive, got " + stepTimeoutSeconds);
+        }
+        this.observationSpace = observation;
+        this.actionSpace = action;
+        this.timeoutNanos = nanos(stepTimeoutSeconds);
+        this.buffer = doubles;
+        this.actionSize = action.flatSize();
+        this.rewardIndex = actionSize + observation.flatSize();
+    }
+
+    /**
+     * Sets the model parameters (a JSON object of name to value) applied from the next reset on;
+     * the others keep their defaults. Unknown names are refused with the list of known ones.
+     */
+    public synchronized void setParameters(String parametersJson) {
+        ensureUsable();
+        Map<String, Object> values = parseParameters(parametersJson);
+        List<String> known = folder.runtime().parameterNames();
+        if (known != null) {
+            for (String name : values.keySet()) {
+                if (!known.contains(name)) {
+                    throw ParameterValues.unknown(name, known);
+                }
+            }
+        }
+        parameters = values;
+    }
+
+    /**
+     * Starts a new episode with this seed, abandoning the current one if it is still running, and
+     * runs the model to its first decision point. Returns the status (normally {@link #RUNNING});
+     * the first observation is in the buffer.
+     */
+    public synchronized int reset(long seed) {
+        ensureUsable();
+        if (buffer == null) {
+            throw new IllegalStateException("configure() the session before reset()");
+        }
+        if (brokenReason != null) {
+            replaceStuckModelThread();
+        }
+        episodeSeed = seed;
+        command = RUN_EPISODE;
+        abandonEpisode = modelInDecision;
+        return exchange(timeoutNanos, "reach its first requestAction()");
+    }
+
+    /**
+     * Applies the action the caller wrote into the buffer and runs the model to its next
+     * decision point or to the end of the episode. Returns the status; observation and reward
+     * are in the buffer.
+     */
+    public synchronized int step() {
+        if (status != RUNNING || !modelInDecision || brokenReason != null || closed) {
+            ensureUsable();
+            throw new IllegalStateException("step() needs a running episode: the episode has ended"
+                    + (status == FAILED ? " with an error" : "") + "; call reset() first");
+        }
+        command = STEP;
+        return exchange(timeoutNanos, "reach its next requestAction()");
+    }
+
+    /** Ends the episode (if any) and the model thread. Safe to call more than once. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (brokenReason != null) {
+            stopStuckThread(modelThread);
+            return;
+        }
+        command = CLOSE;
+        abandonEpisode = modelInDecision;
+        try {
+            exchange(timeoutNanos, "end its episode");
+        } catch (RuntimeException e) {
+            stopStuckThread(modelThread);
+        }
+    }
+
+    /** The name of this session's model thread, which also labels its messages. */
+    public String getLabel() {
+        return label;
+    }
+
+    /** Whether the model thread of this session is alive (tests and diagnostics). */
+    public boolean isModelThreadAlive() {
+        return modelThread.isAlive();
+    }
+
+    // =========================================================================================
+    // Caller side of the hand-off
+    // =========================================================================================
+
+    private int exchange(long timeout, String goal) {
+        caller = Thread.currentThread();
+        turn = MODEL;
+        if (modelParked) {
+            LockSupport.unpark(modelThread);
+        }
+        awaitCallerTurn(timeout, goal);
+        if (status == FAILED) {
+            Throwable cause = failure;
+            throw cause instanceof ModelLoadException ? (ModelLoadException) cause
+                    : new ModelFailure(failureMessage(cause), cause);
+        }
+        return status;
+    }
+
+    private void awaitCallerTurn(long timeout, String goal) {
+        long start = System.nanoTime();
+        while (turn != CALLER) {
+            long waited = System.nanoTime() - start;
+            if (waited < SPIN_NANOS) {
+                Thread.onSpinWait();
+                continue;
+            }
+            if (waited >= timeout) {
+                if (timedOut(goal, timeout)) {
+                    return;
+                }
+            }
+            callerParked = true;
+            if (turn != CALLER) {
+                LockSupport.parkNanos(this, Math.max(timeout - waited, 1000L));
+            }
+            callerParked = false;
+        }
+    }
+
+    /** The caller's wait ran out: give up on the model thread unless it just handed back. */
+    private boolean timedOut(String goal, long timeout) {
+        ModelThread stuck;
+        synchronized (handoffLock) {
+            if (turn == CALLER) {
+                return true;
+            }
+            stuck = modelThread;
+            stuck.orphaned = true;
+        }
+        StringBuilder where = new StringBuilder();
+        for (StackTraceElement frame : stuck.getStackTrace()) {
+            where.append("\n\tat ").append(frame);
+        }
+        brokenReason = "the model did not " + goal + " within " + (timeout / 1e9) + " s";
+        status = FAILED;
+        modelInDecision = false;
+        throw new StepTimeoutException("The model " + folder.getName() + " did not " + goal + " within "
+                + (timeout / 1e9) + " s (step_timeout). Its thread " + stuck.getName() + " is at:" + where
+                + "\nIt may loop forever or wait for something that never comes. reset() starts a new model thread.");
+    }
+
+    private void replaceStuckModelThread() {
+        stopStuckThread(modelThread);
+        brokenReason = null;
+        status = TRUNCATED;
+        modelInDecision = false;
+        turn = CALLER;
+        startModelThread();
+    }
+
+    @SuppressWarnings({"deprecation", "removal"})
+    private static void stopStuckThread(ModelThread stuck) {
+        stuck.interrupt();
+        try {
+            stuck.stop(); // the only way out of an endless loop in model code (unsupported from Java 20 on)
+        } catch (UnsupportedOperationException | SecurityException e) {
+            System.err.println("alpyperl: the stuck model thread " + stuck.getName()
+                    + " cannot be stopped on this Java version; it is left running as a daemon");
+        }
+    }
+
+    private void ensureUsable() {
+        if (closed) {
+            throw new IllegalStateException("the environment is closed");
+        }
+    }
+
+    // =========================================================================================
+    // Model side of the hand-off
+    // =========================================================================================
+
+    /** The thread a model instance runs on, with the state of its current episode. */
+    private final class ModelThread extends Thread {
+        /** Set when the caller gave up on this thread (timeout): it must never touch the session again. */
+        volatile boolean orphaned;
+        RLConnector connector;
+        int decisions;
+        /** The first failure of model code that the connector saw in this episode. */
+        Throwable modelFailure;
+
+        ModelThread(String name) {
+            super(name);
+            setDaemon(true);
+            setContextClassLoader(folder.classLoader());
+        }
+
+        @Override
+        public void run() {
+            bindToCurrentThread();
+            boolean commandPending = false;
+            while (true) {
+                if (!commandPending) {
+                    awaitModelTurn(this);
+                }
+                commandPending = false;
+                if (orphaned) {
+                    return;
+                }
+                switch (command) {
+                    case CLOSE:
+                        handBack(this, TRUNCATED, false, null);
+                        return;
+                    case PROBE:
+                        probe(this);
+                        break;
+                    case RUN_EPISODE:
+                        commandPending = runEpisode(this);
+                        break;
+                    default:
+                        fail(this, new IllegalStateException("no episode is waiting for an action"));
+                        break;
+                }
+            }
+        }
+    }
+
+    private void startModelThread() {
+        modelThread = new ModelThread("alpyperl-model-" + label);
+        modelThread.start();
+    }
+
+    private void awaitModelTurn(ModelThread self) {
+        long start = System.nanoTime();
+        while (turn != MODEL && !self.orphaned) {
+            if (System.nanoTime() - start < SPIN_NANOS) {
+                Thread.onSpinWait();
+                continue;
+            }
+            modelParked = true;
+            if (turn != MODEL) {
+                LockSupport.park(this);
+            }
+            modelParked = false;
+        }
+    }
+
+    /**
+     * Reports the outcome and gives the turn back to the caller; an orphaned thread (the caller
+     * gave up on it) unwinds instead, so it never overwrites what a newer thread reports.
+     */
+    private void handBack(ModelThread self, int newStatus, boolean inDecision, Throwable cause) {
+        synchronized (handoffLock) {
+            if (self.orphaned) {
+                throw new EpisodeAbandoned();
+            }
+            status = newStatus;
+            modelInDecision = inDecision;
+            failure = cause;
+            turn = CALLER;
+        }
+        if (callerParked) {
+            LockSupport.unpark(caller);
+        }
+    }
+
+    private void fail(ModelThread self, Throwable cause) {
+        handBack(self, FAILED, false, cause);
+    }
+
+    /** Runs one episode. Returns true when it was abandoned by a command that still has to be done. */
+    private boolean runEpisode(ModelThread self) {
+        ModelRuntime.ModelRun run = null;
+        self.connector = null;
+        self.decisions = 0;
+        self.modelFailure = null;
+        abandonEpisode = false;
+        Throwable error = null;
+        try {
+            run = folder.runtime().create(parameters);
+            run.run();
+        } catch (EpisodeAbandoned abandoned) {
+            return !self.orphaned;
+        } catch (Throwable t) {
+            error = t;
+        } finally {
+            if (run != null) {
+                try {
+                    run.dispose();
+                } catch (Throwable t) {
+                    error = error != null ? error : t;
+                }
+            }
+        }
+        if (abandonEpisode) {
+            // The model caught EpisodeAbandoned and returned: the command that abandoned it is still to be done.
+            return true;
+        }
+        if (self.modelFailure != null) {
+            error = self.modelFailure; // what the connector saw first names the failing call best
+        }
+        if (error == null && self.connector == null) {
+            error = new ModelException("the model ended its run without creating an RLConnector; "
+                    + "create one in the model (new RLConnector(this)) and call requestAction() at each decision");
+        } else if (error == null && self.decisions == 0) {
+            error = new ModelException("the model ended its run before its first requestAction(), so there is "
+                    + "no first observation; call requestAction() where the first decision is needed");
+        }
+        if (error != null) {
+            fail(self, error);
+            return false;
+        }
+        try {
+            double[] observation = observe(self.connector, observationSpace);
+            double reward = reward(self.connector);
+            boolean finished = finished(self.connector);
+            synchronized (handoffLock) {
+                if (self.orphaned) {
+                    throw new EpisodeAbandoned();
+                }
+                writeObservation(observation, reward);
+            }
+            handBack(self, finished ? TERMINATED : TRUNCATED, false, null);
+        } catch (EpisodeAbandoned abandoned) {
+            throw abandoned;
+        } catch (Throwable t) {
+            fail(self, t);
+        }
+        return false;
+    }
+
+    private void probe(ModelThread self) {
+        ModelRuntime.ModelRun run = null;
+        self.connector = null;
+        try {
+            run = folder.runtime().create(Collections.emptyMap());
+            RLModel model = self.connector != null ? self.connector.getModel() : run.model();
+            if (model == null) {
+                throw new ModelLoadException("the model does not implement " + RLModel.class.getName());
+            }
+            Space observation = model.getObservationSpace();
+            Space action = model.getActionSpace();
+            StringBuilder json = new StringBuilder("{\"observation_space\":");
+            json.append(observation == null ? "null" : observation.toJson());
+            json.append(",\"action_space\":").append(action == null ? "null" : action.toJson());
+            json.append(",\"parameters\":");
+            List<String> names = folder.runtime().parameterNames();
+            if (names == null) {
+                json.append("null");
+            } else {
+                json.append('[');
+                for (int i = 0; i < names.size(); i++) {
+                    if (i > 0) {
+                        json.append(',');
+                    }
+                    Json.appendString(json, names.get(i));
+                }
+                json.append(']');
+            }
+            probeResult = json.append('}').toString();
+            handBack(self, TRUNCATED, false, null);
+        } catch (EpisodeAbandoned abandoned) {
+            throw abandoned;
+        } catch (Throwable t) {
+            fail(self, t);
+        } finally {
+            self.connector = null;
+            if (run != null) {
+                run.dispose();
+            }
+        }
+    }
+
+    @Override
+    protected void attach(RLConnector created) {
+        ModelThread self = modelThreadOrFail("new RLConnector()");
+        if (self.connector != null && self.connector != created) {
+            throw new ModelException("the model created a second RLConnector; create exactly one per model instance");
+        }
+        self.connector = created;
+    }
+
+    private static ModelThread modelThreadOrFail(String call) {
+        Thread current = Thread.currentThread();
+        if (!(current instanceof ModelThread)) {
+            throw new ModelException(call + " was called on thread " + current.getName()
+                    + "; call it on the thread that runs the model");
+        }
+        return (ModelThread) current;
+    }
+
+    @Override
+    protected long episodeSeed() {
+        return episodeSeed;
+    }
+
+    @Override
+    protected void decide(RLConnector asking) {
+        ModelThread self = modelThreadOrFail("requestAction()");
+        if (self.orphaned || abandonEpisode) {
+            throw new EpisodeAbandoned();
+        }
+        if (asking != self.connector) {
+            throw new ModelException("requestAction() was called on an RLConnector that does not belong to this run");
+        }
+        boolean finished;
+        boolean truncated;
+        try {
+            double[] observation = observe(asking, observationSpace);
+            double reward = reward(asking);
+            finished = finished(asking);
+            truncated = !finished && truncated(asking);
+            synchronized (handoffLock) {
+                if (self.orphaned) {
+                    throw new EpisodeAbandoned();
+                }
+                writeObservation(observation, reward);
+            }
+        } catch (ModelException e) {
+            self.modelFailure = e;
+            throw e;
+        }
+        self.decisions++;
+        handBack(self, finished ? TERMINATED : truncated ? TRUNCATED : RUNNING, true, null);
+        awaitModelTurn(self);
+        if (self.orphaned || command != STEP) {
+            abandonEpisode = true;
+            throw new EpisodeAbandoned();
+        }
+        double[] values = new double[actionSize];
+        for (int i = 0; i < actionSize; i++) {
+            values[i] = buffer.get(i);
+        }
+        try {
+            apply(asking, new RLAction(actionSpace, values));
+        } catch (ModelException e) {
+            self.modelFailure = e;
+            throw e;
+        }
+    }
+
+    private void writeObservation(double[] observation, double reward) {
+        for (int i = 0; i < observation.length; i++) {
+            buffer.put(actionSize + i, observation[i]);
+        }
+        buffer.put(rewardIndex, reward);
+    }
+
+    // =========================================================================================
+
+    private String failureMessage(Throwable cause) {
+        if (cause instanceof ModelException) {
+            return "The model " + folder.getName() + " failed: " + cause.getMessage();
+        }
+        return "The model " + folder.getName() + " threw " + cause;
+    }
+
+    private static Map<String, Object> parseParameters(String json) {
+        if (json == null || json.trim().isEmpty()) {
+            return Collections.emptyMap();
+        }
+        Object parsed = Json.parse(json);
+        if (!(parsed instanceof Map)) {
+            throw new IllegalArgumentException("parameters must be a JSON object, got " + json);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> values = (Map<String, Object>) parsed;
+        return values;
+    }
+
+    private static long nanos(double seconds) {
+        return (long) Math.min(seconds * 1e9, Long.MAX_VALUE / 4);
+    }
+}
