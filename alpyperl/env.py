@@ -26,7 +26,7 @@ from .errors import (
     ResetNeeded,
     SpaceDefinitionError,
 )
-from .spaces import Codec, space_from_json, space_to_json
+from .spaces import Codec, flat_size, space_from_json, space_to_json
 
 _RUNNING, _TERMINATED, _TRUNCATED = 0, 1, 2
 _SEED_LIMIT = 2**63  # episode seeds are Java longs
@@ -91,26 +91,31 @@ class AnyLogicEnv(gym.Env):
 
         self._session = _open_session(self.model_path, list(settings["jvm_options"] or ()), self.step_timeout)
         self._closer = weakref.finalize(self, _close_session, self._session)
+        try:
+            self._configure(settings)
+        except BaseException:
+            self._closer()
+            raise
+
+    def _configure(self, settings: dict[str, Any]) -> None:
+        """Agrees on the spaces with the model and shares the step buffer with it."""
         described = json.loads(str(_call_java(self._session.describeModel, self.step_timeout)))
         self.observation_space = _choose_space("observation", described["observation_space"],
                                                settings["observation_space"])
         self.action_space = _choose_space("action", described["action_space"], settings["action_space"])
         self.model_parameters = described["parameters"]
 
-        self._action_codec = Codec(self.action_space, "action")
-        self._observation_codec = Codec(self.observation_space, "observation")
-        actions, observations = self._action_codec.size, self._observation_codec.size
+        actions, observations = flat_size(self.action_space), flat_size(self.observation_space)
         # The buffer Java reads actions from and writes observations and the reward to.
         self._buffer = np.zeros(actions + observations + 1, dtype=np.float64)
-        self._action_row = self._buffer[:actions]
-        self._observation_row = self._buffer[actions : actions + observations]
         self._reward_index = actions + observations
         _call_java(self._session.configure, space_to_json(self.observation_space),
                    space_to_json(self.action_space), self.step_timeout,
                    jpype.nio.convertToDirectBuffer(self._buffer))
         self._set_parameters(self._env_params)
-        self._encode_action = self._action_codec.encode
-        self._decode_observation = self._observation_codec.decode
+        self._write_action = Codec(self.action_space, self._buffer[:actions], "action").write
+        self._read_observation = Codec(self.observation_space, self._buffer[actions:-1], "observation").read
+        self._java_step = self._session.step
 
     @property
     def env_params(self) -> dict[str, Any]:
@@ -138,7 +143,7 @@ class AnyLogicEnv(gym.Env):
         status = _call_java(self._session.reset, episode_seed)
         self._episode_over = status != _RUNNING
         info = {"seed": episode_seed, "env_params": dict(self._env_params)}
-        return self._decode_observation(self._observation_row), info
+        return self._read_observation(), info
 
     def step(self, action):
         """Applies ``action`` and runs the model to its next decision or to the end of the episode."""
@@ -147,15 +152,15 @@ class AnyLogicEnv(gym.Env):
                 "step() needs a running episode: the last one has ended (terminated, truncated or failed) "
                 "or none was started; call reset() first"
             )
-        self._encode_action(action, self._action_row)
+        self._write_action(action)
         try:
-            status = self._session.step()
+            status = self._java_step()
         except jpype.JException as error:
             self._episode_over = True
             raise _translate(error) from None
         if status != _RUNNING:
             self._episode_over = True
-        return (self._decode_observation(self._observation_row), float(self._buffer[self._reward_index]),
+        return (self._read_observation(), float(self._buffer[self._reward_index]),
                 status == _TERMINATED, status == _TRUNCATED, {})
 
     def close(self):

@@ -36,16 +36,29 @@ def jar_paths() -> list[str]:
     return [str(JARS_DIR / name) for name in REQUIRED_JARS]
 
 
+# Where a JDK or JRE keeps its JVM library, relative to JAVA_HOME (Linux, macOS, Windows; Java 8 layouts too).
+_JVM_LIBRARIES = ("lib/server/libjvm.so", "jre/lib/amd64/server/libjvm.so", "lib/server/libjvm.dylib",
+                  "bin/server/jvm.dll", "jre/bin/server/jvm.dll")
+
+
 def find_jvm_library() -> str:
-    """The path of libjvm: from JAVA_HOME if set, else the system's default Java."""
+    """The path of the JVM library: from JAVA_HOME when it is set, else the system's default Java."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        for relative in _JVM_LIBRARIES:
+            candidate = Path(java_home) / relative
+            if candidate.is_file():
+                return str(candidate)
+        raise JavaNotFoundError(
+            f"JAVA_HOME={java_home} holds no JVM library (looked for {', '.join(_JVM_LIBRARIES)}). "
+            "Point JAVA_HOME at a JDK or JRE 11 or newer, or unset it to use the system's default Java."
+        )
     try:
         return jpype.getDefaultJVMPath()
     except jpype.JVMNotFoundException as error:
-        java_home = os.environ.get("JAVA_HOME")
-        where = f"JAVA_HOME={java_home} holds no usable JVM" if java_home else "JAVA_HOME is not set and no default Java was found"
         raise JavaNotFoundError(
-            f"alpyperl needs Java 11 or newer to run models, but {where}. "
-            "Install a JDK (for example `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME to one."
+            "alpyperl needs Java 11 or newer to run models, but JAVA_HOME is not set and no default Java was "
+            "found. Install a JDK (for example `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME to one."
         ) from error
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any, Callable
 
 import numpy as np
@@ -95,23 +96,25 @@ def flat_size(space: spaces.Space) -> int:
 
 # ---- Codec: checked writes of actions, reads of observations ------------------------------------
 
-Encoder = Callable[[Any, np.ndarray], None]
-Decoder = Callable[[np.ndarray], Any]
+Writer = Callable[[Any], None]
+Reader = Callable[[], Any]
 
 
 class Codec:
-    """Writes values of ``space`` into a flat float64 view and reads them back.
+    """Reads and writes values of ``space`` in a flat float64 row (a numpy view, e.g. of the buffer
+    shared with Java). Everything is bound to the row once, so a read or write costs little.
 
-    ``encode(value, out)`` checks ``value`` against the space and raises ``ValueError`` naming
-    the space and what is wrong (outside bounds, wrong shape, NaN, not an integer). ``decode(row)``
-    returns a new value of the space (a copy; the row may be overwritten afterwards).
+    ``write(value)`` checks ``value`` against the space and raises ``ValueError`` naming the space
+    and what is wrong (outside the bounds, wrong shape, NaN, not an integer). ``read()`` returns a
+    new value of the space (a copy: the row may change afterwards).
     """
 
-    def __init__(self, space: spaces.Space, what: str = "action"):
+    def __init__(self, space: spaces.Space, row: np.ndarray, what: str = "action"):
+        if row.shape != (flat_size(space),) or row.dtype != np.float64:
+            raise ValueError(f"{space} needs a float64 row of {flat_size(space)} values, got {row.shape} {row.dtype}")
         self.space = space
-        self.size = flat_size(space)
-        self.encode: Encoder = _encoder(space, what, space)
-        self.decode: Decoder = _decoder(space)
+        self.write: Writer = _writer(space, row, what, space)
+        self.read: Reader = _reader(space, row)
 
 
 def _fail(what: str, value: Any, problem: str, space: spaces.Space, root: spaces.Space) -> None:
@@ -124,26 +127,28 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _encoder(space: spaces.Space, what: str, root: spaces.Space) -> Encoder:
+def _writer(space: spaces.Space, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
     if isinstance(space, spaces.Discrete):
-        return _discrete_encoder(space, what, root)
+        return _discrete_writer(space, row, what, root)
     if isinstance(space, spaces.Box):
-        return _box_encoder(space, what, root)
+        return _box_writer(space, row, what, root)
     if isinstance(space, (spaces.MultiDiscrete, spaces.MultiBinary)):
-        return _integer_array_encoder(space, what, root)
+        return _integer_array_writer(space, row, what, root)
     if isinstance(space, spaces.Tuple):
-        return _tuple_encoder(space, what, root)
+        return _tuple_writer(space, row, what, root)
     if isinstance(space, spaces.Dict):
-        return _dict_encoder(space, what, root)
+        return _dict_writer(space, row, what, root)
     raise SpaceDefinitionError(f"{space} is not supported")
 
 
-def _discrete_encoder(space: spaces.Discrete, what: str, root: spaces.Space) -> Encoder:
+def _discrete_writer(space: spaces.Discrete, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
     low = int(space.start)
     high = low + int(space.n)
 
-    def encode(value: Any, out: np.ndarray) -> None:
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    def write(value: Any) -> None:
+        if type(value) is int:
+            number = value
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
             number = int(value)
         elif isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iu":
             number = int(value.reshape(()))
@@ -151,22 +156,24 @@ def _discrete_encoder(space: spaces.Discrete, what: str, root: spaces.Space) -> 
             _fail(what, value, "is not an integer", space, root)
         if not low <= number < high:
             _fail(what, value, "is outside the space", space, root)
-        out[0] = number
+        row[0] = number
 
-    return encode
+    return write
 
 
-def _box_encoder(space: spaces.Box, what: str, root: spaces.Space) -> Encoder:
+def _box_writer(space: spaces.Box, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
     shape = space.shape
     low = np.asarray(space.low, dtype=np.float64)
     high = np.asarray(space.high, dtype=np.float64)
+    target = row.reshape(shape)
 
-    def encode(value: Any, out: np.ndarray) -> None:
+    def write(value: Any) -> None:
         try:
             array = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
             _fail(what, value, "is not an array of numbers", space, root)
         if array.shape != shape:
+            # Accept only shapes that differ by length-1 axes, e.g. (1,) for a scalar Box.
             if array.size != low.size or array.squeeze().shape != tuple(d for d in shape if d != 1):
                 _fail(what, value, f"has shape {array.shape}, not {shape}", space, root)
             array = array.reshape(shape)
@@ -174,12 +181,12 @@ def _box_encoder(space: spaces.Box, what: str, root: spaces.Space) -> Encoder:
             _fail(what, value, "contains NaN", space, root)
         if (array < low).any() or (array > high).any():
             _fail(what, value, "is outside the bounds", space, root)
-        out[:] = array.ravel()
+        target[...] = array
 
-    return encode
+    return write
 
 
-def _integer_array_encoder(space: spaces.Space, what: str, root: spaces.Space) -> Encoder:
+def _integer_array_writer(space: spaces.Space, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
     if isinstance(space, spaces.MultiDiscrete):
         low = space.start.astype(np.int64)
         high = low + space.nvec.astype(np.int64) - 1
@@ -188,7 +195,7 @@ def _integer_array_encoder(space: spaces.Space, what: str, root: spaces.Space) -
         high = np.ones(space.shape, dtype=np.int64)
     shape = low.shape
 
-    def encode(value: Any, out: np.ndarray) -> None:
+    def write(value: Any) -> None:
         array = np.asarray(value)
         if array.dtype.kind not in "iub":
             _fail(what, value, "is not an array of integers", space, root)
@@ -196,61 +203,59 @@ def _integer_array_encoder(space: spaces.Space, what: str, root: spaces.Space) -
             _fail(what, value, f"has shape {array.shape}, not {shape}", space, root)
         if (array < low).any() or (array > high).any():
             _fail(what, value, "is outside the space", space, root)
-        out[:] = array
+        row[:] = array
 
-    return encode
+    return write
 
 
-def _tuple_encoder(space: spaces.Tuple, what: str, root: spaces.Space) -> Encoder:
-    parts = [(_encoder(part, what, root), flat_size(part)) for part in space.spaces]
+def _tuple_writer(space: spaces.Tuple, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
+    parts = [_writer(part, part_row, what, root) for part, part_row in zip(space.spaces, _split(row, space.spaces))]
 
-    def encode(value: Any, out: np.ndarray) -> None:
+    def write(value: Any) -> None:
         if not isinstance(value, (tuple, list)) or len(value) != len(parts):
             _fail(what, value, f"is not a tuple of {len(parts)} parts", space, root)
-        at = 0
-        for (encode_part, size), item in zip(parts, value):
-            encode_part(item, out[at : at + size])
-            at += size
+        for write_part, item in zip(parts, value):
+            write_part(item)
 
-    return encode
+    return write
 
 
-def _dict_encoder(space: spaces.Dict, what: str, root: spaces.Space) -> Encoder:
-    parts = [(key, _encoder(part, what, root), flat_size(part)) for key, part in space.spaces.items()]
+def _dict_writer(space: spaces.Dict, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
+    rows = _split(row, space.spaces.values())
+    parts = [(key, _writer(part, part_row, what, root)) for (key, part), part_row in zip(space.spaces.items(), rows)]
     keys = set(space.spaces)
 
-    def encode(value: Any, out: np.ndarray) -> None:
-        if not hasattr(value, "keys") or set(value.keys()) != keys:
+    def write(value: Any) -> None:
+        if not isinstance(value, Mapping) or set(value.keys()) != keys:
             _fail(what, value, f"does not have exactly the keys {sorted(keys)}", space, root)
-        at = 0
-        for key, encode_part, size in parts:
-            encode_part(value[key], out[at : at + size])
-            at += size
+        for key, write_part in parts:
+            write_part(value[key])
 
-    return encode
+    return write
 
 
-def _decoder(space: spaces.Space) -> Decoder:
+def _reader(space: spaces.Space, row: np.ndarray) -> Reader:
     if isinstance(space, spaces.Discrete):
-        return lambda row: np.int64(row[0])
+        return lambda: np.int64(row[0])
     if isinstance(space, (spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary)):
-        shape, dtype = space.shape, space.dtype
-        return lambda row: row.reshape(shape).astype(dtype)
+        source, dtype = row.reshape(space.shape), space.dtype
+        return lambda: source.astype(dtype)
     if isinstance(space, spaces.Tuple):
-        parts = _sliced_decoders(list(space.spaces))
-        return lambda row: tuple(decode(row[start:stop]) for decode, start, stop in parts)
+        parts = [_reader(part, part_row) for part, part_row in zip(space.spaces, _split(row, space.spaces))]
+        return lambda: tuple(read() for read in parts)
     if isinstance(space, spaces.Dict):
-        keys = list(space.spaces)
-        parts = _sliced_decoders(list(space.spaces.values()))
-        return lambda row: {key: decode(row[start:stop]) for key, (decode, start, stop) in zip(keys, parts)}
+        rows = _split(row, space.spaces.values())
+        items = [(key, _reader(part, part_row)) for (key, part), part_row in zip(space.spaces.items(), rows)]
+        return lambda: {key: read() for key, read in items}
     raise SpaceDefinitionError(f"{space} is not supported")
 
 
-def _sliced_decoders(parts: list[spaces.Space]) -> list[tuple[Decoder, int, int]]:
-    out = []
+def _split(row: np.ndarray, parts) -> list[np.ndarray]:
+    """Views of ``row``, one per part, in order."""
+    views = []
     at = 0
     for part in parts:
         size = flat_size(part)
-        out.append((_decoder(part), at, at + size))
+        views.append(row[at : at + size])
         at += size
-    return out
+    return views

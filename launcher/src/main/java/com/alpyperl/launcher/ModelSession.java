@@ -50,8 +50,15 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private static final int CLOSE = 4;
 
     private static final AtomicInteger INSTANCES = new AtomicInteger();
-    private static final long SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
+    /**
+     * How long a waiting side spins before it parks, at most. Spinning makes a hand-off cost well
+     * under a microsecond when both threads have a core; parking frees the core when the other
+     * side takes long (a slow model step, a neural network in Python, an oversubscribed machine).
+     */
+    private static final long MAX_SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
             Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0) * 1000L;
+    /** The spin of a side whose recent waits were long: just enough to notice when they get short again. */
+    private static final long PROBE_SPIN_NANOS = Math.min(MAX_SPIN_NANOS, 2_000L);
 
     private final ModelFolder folder;
     private final String label;
@@ -63,6 +70,8 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private volatile boolean modelParked;
     private volatile Thread caller;
     private ModelThread modelThread;
+    private long callerSpinNanos = MAX_SPIN_NANOS;
+    private long modelSpinNanos = MAX_SPIN_NANOS;
 
     // ---- what the caller asks of the model thread (published by the volatile write of turn) --
     private int command;
@@ -243,9 +252,10 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     private void awaitCallerTurn(long timeout, String goal) {
         long start = System.nanoTime();
+        long spin = callerSpinNanos;
         while (turn != CALLER) {
             long waited = System.nanoTime() - start;
-            if (waited < SPIN_NANOS) {
+            if (waited < spin) {
                 Thread.onSpinWait();
                 continue;
             }
@@ -260,6 +270,12 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             }
             callerParked = false;
         }
+        callerSpinNanos = nextSpin(System.nanoTime() - start);
+    }
+
+    /** Spin fully next time if this wait was short enough for spinning to have paid off. */
+    private static long nextSpin(long waitedNanos) {
+        return waitedNanos <= MAX_SPIN_NANOS ? MAX_SPIN_NANOS : PROBE_SPIN_NANOS;
     }
 
     /** The caller's wait ran out: give up on the model thread unless it just handed back. */
@@ -332,6 +348,14 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         @Override
         public void run() {
             bindToCurrentThread();
+            try {
+                serveCommands();
+            } catch (EpisodeAbandoned | ThreadDeath orphanedOrStopped) {
+                // The caller gave up on this thread after a timeout; a new thread serves the session.
+            }
+        }
+
+        private void serveCommands() {
             boolean commandPending = false;
             while (true) {
                 if (!commandPending) {
@@ -366,8 +390,9 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     private void awaitModelTurn(ModelThread self) {
         long start = System.nanoTime();
+        long spin = modelSpinNanos;
         while (turn != MODEL && !self.orphaned) {
-            if (System.nanoTime() - start < SPIN_NANOS) {
+            if (System.nanoTime() - start < spin) {
                 Thread.onSpinWait();
                 continue;
             }
@@ -377,6 +402,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             }
             modelParked = false;
         }
+        modelSpinNanos = nextSpin(System.nanoTime() - start);
     }
 
     /**

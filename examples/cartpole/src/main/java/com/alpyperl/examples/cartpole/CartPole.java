@@ -115,14 +115,17 @@ public class CartPole implements PlainJavaModel {
         return -0.05 + 0.1 * connector.getRandom().nextDouble();
     }
 
-    /** One explicit Euler step of the cart-pole dynamics (Barto, Sutton and Anderson, 1983). */
+    /**
+     * One explicit Euler step of the cart-pole dynamics (Barto, Sutton and Anderson, 1983), with
+     * the operations grouped as in Gymnasium so that both compute bit-identical states.
+     */
     private void advance() {
         double cos = Math.cos(theta);
         double sin = Math.sin(theta);
         double poleMassLength = POLE_MASS * poleLength;
-        double temp = (force + poleMassLength * thetaDot * thetaDot * sin) / TOTAL_MASS;
+        double temp = (force + poleMassLength * (thetaDot * thetaDot) * sin) / TOTAL_MASS;
         double thetaAcc = (GRAVITY * sin - cos * temp)
-                / (poleLength * (4.0 / 3.0 - POLE_MASS * cos * cos / TOTAL_MASS));
+                / (poleLength * (4.0 / 3.0 - POLE_MASS * (cos * cos) / TOTAL_MASS));
         double xAcc = temp - poleMassLength * thetaAcc * cos / TOTAL_MASS;
         x += TAU * xDot;
         xDot += TAU * xAcc;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets up everything ALPypeRL needs on a fresh Debian 12 machine, from this checkout:
+#   Java 17 + Debian's Gradle and JUnit 4 (apt), the jars and example models (gradle build),
+#   and a virtualenv .venv with the pinned Python dependencies and alpyperl installed editable.
+# Idempotent: steps already done are skipped quickly. Run it from anywhere.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+need_apt=()
+command -v javac >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
+command -v gradle >/dev/null 2>&1 || need_apt+=(gradle)
+[ -f /usr/share/maven-repo/junit/junit/4.13.2/junit-4.13.2.jar ] || need_apt+=(junit4)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    log "Installing ${need_apt[*]} (apt)"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+log "Building the jars and example models (gradle build, with the Java tests)"
+gradle build -q
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    log "Creating the virtualenv .venv"
+    "$PYTHON" -m venv .venv
+fi
+log "Installing Python dependencies into .venv"
+# torch 2.13.0 is pinned: it resolves to the CPU build on disk; an unpinned torch pulls CUDA.
+.venv/bin/python -m pip install -q --disable-pip-version-check \
+    "jpype1==1.7.1" "gymnasium==1.2.3" "numpy==2.4.6" "pytest==9.2.0" "py4j==0.10.9.9" \
+    "torch==2.13.0" "onnx" "onnxruntime" 2>&1 | grep -v -E "^WARNING: Location" || true
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | grep -v -E "^WARNING: Location" || true
+.venv/bin/python -c "import alpyperl, jpype, gymnasium, torch, onnxruntime" \
+    || { echo "the Python environment is incomplete" >&2; exit 1; }
+log "Set up. Activate with: source .venv/bin/activate"
