@@ -21,7 +21,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 log "Building the jars and example models (gradle build, with the Java tests)"
-gradle build -q
+# Debian's Gradle prints a harmless stack trace about MavenResolverHook on every run: keep the log
+# quiet on success, and show all of it on failure.
+gradle_log=$(mktemp)
+if ! gradle build -q >"$gradle_log" 2>&1; then
+    cat "$gradle_log" >&2
+    echo "gradle build failed" >&2
+    exit 1
+fi
+rm -f "$gradle_log"
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

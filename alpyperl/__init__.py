@@ -6,6 +6,7 @@
 """
 
 from .env import AnyLogicEnv
+from .vector_env import AnyLogicVectorEnv
 from .errors import (
     AlpyperlError,
     JavaNotFoundError,
@@ -20,6 +21,7 @@ __version__ = "2.0.0.dev0"
 
 __all__ = [
     "AnyLogicEnv",
+    "AnyLogicVectorEnv",
     "AlpyperlError",
     "JavaNotFoundError",
     "ModelError",

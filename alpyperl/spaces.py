@@ -101,20 +101,23 @@ Reader = Callable[[], Any]
 
 
 class Codec:
-    """Reads and writes values of ``space`` in a flat float64 row (a numpy view, e.g. of the buffer
-    shared with Java). Everything is bound to the row once, so a read or write costs little.
+    """Reads and writes values of ``space`` in flat float64 rows: one row (shape ``(size,)``) for
+    an environment, or a batch of rows (shape ``(n, size)``) for a vector environment, where values
+    are batched as Gymnasium batches them. Rows are numpy views, e.g. of the buffer shared with
+    Java; everything is bound to them once, so a read or a write costs little.
 
     ``write(value)`` checks ``value`` against the space and raises ``ValueError`` naming the space
     and what is wrong (outside the bounds, wrong shape, NaN, not an integer). ``read()`` returns a
-    new value of the space (a copy: the row may change afterwards).
+    new value (a copy: the rows may change afterwards).
     """
 
-    def __init__(self, space: spaces.Space, row: np.ndarray, what: str = "action"):
-        if row.shape != (flat_size(space),) or row.dtype != np.float64:
-            raise ValueError(f"{space} needs a float64 row of {flat_size(space)} values, got {row.shape} {row.dtype}")
+    def __init__(self, space: spaces.Space, rows: np.ndarray, what: str = "action"):
+        size = flat_size(space)
+        if rows.ndim not in (1, 2) or rows.shape[-1] != size or rows.dtype != np.float64:
+            raise ValueError(f"{space} needs float64 rows of {size} values, got {rows.shape} {rows.dtype}")
         self.space = space
-        self.write: Writer = _writer(space, row, what, space)
-        self.read: Reader = _reader(space, row)
+        self.write: Writer = _writer(space, rows, what, space)
+        self.read: Reader = _reader(space, rows)
 
 
 def _fail(what: str, value: Any, problem: str, space: spaces.Space, root: spaces.Space) -> None:
@@ -127,23 +130,33 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _writer(space: spaces.Space, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
+def _shaped(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``rows`` seen with each row in ``shape``: a view, so that it follows the rows' contents."""
+    view = rows.reshape(rows.shape[:-1] + tuple(shape))
+    if not np.shares_memory(view, rows):
+        raise AssertionError("a reshaped row must be a view")
+    return view
+
+
+def _writer(space: spaces.Space, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
     if isinstance(space, spaces.Discrete):
-        return _discrete_writer(space, row, what, root)
+        return _discrete_writer(space, rows, what, root)
     if isinstance(space, spaces.Box):
-        return _box_writer(space, row, what, root)
+        return _box_writer(space, rows, what, root)
     if isinstance(space, (spaces.MultiDiscrete, spaces.MultiBinary)):
-        return _integer_array_writer(space, row, what, root)
+        return _integer_array_writer(space, rows, what, root)
     if isinstance(space, spaces.Tuple):
-        return _tuple_writer(space, row, what, root)
+        return _tuple_writer(space, rows, what, root)
     if isinstance(space, spaces.Dict):
-        return _dict_writer(space, row, what, root)
+        return _dict_writer(space, rows, what, root)
     raise SpaceDefinitionError(f"{space} is not supported")
 
 
-def _discrete_writer(space: spaces.Discrete, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
+def _discrete_writer(space: spaces.Discrete, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
     low = int(space.start)
     high = low + int(space.n)
+    if rows.ndim == 2:
+        return _integer_array_writer(space, rows, what, root, low, high - 1)
 
     def write(value: Any) -> None:
         if type(value) is int:
@@ -156,16 +169,17 @@ def _discrete_writer(space: spaces.Discrete, row: np.ndarray, what: str, root: s
             _fail(what, value, "is not an integer", space, root)
         if not low <= number < high:
             _fail(what, value, "is outside the space", space, root)
-        row[0] = number
+        rows[0] = number
 
     return write
 
 
-def _box_writer(space: spaces.Box, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
-    shape = space.shape
+def _box_writer(space: spaces.Box, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
+    batch = rows.shape[:-1]
+    shape = batch + space.shape
     low = np.asarray(space.low, dtype=np.float64)
     high = np.asarray(space.high, dtype=np.float64)
-    target = row.reshape(shape)
+    target = _shaped(rows, space.shape)
 
     def write(value: Any) -> None:
         try:
@@ -174,7 +188,7 @@ def _box_writer(space: spaces.Box, row: np.ndarray, what: str, root: spaces.Spac
             _fail(what, value, "is not an array of numbers", space, root)
         if array.shape != shape:
             # Accept only shapes that differ by length-1 axes, e.g. (1,) for a scalar Box.
-            if array.size != low.size or array.squeeze().shape != tuple(d for d in shape if d != 1):
+            if array.size != target.size or array.squeeze().shape != tuple(d for d in shape if d != 1):
                 _fail(what, value, f"has shape {array.shape}, not {shape}", space, root)
             array = array.reshape(shape)
         if np.isnan(array).any():
@@ -186,14 +200,16 @@ def _box_writer(space: spaces.Box, row: np.ndarray, what: str, root: spaces.Spac
     return write
 
 
-def _integer_array_writer(space: spaces.Space, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
+def _integer_array_writer(space: spaces.Space, rows: np.ndarray, what: str, root: spaces.Space,
+                          low: Any = None, high: Any = None) -> Writer:
+    """Writes integer values: MultiDiscrete and MultiBinary entries, or a batch of Discrete values."""
     if isinstance(space, spaces.MultiDiscrete):
         low = space.start.astype(np.int64)
         high = low + space.nvec.astype(np.int64) - 1
-    else:
-        low = np.zeros(space.shape, dtype=np.int64)
-        high = np.ones(space.shape, dtype=np.int64)
-    shape = low.shape
+    elif isinstance(space, spaces.MultiBinary):
+        low, high = 0, 1
+    shape = rows.shape[:-1] + space.shape
+    target = _shaped(rows, space.shape)
 
     def write(value: Any) -> None:
         array = np.asarray(value)
@@ -203,13 +219,13 @@ def _integer_array_writer(space: spaces.Space, row: np.ndarray, what: str, root:
             _fail(what, value, f"has shape {array.shape}, not {shape}", space, root)
         if (array < low).any() or (array > high).any():
             _fail(what, value, "is outside the space", space, root)
-        row[:] = array
+        target[...] = array
 
     return write
 
 
-def _tuple_writer(space: spaces.Tuple, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
-    parts = [_writer(part, part_row, what, root) for part, part_row in zip(space.spaces, _split(row, space.spaces))]
+def _tuple_writer(space: spaces.Tuple, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
+    parts = [_writer(part, part_rows, what, root) for part, part_rows in zip(space.spaces, _split(rows, space.spaces))]
 
     def write(value: Any) -> None:
         if not isinstance(value, (tuple, list)) or len(value) != len(parts):
@@ -220,9 +236,9 @@ def _tuple_writer(space: spaces.Tuple, row: np.ndarray, what: str, root: spaces.
     return write
 
 
-def _dict_writer(space: spaces.Dict, row: np.ndarray, what: str, root: spaces.Space) -> Writer:
-    rows = _split(row, space.spaces.values())
-    parts = [(key, _writer(part, part_row, what, root)) for (key, part), part_row in zip(space.spaces.items(), rows)]
+def _dict_writer(space: spaces.Dict, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
+    split = _split(rows, space.spaces.values())
+    parts = [(key, _writer(part, part_rows, what, root)) for (key, part), part_rows in zip(space.spaces.items(), split)]
     keys = set(space.spaces)
 
     def write(value: Any) -> None:
@@ -234,28 +250,31 @@ def _dict_writer(space: spaces.Dict, row: np.ndarray, what: str, root: spaces.Sp
     return write
 
 
-def _reader(space: spaces.Space, row: np.ndarray) -> Reader:
+def _reader(space: spaces.Space, rows: np.ndarray) -> Reader:
     if isinstance(space, spaces.Discrete):
-        return lambda: np.int64(row[0])
+        if rows.ndim == 1:
+            return lambda: np.int64(rows[0])
+        column = rows[:, 0]
+        return lambda: column.astype(np.int64)
     if isinstance(space, (spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary)):
-        source, dtype = row.reshape(space.shape), space.dtype
+        source, dtype = _shaped(rows, space.shape), space.dtype
         return lambda: source.astype(dtype)
     if isinstance(space, spaces.Tuple):
-        parts = [_reader(part, part_row) for part, part_row in zip(space.spaces, _split(row, space.spaces))]
+        parts = [_reader(part, part_rows) for part, part_rows in zip(space.spaces, _split(rows, space.spaces))]
         return lambda: tuple(read() for read in parts)
     if isinstance(space, spaces.Dict):
-        rows = _split(row, space.spaces.values())
-        items = [(key, _reader(part, part_row)) for (key, part), part_row in zip(space.spaces.items(), rows)]
+        split = _split(rows, space.spaces.values())
+        items = [(key, _reader(part, part_rows)) for (key, part), part_rows in zip(space.spaces.items(), split)]
         return lambda: {key: read() for key, read in items}
     raise SpaceDefinitionError(f"{space} is not supported")
 
 
-def _split(row: np.ndarray, parts) -> list[np.ndarray]:
-    """Views of ``row``, one per part, in order."""
+def _split(rows: np.ndarray, parts) -> list[np.ndarray]:
+    """Views of ``rows``, one per part, in order (along the last axis)."""
     views = []
     at = 0
     for part in parts:
         size = flat_size(part)
-        views.append(row[at : at + size])
+        views.append(rows[..., at : at + size])
         at += size
     return views

@@ -26,6 +26,16 @@ public abstract class ConnectorHost {
     /** The seed of the episode being run on the calling thread. */
     protected abstract long episodeSeed();
 
+    /** The observation space agreed with Python, or {@code null} while it is not known yet. */
+    protected Space observationSpace() {
+        return null;
+    }
+
+    /** The action space agreed with Python, or {@code null} while it is not known yet. */
+    protected Space actionSpace() {
+        return null;
+    }
+
     // ---- calls into model code, each failure naming the call that failed ----------------------
 
     /** The model's observation, checked to have the size of {@code space}. */

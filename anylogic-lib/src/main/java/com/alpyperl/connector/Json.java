@@ -150,6 +150,9 @@ public final class Json {
             if (c == '"') {
                 return out.toString();
             }
+            if (c < 0x20) {
+                throw error("control character in a string");
+            }
             if (c != '\\') {
                 out.append(c);
                 continue;
@@ -169,11 +172,15 @@ public final class Json {
                     if (pos + 4 > text.length()) {
                         throw error("truncated \\u escape");
                     }
-                    try {
-                        out.append((char) Integer.parseInt(text.substring(pos, pos + 4), 16));
-                    } catch (NumberFormatException ex) {
-                        throw error("bad \\u escape");
+                    int code = 0;
+                    for (int i = 0; i < 4; i++) {
+                        int digit = Character.digit(text.charAt(pos + i), 16);
+                        if (digit < 0) {
+                            throw error("bad \\u escape");
+                        }
+                        code = code * 16 + digit;
                     }
+                    out.append((char) code);
                     pos += 4;
                     break;
                 default:
@@ -191,29 +198,52 @@ public final class Json {
                 return Double.NEGATIVE_INFINITY;
             }
         }
+        // JSON's grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+        int intStart = pos;
+        skipDigits();
+        if (pos == intStart) {
+            throw error(pos < text.length() ? "unexpected character '" + text.charAt(pos) + "'"
+                    : "unexpected end of text in a number");
+        }
+        if (text.charAt(intStart) == '0' && pos - intStart > 1) {
+            throw error("bad number '" + text.substring(start, pos) + "' (leading zero)");
+        }
         boolean integral = true;
-        while (pos < text.length()) {
-            char c = text.charAt(pos);
-            if (c >= '0' && c <= '9') {
+        if (peek() == '.') {
+            integral = false;
+            pos++;
+            requireDigits(start);
+        }
+        if (peek() == 'e' || peek() == 'E') {
+            integral = false;
+            pos++;
+            if (peek() == '+' || peek() == '-') {
                 pos++;
-            } else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-                integral = false;
-                pos++;
-            } else {
-                break;
             }
+            requireDigits(start);
         }
         String token = text.substring(start, pos);
-        if (token.isEmpty() || token.equals("-")) {
-            throw error("unexpected character '" + text.charAt(start) + "'");
-        }
-        try {
-            if (integral) {
+        if (integral) {
+            try {
                 return Long.parseLong(token);
+            } catch (NumberFormatException beyondLong) {
+                return Double.parseDouble(token);
             }
-            return Double.parseDouble(token);
-        } catch (NumberFormatException ex) {
-            throw error("bad number '" + token + "'");
+        }
+        return Double.parseDouble(token);
+    }
+
+    private void skipDigits() {
+        while (pos < text.length() && text.charAt(pos) >= '0' && text.charAt(pos) <= '9') {
+            pos++;
+        }
+    }
+
+    private void requireDigits(int numberStart) {
+        int digitsStart = pos;
+        skipDigits();
+        if (pos == digitsStart) {
+            throw error("bad number '" + text.substring(numberStart, pos) + "'");
         }
     }
 

@@ -43,7 +43,7 @@ public final class RLAction {
     /** The chosen integer of a Discrete action, as a long. */
     public long asLong() {
         require(space instanceof Space.Discrete, "asInt()", "Discrete");
-        return (long) values[offset];
+        return whole(values[offset]);
     }
 
     /** The single number of a Box action with one element. */
@@ -77,9 +77,16 @@ public final class RLAction {
                 "MultiDiscrete or MultiBinary");
         int[] out = new int[space.flatSize()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = (int) values[offset + i];
+            out[i] = Math.toIntExact(whole(values[offset + i]));
         }
         return out;
+    }
+
+    private long whole(double value) {
+        if (value != Math.rint(value) || Double.isInfinite(value)) {
+            throw new IllegalStateException("the action value " + value + " of " + space + " is not a whole number");
+        }
+        return (long) value;
     }
 
     /** The entries of a MultiBinary action as booleans. */

@@ -49,6 +49,20 @@ public final class RLConnector {
         return random;
     }
 
+    /**
+     * The observation space in use, wherever it was defined (model or Python); {@code null} while
+     * the model is first created to read its spaces. A model whose spaces are defined in Python
+     * can use it to lay out its observation (the parts of a Dict come in the space's key order).
+     */
+    public Space getObservationSpace() {
+        return host != null ? host.observationSpace() : model.getObservationSpace();
+    }
+
+    /** The action space in use, wherever it was defined; see {@link #getObservationSpace()}. */
+    public Space getActionSpace() {
+        return host != null ? host.actionSpace() : model.getActionSpace();
+    }
+
     /** The model this connector serves. */
     public RLModel getModel() {
         return model;

@@ -14,6 +14,8 @@ public interface RLModel {
      * The current observation as numbers, laid out flat as the observation space says: one value
      * for Discrete, every element of a Box in row-major order, one value per entry of
      * MultiDiscrete or MultiBinary, the parts of a Tuple or Dict one after another in their order.
+     * Mind the order of a Dict defined in Python: {@code gymnasium.spaces.Dict({...})} sorts its
+     * keys; {@link RLConnector#getObservationSpace()} shows the order in use.
      */
     double[] getObservation();
 
@@ -22,7 +24,8 @@ public interface RLModel {
 
     /**
      * The reward earned since the previous decision point. Called exactly once per decision point
-     * and once at the end of the run, so a model that accumulates reward may reset it here.
+     * and once at the end of the run, so a model that accumulates reward may reset it here. What is
+     * earned before the first decision point is not reported (an episode starts with a reset).
      */
     double getReward();
 

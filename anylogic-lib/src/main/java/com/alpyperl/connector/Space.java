@@ -168,7 +168,7 @@ public abstract class Space {
             if (Double.isInfinite(value)) {
                 return value > 0 ? "inf" : "-inf";
             }
-            return value == Math.rint(value) ? String.valueOf((long) value) + ".0" : String.valueOf(value);
+            return value == Math.rint(value) && Math.abs(value) < 1e16 ? (long) value + ".0" : String.valueOf(value);
         }
     }
 
@@ -219,7 +219,16 @@ public abstract class Space {
         @Override
         public String toString() {
             boolean zeroStart = Arrays.stream(start).allMatch(s -> s == 0);
-            return "MultiDiscrete(" + Arrays.toString(nvec) + (zeroStart ? "" : ", start=" + Arrays.toString(start)) + ")";
+            return "MultiDiscrete(" + spaced(nvec) + (zeroStart ? "" : ", start=" + spaced(start)) + ")";
+        }
+
+        /** Numbers as numpy prints them: {@code [3 4]}. */
+        private static String spaced(long[] values) {
+            StringBuilder out = new StringBuilder("[");
+            for (int i = 0; i < values.length; i++) {
+                out.append(i > 0 ? " " : "").append(values[i]);
+            }
+            return out.append(']').toString();
         }
     }
 

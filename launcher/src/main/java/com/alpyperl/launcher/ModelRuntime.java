@@ -14,6 +14,12 @@ interface ModelRuntime {
     List<String> parameterNames();
 
     /**
+     * Refuses parameters (name to value, as read from JSON) that the model cannot take: unknown
+     * names, values of the wrong type. Checks what can be checked without an instance.
+     */
+    void checkParameters(Map<String, Object> values);
+
+    /**
      * Creates the model instance of one episode, with the given parameters applied (the others
      * keep their defaults). Connectors the model creates meanwhile attach to the thread's host.
      */

@@ -71,6 +71,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private volatile Thread caller;
     private ModelThread modelThread;
     private long callerSpinNanos = MAX_SPIN_NANOS;
+    private String pendingGoal = "";
     private long modelSpinNanos = MAX_SPIN_NANOS;
 
     // ---- what the caller asks of the model thread (published by the volatile write of turn) --
@@ -115,7 +116,8 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     public synchronized String describeModel(double timeoutSeconds) {
         ensureUsable();
         command = PROBE;
-        exchange(nanos(timeoutSeconds), "create the model to read its spaces");
+        handOver("create the model to read its spaces");
+        awaitOutcome(nanos(timeoutSeconds));
         return probeResult;
     }
 
@@ -151,19 +153,14 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     /**
      * Sets the model parameters (a JSON object of name to value) applied from the next reset on;
-     * the others keep their defaults. Unknown names are refused with the list of known ones.
+     * the others keep their defaults. Unknown names are refused with the list of known ones, and
+     * values that do not fit their parameter's type are refused, where the model kind knows them
+     * before a run.
      */
     public synchronized void setParameters(String parametersJson) {
         ensureUsable();
         Map<String, Object> values = parseParameters(parametersJson);
-        List<String> known = folder.runtime().parameterNames();
-        if (known != null) {
-            for (String name : values.keySet()) {
-                if (!known.contains(name)) {
-                    throw ParameterValues.unknown(name, known);
-                }
-            }
-        }
+        folder.runtime().checkParameters(values);
         parameters = values;
     }
 
@@ -173,6 +170,24 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * the first observation is in the buffer.
      */
     public synchronized int reset(long seed) {
+        beginReset(seed);
+        return finishExchange();
+    }
+
+    /**
+     * Applies the action the caller wrote into the buffer and runs the model to its next
+     * decision point or to the end of the episode. Returns the status; observation and reward
+     * are in the buffer.
+     */
+    public synchronized int step() {
+        beginStep();
+        return finishExchange();
+    }
+
+    // ---- the two halves of reset() and step(), so that a group can run many sessions at once --
+
+    /** Hands the model thread a new episode; {@link #finishExchange()} waits for its first decision. */
+    void beginReset(long seed) {
         ensureUsable();
         if (buffer == null) {
             throw new IllegalStateException("configure() the session before reset()");
@@ -183,22 +198,23 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         episodeSeed = seed;
         command = RUN_EPISODE;
         abandonEpisode = modelInDecision;
-        return exchange(timeoutNanos, "reach its first requestAction()");
+        handOver("reach its first requestAction()");
     }
 
-    /**
-     * Applies the action the caller wrote into the buffer and runs the model to its next
-     * decision point or to the end of the episode. Returns the status; observation and reward
-     * are in the buffer.
-     */
-    public synchronized int step() {
+    /** Hands the model thread the action in the buffer; {@link #finishExchange()} waits for the next decision. */
+    void beginStep() {
         if (status != RUNNING || !modelInDecision || brokenReason != null || closed) {
             ensureUsable();
             throw new IllegalStateException("step() needs a running episode: the episode has ended"
                     + (status == FAILED ? " with an error" : "") + "; call reset() first");
         }
         command = STEP;
-        return exchange(timeoutNanos, "reach its next requestAction()");
+        handOver("reach its next requestAction()");
+    }
+
+    /** Waits until the model thread hands back (within the step timeout) and returns the status. */
+    int finishExchange() {
+        return awaitOutcome(timeoutNanos);
     }
 
     /** Ends the episode (if any) and the model thread. Safe to call more than once. */
@@ -215,7 +231,11 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         command = CLOSE;
         abandonEpisode = modelInDecision;
         try {
-            exchange(timeoutNanos, "end its episode");
+            handOver("end its episode");
+            awaitOutcome(timeoutNanos);
+            modelThread.join(Math.max(1, timeoutNanos / 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             stopStuckThread(modelThread);
         }
@@ -235,13 +255,19 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     // Caller side of the hand-off
     // =========================================================================================
 
-    private int exchange(long timeout, String goal) {
+    /** Gives the turn to the model thread, which is to {@code goal} (for the timeout message). */
+    private void handOver(String goal) {
+        pendingGoal = goal;
         caller = Thread.currentThread();
         turn = MODEL;
         if (modelParked) {
             LockSupport.unpark(modelThread);
         }
-        awaitCallerTurn(timeout, goal);
+    }
+
+    /** Waits for the model thread's outcome: the status, or the model's failure as an exception. */
+    private int awaitOutcome(long timeout) {
+        awaitCallerTurn(timeout, pendingGoal);
         if (status == FAILED) {
             Throwable cause = failure;
             throw cause instanceof ModelLoadException ? (ModelLoadException) cause
@@ -552,6 +578,16 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     @Override
     protected long episodeSeed() {
         return episodeSeed;
+    }
+
+    @Override
+    protected Space observationSpace() {
+        return observationSpace;
+    }
+
+    @Override
+    protected Space actionSpace() {
+        return actionSpace;
     }
 
     @Override

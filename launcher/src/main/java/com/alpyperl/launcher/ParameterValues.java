@@ -47,7 +47,7 @@ final class ParameterValues {
                 return (int) number.longValue();
             }
         }
-        throw new ModelLoadException("parameter " + name + " is a " + type.getSimpleName() + "; the value "
+        throw new ModelLoadException("parameter " + name + " has type " + type.getSimpleName() + "; the value "
                 + (value instanceof String ? "\"" + value + "\"" : String.valueOf(value)) + " does not fit");
     }
 }

@@ -49,12 +49,19 @@ final class PlainJavaRuntime implements ModelRuntime {
     }
 
     @Override
-    public ModelRun create(Map<String, Object> values) {
-        for (String name : values.keySet()) {
-            if (!parameters.containsKey(name)) {
-                throw ParameterValues.unknown(name, parameters.keySet());
+    public void checkParameters(Map<String, Object> values) {
+        for (Map.Entry<String, Object> value : values.entrySet()) {
+            Field field = parameters.get(value.getKey());
+            if (field == null) {
+                throw ParameterValues.unknown(value.getKey(), parameters.keySet());
             }
+            ParameterValues.convert(value.getValue(), field.getType(), value.getKey());
         }
+    }
+
+    @Override
+    public ModelRun create(Map<String, Object> values) {
+        checkParameters(values);
         final PlainJavaModel model;
         try {
             model = (PlainJavaModel) constructor.newInstance();

@@ -1,0 +1,138 @@
+"""Talking to the launcher in the embedded JVM: opening model sessions, agreeing on spaces, and
+turning the launcher's Java exceptions into alpyperl's Python exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+import jpype
+import numpy as np
+
+from . import jvm
+from .errors import AlpyperlError, ModelError, ModelLoadError, ModelTimeoutError, SpaceDefinitionError
+from .spaces import space_from_json, space_to_json
+
+# ---- opening models --------------------------------------------------------------------------
+
+
+def open_session(model_path: str, jvm_options: list[str], step_timeout: float):
+    if not os.path.isdir(model_path):
+        raise ModelLoadError(
+            f"model folder {os.path.abspath(model_path)} does not exist"
+            if not os.path.exists(model_path) else f"{model_path} is a file; give the model's folder"
+        )
+    jvm.start_jvm(jvm_options + _descriptor_jvm_options(model_path))
+    launcher = jpype.JPackage("com.alpyperl.launcher")
+    folder = call_java(launcher.ModelFolder.open, model_path)
+    return call_java(launcher.ModelSession, folder)
+
+
+def _descriptor_jvm_options(model_path: str) -> list[str]:
+    """The JVM options a model folder asks for (``jvm.options=`` in its descriptor)."""
+    descriptor = os.path.join(model_path, "alpyperl-model.properties")
+    if not os.path.isfile(descriptor):
+        return []
+    with open(descriptor, encoding="utf-8") as lines:
+        for line in lines:
+            key, _, value = line.partition("=")
+            if key.strip() == "jvm.options":
+                return value.split()
+    return []
+
+
+def close_session(session) -> None:
+    if jvm.is_running():
+        try:
+            session.close()
+        except jpype.JException:
+            pass
+
+
+def choose_space(kind: str, from_model: dict | None, from_python: gym.Space | None) -> gym.Space:
+    if from_model is not None and from_python is not None:
+        raise SpaceDefinitionError(
+            f"the {kind} space is defined both in the model ({space_from_json(json.dumps(from_model))}) and in "
+            f"Python ({from_python}); define it in one place only: remove {kind}_space=... or make the model's "
+            f"get{kind.capitalize()}Space() return null"
+        )
+    if from_model is not None:
+        return space_from_json(json.dumps(from_model))
+    if from_python is None:
+        raise SpaceDefinitionError(
+            f"the {kind} space is defined neither in the model (its get{kind.capitalize()}Space() returns null) "
+            f"nor in Python (pass {kind}_space=... to AnyLogicEnv)"
+        )
+    if not isinstance(from_python, gym.Space):
+        raise SpaceDefinitionError(f"{kind}_space must be a gymnasium space, got {from_python!r}")
+    space_to_json(from_python)  # refuses unsupported spaces with a clear message
+    return from_python
+
+
+def agree_on_spaces(session, timeout: float, observation_space: gym.Space | None,
+                    action_space: gym.Space | None) -> tuple[gym.Space, gym.Space, list[str] | None]:
+    """The observation and action spaces (each from the model or from Python) and the model's parameter names."""
+    described = json.loads(str(call_java(session.describeModel, timeout)))
+    return (choose_space("observation", described["observation_space"], observation_space),
+            choose_space("action", described["action_space"], action_space),
+            described["parameters"])
+
+
+def parameters_json(params: Mapping[str, Any]) -> str:
+    """Model parameters as the JSON object the launcher reads."""
+    try:
+        return json.dumps(dict(params), default=_plain_value)
+    except TypeError as error:
+        raise ModelLoadError(f"env_params must be numbers, booleans or strings: {error}") from None
+
+
+def settings_from(config: Mapping[str, Any] | str | os.PathLike | None, defaults: dict[str, Any]) -> dict[str, Any]:
+    """Merges an environment's settings given as one mapping (RLlib's env_config) or a model path
+    over the keyword arguments in ``defaults``, refusing unknown keys."""
+    settings = dict(defaults)
+    if isinstance(config, Mapping):
+        unknown = sorted(set(config) - set(defaults))
+        if unknown:
+            raise TypeError(f"unknown setting(s) {unknown}; the settings are {sorted(defaults)}")
+        settings.update(config)
+    elif config is not None:
+        settings["model"] = config
+    if settings["model"] is None:
+        raise TypeError("a model is needed: the path of an exported model folder")
+    timeout = settings["step_timeout"]
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"step_timeout must be a positive number of seconds, got {timeout!r}")
+    return settings
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{value!r} ({type(value).__name__}) is not a number, boolean or string")
+
+
+# ---- Java exceptions -> Python exceptions -------------------------------------------------------
+
+
+def call_java(method, *args):
+    """Calls into Java, turning the launcher's exceptions into alpyperl's."""
+    try:
+        return method(*args)
+    except jpype.JException as error:
+        raise translate(error) from None
+
+
+def translate(error: "jpype.JException") -> AlpyperlError:
+    kind = str(error.getClass().getName())
+    message = str(error.getMessage())
+    if kind == "com.alpyperl.launcher.ModelFailure":
+        return ModelError(message, str(error.getModelStackTrace()))
+    if kind == "com.alpyperl.launcher.StepTimeoutException":
+        return ModelTimeoutError(message)
+    if kind == "com.alpyperl.launcher.ModelLoadException":
+        return ModelLoadError(message)
+    return AlpyperlError(f"{kind}: {message}\n{error.stacktrace()}")

@@ -1,0 +1,319 @@
+package com.alpyperl.examples.inventory;
+
+import com.alpyperl.connector.ModelParameter;
+import com.alpyperl.connector.PlainJavaModel;
+import com.alpyperl.connector.RLAction;
+import com.alpyperl.connector.RLConnector;
+import java.util.Random;
+
+/**
+ * A shop's warehouse that stocks three products and replenishes them from a supplier: a
+ * discrete-event model of the kind usually built in AnyLogic, written in plain Java.
+ *
+ * <p><b>Events</b> (model time in days; day 0 is a Monday, starting at midnight):
+ * <ul>
+ * <li><i>review</i>, every day at 0:00: the nightly replenishment run. A decision point.</li>
+ * <li><i>store opens</i>, every day at 8:00: customers arrive until 20:00 as a Poisson process
+ *     whose rate depends on the day of the week.</li>
+ * <li><i>customer arrives</i>: buys 1 to {@link #maxOrderSize} units of one product, chosen by
+ *     {@link #productMix}. What is not in stock is backordered. When the purchase empties the shelf
+ *     of a product, a <i>stock-out review</i> follows at once: a decision point at an irregular time.</li>
+ * <li><i>delivery arrives</i>: an order placed at a decision reaches the warehouse after a random
+ *     lead time (triangular, {@link #leadTimeMean} days on average); it first serves the backlog.</li>
+ * </ul>
+ *
+ * <p><b>Decision</b>: at each review the policy chooses, per product, how many batches of
+ * {@link #orderBatch} units to order. <b>Reward</b>: minus the costs since the previous decision
+ * (holding and backlog costs per unit and day, a fixed cost per order line). The spaces are
+ * defined in Python ({@code inventory.py}), so {@link #getObservationSpace()} and
+ * {@link #getActionSpace()} keep their defaults (null).
+ *
+ * <p>The episode ends at {@link #horizonDays}, as a truncation: a warehouse has no terminal state.
+ */
+public class InventoryModel implements PlainJavaModel {
+    /** Number of products; the spaces in inventory.py have one entry per product. */
+    static final int PRODUCTS = 3;
+    private static final double HOUR = 1.0 / 24;
+    private static final double OPENING_HOUR = 8;
+    private static final double CLOSING_HOUR = 20;
+    /** Demand of each day of the week relative to the average day, Monday first. */
+    private static final double[] WEEKDAY_FACTOR = {0.8, 0.9, 0.9, 1.0, 1.2, 1.5, 0.7};
+
+    /** What caused a decision; reported in the observation as {@code trigger}. */
+    static final int DAILY_REVIEW = 0;
+    static final int STOCKOUT_REVIEW = 1;
+
+    // ---- parameters (settable from Python with env_params) ------------------------------------
+
+    /** Customers per day, on average over the week. */
+    @ModelParameter
+    public double demandRate = 30;
+
+    /** The largest purchase of a customer, in units; purchases are uniform in 1..maxOrderSize. */
+    @ModelParameter
+    public int maxOrderSize = 4;
+
+    /** The share of customers that buy each product, comma separated (normalised to sum 1). */
+    @ModelParameter
+    public String productMix = "0.5,0.3,0.2";
+
+    /** Mean supplier lead time in days; lead times are triangular between half and 1.5 times it. */
+    @ModelParameter
+    public double leadTimeMean = 3;
+
+    /** Units in one batch: the action's order level times this is the quantity ordered. */
+    @ModelParameter
+    public int orderBatch = 10;
+
+    /** Units of each product on the shelf at the start. */
+    @ModelParameter
+    public int initialStock = 60;
+
+    /** Cost of keeping one unit in stock for one day. */
+    @ModelParameter
+    public double holdingCost = 1;
+
+    /** Cost of one backordered unit per day that the customer waits. */
+    @ModelParameter
+    public double backlogCost = 10;
+
+    /** Fixed cost of each order line (one product in one order). */
+    @ModelParameter
+    public double orderCost = 25;
+
+    /** Length of an episode in days. */
+    @ModelParameter
+    public double horizonDays = 28;
+
+    /** Whether a product running out of stock triggers an extra decision at once. */
+    @ModelParameter
+    public boolean stockoutReviews = true;
+
+    // ---- state ----------------------------------------------------------------------------------
+
+    private final RLConnector connector = new RLConnector(this);
+    /**
+     * Two random streams, both seeded from the episode's generator so that a seed replays an
+     * episode: customers draw from one, the supplier from the other. Customers then come exactly
+     * alike whatever the policy orders (common random numbers), which makes policies comparable.
+     */
+    private final Random customerRandom = new Random(connector.getRandom().nextLong());
+    private final Random supplierRandom = new Random(connector.getRandom().nextLong());
+    private final EventQueue events = new EventQueue();
+
+    private final double[] onHand = new double[PRODUCTS];
+    private final double[] onOrder = new double[PRODUCTS];
+    private final double[] backlog = new double[PRODUCTS];
+    private double[] mixCumulative;
+    private int trigger;
+    /** Costs since the last decision, and the model time up to which they are counted. */
+    private double cost;
+    private double costCountedUntil;
+
+    @Override
+    public void run() {
+        checkParameters();
+        for (int p = 0; p < PRODUCTS; p++) {
+            onHand[p] = initialStock;
+        }
+        events.scheduleAt(0, this::review);
+        events.scheduleAt(OPENING_HOUR * HOUR, this::storeOpens);
+
+        // The simulation loop: stock levels change only at events, so costs accrue linearly between them.
+        while (events.nextTime() < horizonDays) {
+            accrueCostsUntil(events.nextTime());
+            events.runNext();
+        }
+        accrueCostsUntil(horizonDays); // the last getReward() reports the costs up to the horizon
+        events.advanceTo(horizonDays);
+    }
+
+    // ---- events ---------------------------------------------------------------------------------
+
+    /** The nightly replenishment run: a decision, then the same again tomorrow. */
+    private void review() {
+        decide(DAILY_REVIEW);
+        events.scheduleIn(1, this::review);
+    }
+
+    /** Opens the store for today; customers come until closing time. */
+    private void storeOpens() {
+        scheduleNextCustomer();
+        events.scheduleIn(1, this::storeOpens);
+    }
+
+    private void customerArrives() {
+        int product = pickProduct();
+        int units = 1 + customerRandom.nextInt(maxOrderSize);
+        boolean hadStock = onHand[product] > 0;
+        double sold = Math.min(units, onHand[product]);
+        onHand[product] -= sold;
+        backlog[product] += units - sold;
+        if (hadStock && onHand[product] == 0 && stockoutReviews) {
+            decide(STOCKOUT_REVIEW);
+        }
+        scheduleNextCustomer();
+    }
+
+    private void deliveryArrives(int product, double units) {
+        onOrder[product] -= units;
+        double toBacklog = Math.min(units, backlog[product]);
+        backlog[product] -= toBacklog;
+        onHand[product] += units - toBacklog;
+    }
+
+    /** Customers arrive as a Poisson process while the store is open (memoryless, so it may stop at closing). */
+    private void scheduleNextCustomer() {
+        double now = events.now();
+        int day = (int) Math.floor(now);
+        double perDay = demandRate * WEEKDAY_FACTOR[day % 7] * 24 / (CLOSING_HOUR - OPENING_HOUR);
+        if (perDay <= 0) {
+            return;
+        }
+        double next = now + exponential(customerRandom, perDay);
+        if (next < day + CLOSING_HOUR * HOUR) {
+            events.scheduleAt(next, this::customerArrives);
+        }
+    }
+
+    // ---- decisions --------------------------------------------------------------------------------
+
+    private void decide(int cause) {
+        trigger = cause;
+        connector.requestAction(); // the orders are placed by takeAction() inside this call
+    }
+
+    /** Places the chosen orders: level {@code k} of a product orders {@code k * orderBatch} units. */
+    @Override
+    public void takeAction(RLAction action) {
+        int[] levels = action.asIntArray();
+        for (int p = 0; p < PRODUCTS; p++) {
+            double units = (double) levels[p] * orderBatch;
+            if (units <= 0) {
+                continue;
+            }
+            onOrder[p] += units;
+            cost += orderCost;
+            int product = p;
+            events.scheduleIn(leadTime(), () -> deliveryArrives(product, units));
+        }
+    }
+
+    /**
+     * The observation, in the order of the Dict space of inventory.py. Gymnasium sorts the keys of
+     * a Dict built from a dict alphabetically, so the values are written in that order:
+     * backlog[3], day_of_week, hour, on_hand[3], on_order[3], time, trigger.
+     */
+    @Override
+    public double[] getObservation() {
+        double now = events.now();
+        double[] observation = new double[3 * PRODUCTS + 4];
+        int at = 0;
+        for (int p = 0; p < PRODUCTS; p++) {
+            observation[at++] = backlog[p];
+        }
+        observation[at++] = Math.floorMod((int) Math.floor(now), 7);
+        observation[at++] = (now - Math.floor(now)) * 24;
+        for (int p = 0; p < PRODUCTS; p++) {
+            observation[at++] = onHand[p];
+        }
+        for (int p = 0; p < PRODUCTS; p++) {
+            observation[at++] = onOrder[p];
+        }
+        observation[at++] = now;
+        observation[at] = trigger;
+        return observation;
+    }
+
+    /** Minus the costs since the previous decision; resets the count (called once per decision). */
+    @Override
+    public double getReward() {
+        double reward = -cost;
+        cost = 0;
+        return reward;
+    }
+
+    /** Never: the horizon truncates the episode, and ending early must not save an agent costs. */
+    @Override
+    public boolean hasFinished() {
+        return false;
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private void accrueCostsUntil(double time) {
+        double days = time - costCountedUntil;
+        for (int p = 0; p < PRODUCTS; p++) {
+            cost += days * (holdingCost * onHand[p] + backlogCost * backlog[p]);
+        }
+        costCountedUntil = time;
+    }
+
+    private int pickProduct() {
+        double u = customerRandom.nextDouble();
+        for (int p = 0; p < PRODUCTS - 1; p++) {
+            if (u < mixCumulative[p]) {
+                return p;
+            }
+        }
+        return PRODUCTS - 1;
+    }
+
+    private double leadTime() {
+        return triangular(supplierRandom, 0.5 * leadTimeMean, leadTimeMean, 1.5 * leadTimeMean);
+    }
+
+    private static double exponential(Random random, double rate) {
+        return -Math.log(1 - random.nextDouble()) / rate;
+    }
+
+    /** A draw from the triangular distribution, like AnyLogic's {@code triangular(min, mode, max)}. */
+    private static double triangular(Random random, double min, double mode, double max) {
+        double u = random.nextDouble();
+        double split = (mode - min) / (max - min);
+        if (u < split) {
+            return min + Math.sqrt(u * (max - min) * (mode - min));
+        }
+        return max - Math.sqrt((1 - u) * (max - min) * (max - mode));
+    }
+
+    private void checkParameters() {
+        String[] parts = productMix.split(",");
+        if (parts.length != PRODUCTS) {
+            throw new IllegalArgumentException("productMix needs " + PRODUCTS + " comma-separated shares, got \""
+                    + productMix + "\"");
+        }
+        double[] shares = new double[PRODUCTS];
+        double total = 0;
+        for (int p = 0; p < PRODUCTS; p++) {
+            shares[p] = Double.parseDouble(parts[p].trim());
+            if (!(shares[p] >= 0)) {
+                throw new IllegalArgumentException("productMix shares must not be negative, got \"" + productMix + "\"");
+            }
+            total += shares[p];
+        }
+        if (!(total > 0)) {
+            throw new IllegalArgumentException("productMix needs a positive share, got \"" + productMix + "\"");
+        }
+        mixCumulative = new double[PRODUCTS];
+        double sum = 0;
+        for (int p = 0; p < PRODUCTS; p++) {
+            sum += shares[p] / total;
+            mixCumulative[p] = sum;
+        }
+        require(demandRate >= 0, "demandRate must not be negative", demandRate);
+        require(maxOrderSize >= 1, "maxOrderSize must be at least 1", maxOrderSize);
+        require(leadTimeMean > 0, "leadTimeMean must be positive", leadTimeMean);
+        require(orderBatch >= 1, "orderBatch must be at least 1", orderBatch);
+        require(initialStock >= 0, "initialStock must not be negative", initialStock);
+        require(horizonDays > 0, "horizonDays must be positive", horizonDays);
+        require(holdingCost >= 0 && backlogCost >= 0 && orderCost >= 0, "costs must not be negative",
+                holdingCost + ", " + backlogCost + ", " + orderCost);
+    }
+
+    private static void require(boolean condition, String message, Object value) {
+        if (!condition) {
+            throw new IllegalArgumentException(message + ", got " + value);
+        }
+    }
+}
