@@ -116,6 +116,8 @@ class AnyLogicEnv(gym.Env):
     def step(self, action):
         """Applies ``action`` and runs the model to its next decision or to the end of the episode."""
         if self._episode_over:
+            if self._closer is None or not self._closer.alive:
+                raise AlpyperlError("the environment is closed; create a new AnyLogicEnv")
             raise ResetNeeded(
                 "step() needs a running episode: the last one has ended (terminated, truncated or failed) "
                 "or none was started; call reset() first"

@@ -157,7 +157,9 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
     def close_extras(self, **kwargs):
         """Ends the episodes and the model threads."""
         self._needs_reset = True
-        self._closer()
+        closer = getattr(self, "_closer", None)  # absent if the settings were refused
+        if closer is not None:
+            closer()
 
     def _run_commands(self) -> None:
         self._needs_reset = True

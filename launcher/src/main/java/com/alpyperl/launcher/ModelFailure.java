@@ -2,6 +2,8 @@ package com.alpyperl.launcher;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Model code threw, or broke the model contract; carries the model's stack trace as its cause. */
 public class ModelFailure extends RuntimeException {
@@ -11,13 +13,35 @@ public class ModelFailure extends RuntimeException {
         super(message, cause);
     }
 
-    /** The Java stack trace of the cause, as text. */
+    /** The Java stack trace of the cause, as text, with long runs of one repeated frame folded. */
     public String getModelStackTrace() {
         if (getCause() == null) {
             return "";
         }
         StringWriter text = new StringWriter();
         getCause().printStackTrace(new PrintWriter(text));
-        return text.toString();
+        return foldRepeatedLines(text.toString());
     }
+
+    /** Keeps the first few lines of each run of identical lines (deep recursion) and counts the rest. */
+    static String foldRepeatedLines(String trace) {
+        List<String> kept = new ArrayList<>();
+        String[] lines = trace.split("\n", -1);
+        for (int i = 0; i < lines.length; ) {
+            int run = 1;
+            while (i + run < lines.length && lines[i + run].equals(lines[i])) {
+                run++;
+            }
+            for (int k = 0; k < Math.min(run, KEPT_REPEATS); k++) {
+                kept.add(lines[i]);
+            }
+            if (run > KEPT_REPEATS) {
+                kept.add("\t... the line above repeats " + (run - KEPT_REPEATS) + " more times");
+            }
+            i += run;
+        }
+        return String.join("\n", kept);
+    }
+
+    private static final int KEPT_REPEATS = 5;
 }

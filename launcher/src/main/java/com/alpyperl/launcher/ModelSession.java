@@ -100,6 +100,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     private boolean closed;
     private String brokenReason;
+    private int threadsStarted;
 
     /** Opens a session on a model folder and starts its model thread. */
     public ModelSession(ModelFolder folder) {
@@ -241,9 +242,17 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         }
     }
 
-    /** The name of this session's model thread, which also labels its messages. */
+    /**
+     * The label of this session ({@code <model name>#<n>}); its model thread is named
+     * {@code alpyperl-model-<label>}, with a suffix {@code .<k>} for the k-th thread after a timeout.
+     */
     public String getLabel() {
         return label;
+    }
+
+    /** The name of the thread that runs this session's model now (diagnostics). */
+    public String getModelThreadName() {
+        return modelThread.getName();
     }
 
     /** Whether the model thread of this session is alive (tests and diagnostics). */
@@ -410,7 +419,8 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     }
 
     private void startModelThread() {
-        modelThread = new ModelThread("alpyperl-model-" + label);
+        threadsStarted++;
+        modelThread = new ModelThread("alpyperl-model-" + label + (threadsStarted > 1 ? "." + threadsStarted : ""));
         modelThread.start();
     }
 
@@ -613,8 +623,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
                 writeObservation(observation, reward);
             }
         } catch (ModelException e) {
-            self.modelFailure = e;
-            throw e;
+            throw failInDecision(self, e);
         }
         self.decisions++;
         handBack(self, finished ? TERMINATED : truncated ? TRUNCATED : RUNNING, true, null);
@@ -630,9 +639,21 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         try {
             apply(asking, new RLAction(actionSpace, values));
         } catch (ModelException e) {
-            self.modelFailure = e;
-            throw e;
+            throw failInDecision(self, e);
         }
+    }
+
+    /**
+     * Model code called by requestAction() failed: reports the failure to the caller at once (the
+     * model might catch the exception and carry on), then waits for the next command, which ends
+     * the run.
+     */
+    private EpisodeAbandoned failInDecision(ModelThread self, ModelException e) {
+        self.modelFailure = e;
+        fail(self, e);
+        awaitModelTurn(self);
+        abandonEpisode = true;
+        return new EpisodeAbandoned();
     }
 
     private void writeObservation(double[] observation, double reward) {

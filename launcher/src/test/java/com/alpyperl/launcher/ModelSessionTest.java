@@ -367,7 +367,7 @@ public class ModelSessionTest {
         assertEquals(RUNNING, env.reset(2));
         assertEquals(RUNNING, env.step(1));
         assertNotSame(stuck, LoopingModel.lastThread);
-        assertEquals(stuck.getName(), LoopingModel.lastThread.getName());
+        assertEquals(stuck.getName() + ".2", LoopingModel.lastThread.getName());
         stuck.join(10_000);
         assertFalse("the stuck thread was stopped", stuck.isAlive());
     }
