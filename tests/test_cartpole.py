@@ -125,6 +125,8 @@ def test_pole_length_parameter_changes_the_dynamics(cartpole_model):
     assert abs(short_obs[3]) > abs(long_obs[3]) > 0
 
 
+# CartPole-v1's velocity bounds are infinite too; the checker warns about that for both.
+@pytest.mark.filterwarnings("ignore:.*Box observation space (minimum|maximum) value is")
 def test_gymnasium_env_checker_passes(java_cartpole):
     from gymnasium.utils.env_checker import check_env
 
