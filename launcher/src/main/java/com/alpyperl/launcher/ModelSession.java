@@ -94,12 +94,9 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private int rewardIndex;
     private long timeoutNanos = 10_000_000_000L;
 
-    // ---- model-thread state of the current episode --------------------------------------------
-    private RLConnector connector;
-    private int decisions;
-
     private boolean closed;
-    private String brokenReason;
+    /** The caller gave up on the model thread (timeout); the next reset starts a new one. */
+    private boolean modelThreadStuck;
     private int threadsStarted;
 
     /** Opens a session on a model folder and starts its model thread. */
@@ -193,7 +190,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         if (buffer == null) {
             throw new IllegalStateException("configure() the session before reset()");
         }
-        if (brokenReason != null) {
+        if (modelThreadStuck) {
             replaceStuckModelThread();
         }
         episodeSeed = seed;
@@ -204,7 +201,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     /** Hands the model thread the action in the buffer; {@link #finishExchange()} waits for the next decision. */
     void beginStep() {
-        if (status != RUNNING || !modelInDecision || brokenReason != null || closed) {
+        if (status != RUNNING || !modelInDecision || modelThreadStuck || closed) {
             ensureUsable();
             throw new IllegalStateException("step() needs a running episode: the episode has ended"
                     + (status == FAILED ? " with an error" : "") + "; call reset() first");
@@ -225,7 +222,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             return;
         }
         closed = true;
-        if (brokenReason != null) {
+        if (modelThreadStuck) {
             stopStuckThread(modelThread);
             return;
         }
@@ -327,7 +324,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         for (StackTraceElement frame : stuck.getStackTrace()) {
             where.append("\n\tat ").append(frame);
         }
-        brokenReason = "the model did not " + goal + " within " + (timeout / 1e9) + " s";
+        modelThreadStuck = true;
         status = FAILED;
         modelInDecision = false;
         throw new StepTimeoutException("The model " + folder.getName() + " did not " + goal + " within "
@@ -337,7 +334,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     private void replaceStuckModelThread() {
         stopStuckThread(modelThread);
-        brokenReason = null;
+        modelThreadStuck = false;
         status = TRUNCATED;
         modelInDecision = false;
         turn = CALLER;
