@@ -50,15 +50,9 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private static final int CLOSE = 4;
 
     private static final AtomicInteger INSTANCES = new AtomicInteger();
-    /**
-     * How long a waiting side spins before it parks, at most. Spinning makes a hand-off cost well
-     * under a microsecond when both threads have a core; parking frees the core when the other
-     * side takes long (a slow model step, a neural network in Python, an oversubscribed machine).
-     */
-    private static final long MAX_SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
+    /** How long a waiting side spins before it parks, when spinning pays off (see {@link SpinPolicy}). */
+    private static final long SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
             Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0) * 1000L;
-    /** The spin of a side whose recent waits were long: just enough to notice when they get short again. */
-    private static final long PROBE_SPIN_NANOS = Math.min(MAX_SPIN_NANOS, 2_000L);
 
     private final ModelFolder folder;
     private final String label;
@@ -70,9 +64,9 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private volatile boolean modelParked;
     private volatile Thread caller;
     private ModelThread modelThread;
-    private long callerSpinNanos = MAX_SPIN_NANOS;
+    private final SpinPolicy callerSpin = new SpinPolicy(SPIN_NANOS);
+    private final SpinPolicy modelSpin = new SpinPolicy(SPIN_NANOS);
     private String pendingGoal = "";
-    private long modelSpinNanos = MAX_SPIN_NANOS;
 
     // ---- what the caller asks of the model thread (published by the volatile write of turn) --
     private int command;
@@ -284,7 +278,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     private void awaitCallerTurn(long timeout, String goal) {
         long start = System.nanoTime();
-        long spin = callerSpinNanos;
+        long spin = callerSpin.nextSpin();
         while (turn != CALLER) {
             long waited = System.nanoTime() - start;
             if (waited < spin) {
@@ -302,12 +296,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             }
             callerParked = false;
         }
-        callerSpinNanos = nextSpin(System.nanoTime() - start);
-    }
-
-    /** Spin fully next time if this wait was short enough for spinning to have paid off. */
-    private static long nextSpin(long waitedNanos) {
-        return waitedNanos <= MAX_SPIN_NANOS ? MAX_SPIN_NANOS : PROBE_SPIN_NANOS;
+        callerSpin.waited(spin, System.nanoTime() - start);
     }
 
     /** The caller's wait ran out: give up on the model thread unless it just handed back. */
@@ -423,7 +412,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     private void awaitModelTurn(ModelThread self) {
         long start = System.nanoTime();
-        long spin = modelSpinNanos;
+        long spin = modelSpin.nextSpin();
         while (turn != MODEL && !self.orphaned) {
             if (System.nanoTime() - start < spin) {
                 Thread.onSpinWait();
@@ -435,7 +424,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             }
             modelParked = false;
         }
-        modelSpinNanos = nextSpin(System.nanoTime() - start);
+        modelSpin.waited(spin, System.nanoTime() - start);
     }
 
     /**
