@@ -39,7 +39,7 @@ fi
 log "Installing Python dependencies into .venv"
 # torch 2.13.0 is pinned: it resolves to the CPU build on disk; an unpinned torch pulls CUDA.
 .venv/bin/python -m pip install -q --disable-pip-version-check \
-    "jpype1==1.7.1" "gymnasium==1.2.3" "numpy==2.4.6" "pytest==9.2.0" "py4j==0.10.9.9" \
+    "jpype1==1.7.1" "gymnasium==1.2.2" "numpy==2.4.6" "pytest==9.2.0" "py4j==0.10.9.9" \
     "torch==2.13.0" "onnx==1.23.2" "onnxruntime==1.32.0" "ray[rllib]==2.60.0" 2>&1 \
     | grep -v -E "^WARNING: Location" || true
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | grep -v -E "^WARNING: Location" || true

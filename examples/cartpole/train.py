@@ -1,0 +1,148 @@
+"""Train PPO (Ray RLlib) on the Java CartPole model until it balances the pole.
+
+    gradle build                                       # once: builds examples/cartpole/build/model
+    python examples/cartpole/train.py                  # train to a mean return of 475 (of 500)
+    python examples/cartpole/train.py --quick          # a short smoke run (3 iterations)
+    python examples/cartpole/train.py --gym            # the same on Gymnasium's CartPole-v1
+
+Every RLlib EnvRunner is a process of its own; each starts one JVM and runs
+``--envs-per-runner`` instances of the Java model in it. The driver (this process) runs the
+PPO learner and starts no JVM. Progress is printed as one line per training iteration, the
+trained policy is saved as an RLlib checkpoint, and TensorBoard files are written next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import ray
+from ray.rllib.algorithms.ppo import PPOConfig
+
+from alpyperl import rllib
+
+MODEL = Path(__file__).resolve().parent / "build" / "model"
+TARGET_RETURN = 475.0  # Gymnasium's "solved" threshold for CartPole-v1 (episodes end at 500)
+
+
+def ppo_config(env: str, env_config: dict, *, num_env_runners: int = 2, envs_per_runner: int = 4,
+               seed: int = 0, train_batch_size: int = 4000) -> PPOConfig:
+    """The PPO setup used for CartPole: small networks, a few thousand steps per update.
+
+    ``env`` is a registered environment name (``rllib.register_env()`` registers "anylogic")
+    or a Gymnasium id such as "CartPole-v1"; ``env_config`` is handed to the environment.
+    """
+    config = (
+        PPOConfig()
+        # Which environment, and its settings. For "anylogic" these are AnyLogicEnv's settings:
+        # the model folder, model parameters (env_params), step_timeout, ...
+        .environment(env, env_config=env_config)
+        # Sampling: num_env_runners processes, each stepping envs_per_runner model instances.
+        .env_runners(num_env_runners=num_env_runners, num_envs_per_env_runner=envs_per_runner,
+                     num_cpus_per_env_runner=1)
+        # The policy and value networks: two hidden layers of 64 units each.
+        .rl_module(model_config={"fcnet_hiddens": [64, 64], "fcnet_activation": "tanh"})
+        # PPO's hyperparameters. vf_clip_param is raised because CartPole's returns (up to 500)
+        # make value errors far larger than RLlib's default clip of 10.
+        .training(
+            lr=5e-4,
+            gamma=0.99,
+            lambda_=0.95,
+            train_batch_size_per_learner=train_batch_size,
+            minibatch_size=256,
+            num_epochs=10,
+            vf_loss_coeff=0.5,
+            vf_clip_param=1000.0,
+            entropy_coeff=0.0,
+        )
+        # One experiment seed: RLlib derives the seeds of the runners and of the networks from
+        # it, and alpyperl gives each model instance its own seed stream (see docs/training.md).
+        .debugging(seed=seed)
+    )
+    # Keep training when a model throws or a runner process dies (see docs/training.md).
+    return rllib.fault_tolerant(config)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run: 3 small iterations")
+    parser.add_argument("--num-env-runners", type=int, default=2, help="EnvRunner processes (default 2)")
+    parser.add_argument("--envs-per-runner", type=int, default=4, help="model instances per runner (default 4)")
+    parser.add_argument("--seed", type=int, default=0, help="the experiment seed (default 0)")
+    parser.add_argument("--max-iterations", type=int, default=None,
+                        help="stop after this many iterations (default 60, or 3 with --quick)")
+    parser.add_argument("--target-return", type=float, default=TARGET_RETURN,
+                        help=f"stop when the mean episode return reaches this (default {TARGET_RETURN:.0f})")
+    parser.add_argument("--checkpoint-dir", type=Path, default=None,
+                        help="where to save the trained policy (default: a 'checkpoint' folder in the run's log folder)")
+    parser.add_argument("--address", default="local",
+                        help="Ray cluster to join: 'auto' or host:port (default: start Ray on this machine)")
+    parser.add_argument("--gym", action="store_true", help="train on Gymnasium's CartPole-v1 instead (for comparison)")
+    args = parser.parse_args()
+
+    if args.address == "local":
+        # A new Ray instance on this machine, without its web dashboard. Each runner claims one
+        # CPU, so Ray is told of at least as many CPUs as there are runners.
+        ray.init(address="local", num_cpus=max(os.cpu_count() or 1, args.num_env_runners), include_dashboard=False)
+    else:
+        ray.init(address=args.address)  # an existing Ray cluster (see docs/training.md)
+    if args.gym:
+        env, env_config = "CartPole-v1", {}
+    else:
+        # Registers alpyperl's environment creator under the name "anylogic"; each runner calls it
+        # envs-per-runner times with env_config, which holds AnyLogicEnv's settings.
+        env, env_config = rllib.register_env(), {"model": str(MODEL)}
+    config = ppo_config(env, env_config, num_env_runners=args.num_env_runners,
+                        envs_per_runner=args.envs_per_runner, seed=args.seed,
+                        train_batch_size=1000 if args.quick else 4000)
+    print(f"Training PPO on {'CartPole-v1' if args.gym else MODEL}\n  with {args.num_env_runners} runners x "
+          f"{args.envs_per_runner} environments, seed {args.seed}, target mean return {args.target_return:g}")
+
+    algo = None
+    try:
+        # Starts the runner processes; each opens its model instances (and so starts its JVM).
+        # rllib.build_algo is config.build_algo() with readable errors when a model is missing.
+        algo = rllib.build_algo(config)
+        train(algo, args)
+        return 0
+    except KeyboardInterrupt:
+        print("\nInterrupted: stopping the runners (no checkpoint saved).", flush=True)
+        return 130
+    finally:
+        # Ends every runner process, and with it its JVM and model threads.
+        if algo is not None:
+            algo.stop()
+        ray.shutdown()
+
+
+def train(algo, args) -> None:
+    """Trains until the target return or the iteration limit, then saves a checkpoint."""
+    logdir = Path(algo.logdir)  # RLlib's folder for this run, under ~/ray_results
+    print(f"TensorBoard logs: {logdir}\n  view them with: tensorboard --logdir {logdir.parent}")
+    tensorboard = rllib.TensorBoardWriter(logdir)
+    max_iterations = args.max_iterations or (3 if args.quick else 60)
+    start = time.perf_counter()
+    try:
+        for _ in range(max_iterations):
+            result = algo.train()  # sample a batch from all runners, then update the policy
+            tensorboard.write(result)
+            print(rllib.progress_line(result), flush=True)
+            if rllib.episode_return(result) >= args.target_return:
+                print(f"Reached a mean return of {rllib.episode_return(result):.1f} after "
+                      f"{rllib.env_steps(result):,} env steps in {time.perf_counter() - start:.0f} s.")
+                break
+        else:
+            print(f"Stopped after {max_iterations} iterations without reaching {args.target_return:g}.")
+    finally:
+        tensorboard.close()
+    checkpoint_dir = (args.checkpoint_dir or logdir / "checkpoint").resolve()
+    algo.save(str(checkpoint_dir))
+    print(f"Checkpoint saved in {checkpoint_dir}\n"
+          f"  load it with: ray.rllib.algorithms.algorithm.Algorithm.from_checkpoint({str(checkpoint_dir)!r})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
