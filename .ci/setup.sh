@@ -38,11 +38,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 log "Installing Python dependencies into .venv"
 # torch 2.13.0 is pinned: it resolves to the CPU build on disk; an unpinned torch pulls CUDA.
-.venv/bin/python -m pip install -q --disable-pip-version-check \
-    "jpype1==1.7.1" "gymnasium==1.2.2" "numpy==2.4.6" "pytest==9.2.0" "py4j==0.10.9.9" \
-    "torch==2.13.0" "onnx==1.23.2" "onnxruntime==1.32.0" "ray[rllib]==2.60.0" 2>&1 \
-    | grep -v -E "^WARNING: Location" || true
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | grep -v -E "^WARNING: Location" || true
-.venv/bin/python -c "import alpyperl, jpype, gymnasium, torch, onnxruntime, ray.rllib" \
-    || { echo "the Python environment is incomplete" >&2; exit 1; }
+# ray[rllib] 2.60.0 needs exactly gymnasium 1.2.2.
+pip_log=$(mktemp)
+if ! .venv/bin/python -m pip install --disable-pip-version-check \
+        "jpype1==1.7.1" "gymnasium==1.2.2" "numpy==2.4.6" "pytest==9.2.0" "py4j==0.10.9.9" \
+        "torch==2.13.0" "onnx==1.23.2" "onnxruntime==1.32.0" "ray[rllib]==2.60.0" >"$pip_log" 2>&1 \
+   || ! .venv/bin/python -m pip install --disable-pip-version-check --no-deps -e . >>"$pip_log" 2>&1; then
+    grep -v "^WARNING: Location" "$pip_log" >&2
+    echo "installing the Python dependencies failed" >&2
+    exit 1
+fi
+rm -f "$pip_log"
+.venv/bin/python -c "import alpyperl, jpype, gymnasium, torch, onnxruntime, ray.rllib"
 log "Set up. Activate with: source .venv/bin/activate"
