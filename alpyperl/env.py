@@ -128,10 +128,9 @@ class AnyLogicEnv(gym.Env):
         except jpype.JException as error:
             self._episode_over = True
             raise translate(error) from None
-        if status != RUNNING:
+        if status:  # not RUNNING (0): TERMINATED (1) or TRUNCATED (2)
             self._episode_over = True
-        return (self._read_observation(), float(self._buffer[self._reward_index]),
-                status == TERMINATED, status == TRUNCATED, {})
+        return self._read_observation(), self._buffer.item(self._reward_index), status == 1, status == 2, {}
 
     def close(self):
         """Ends the episode and the model's thread. The environment cannot be used afterwards."""
