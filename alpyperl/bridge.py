@@ -20,7 +20,8 @@ from .spaces import space_from_json, space_to_json
 # ---- opening models --------------------------------------------------------------------------
 
 
-def open_session(model_path: str, jvm_options: list[str], step_timeout: float):
+def open_session(model_path: str, jvm_options: list[str]):
+    """Starts the JVM if needed and opens a launcher session (one model instance) on the folder."""
     if not os.path.isdir(model_path):
         raise ModelLoadError(
             f"model folder {os.path.abspath(model_path)} does not exist"
@@ -46,6 +47,7 @@ def _descriptor_jvm_options(model_path: str) -> list[str]:
 
 
 def close_session(session) -> None:
+    """Closes a session; does nothing once the JVM has shut down (at interpreter exit)."""
     if jvm.is_running():
         try:
             session.close()
@@ -54,6 +56,7 @@ def close_session(session) -> None:
 
 
 def choose_space(kind: str, from_model: dict | None, from_python: gym.Space | None) -> gym.Space:
+    """The one definition of a space: the model's (as JSON) or Python's; both or neither is an error."""
     if from_model is not None and from_python is not None:
         raise SpaceDefinitionError(
             f"the {kind} space is defined both in the model ({space_from_json(json.dumps(from_model))}) and in "
@@ -127,6 +130,7 @@ def call_java(method, *args):
 
 
 def translate(error: "jpype.JException") -> AlpyperlError:
+    """The alpyperl exception for an exception the launcher threw."""
     kind = str(error.getClass().getName())
     message = str(error.getMessage())
     if kind == "com.alpyperl.launcher.ModelFailure":

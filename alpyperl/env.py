@@ -67,7 +67,7 @@ class AnyLogicEnv(gym.Env):
         self._closer = None
         self._episode_over = True
 
-        self._session = open_session(self.model_path, list(settings["jvm_options"] or ()), self.step_timeout)
+        self._session = open_session(self.model_path, list(settings["jvm_options"] or ()))
         self._closer = weakref.finalize(self, close_session, self._session)
         try:
             self.observation_space, self.action_space, self.model_parameters = agree_on_spaces(

@@ -75,7 +75,7 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
     def _open(self, settings: dict[str, Any]) -> None:
         jvm_options = list(settings["jvm_options"] or ())
         for _ in range(self.num_envs):
-            self._sessions.append(open_session(self.model_path, jvm_options, self.step_timeout))
+            self._sessions.append(open_session(self.model_path, jvm_options))
         single_observation, single_action, self.model_parameters = agree_on_spaces(
             self._sessions[0], self.step_timeout, settings["observation_space"], settings["action_space"])
         self.single_observation_space, self.single_action_space = single_observation, single_action
