@@ -50,13 +50,12 @@ from ray.rllib.utils.metrics import (
 )
 from ray.tune.registry import register_env as _ray_register_env
 
-from .env import AnyLogicEnv
+from .env import SEED_LIMIT, AnyLogicEnv
 from .errors import AlpyperlError, ModelLoadError
 
 #: The name :func:`register_env` registers by default.
 ENV_NAME = "anylogic"
 
-_SEED_LIMIT = 2**63  # AnyLogicEnv's episode seeds are Java longs
 _created = 0  # environments made by make_env in this process
 
 
@@ -108,7 +107,7 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
 
 def derive_seed(seed: int, *keys: int) -> int:
     """A seed in [0, 2**63) derived from ``seed`` and ``keys``; distinct keys give independent seeds."""
-    sequence = np.random.SeedSequence(int(seed) % _SEED_LIMIT, spawn_key=tuple(int(key) for key in keys))
+    sequence = np.random.SeedSequence(int(seed) % SEED_LIMIT, spawn_key=tuple(int(key) for key in keys))
     return int(sequence.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 

@@ -139,19 +139,24 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
             raise ResetNeeded("step() needs running episodes: call reset() first (after creation or an error)")
         self._write_actions(actions)
         resetting = self._autoreset
+        any_resetting = resetting.any()
         self._commands[:] = STEP
-        seeds = np.zeros(self.num_envs, dtype=np.int64)
-        for index in np.flatnonzero(resetting):
-            seeds[index] = self._commands[index] = self._next_seed(index)
+        infos = {}
+        if any_resetting:  # next-step autoreset: these start a new episode instead of stepping
+            seeds = np.zeros(self.num_envs, dtype=np.int64)
+            for index in np.flatnonzero(resetting):
+                seeds[index] = self._commands[index] = self._next_seed(index)
+            infos = {"seed": seeds, "_seed": resetting.copy()}
         self._run_commands()
         statuses = self._commands.copy()
         rewards = self._rewards.copy()
-        rewards[resetting] = 0.0
-        stepped = ~resetting
-        terminated = (statuses == TERMINATED) & stepped
-        truncated = (statuses == TRUNCATED) & stepped
+        terminated = statuses == TERMINATED
+        truncated = statuses == TRUNCATED
+        if any_resetting:
+            rewards[resetting] = 0.0
+            terminated &= ~resetting
+            truncated &= ~resetting
         self._autoreset = statuses != RUNNING
-        infos = {"seed": seeds, "_seed": resetting.copy()} if resetting.any() else {}
         return self._read_observations(), rewards, terminated, truncated, infos
 
     def close_extras(self, **kwargs):

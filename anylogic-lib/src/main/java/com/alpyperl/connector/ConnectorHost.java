@@ -1,5 +1,7 @@
 package com.alpyperl.connector;
 
+import java.nio.DoubleBuffer;
+
 /**
  * The side that answers {@link RLConnector#requestAction()}: alpyperl's launcher during training.
  * A host binds itself to the thread that runs a model; connectors created on that thread use it.
@@ -64,6 +66,15 @@ public abstract class ConnectorHost {
     /** Whether the model says the episode is truncated. */
     protected static boolean truncated(RLConnector connector) {
         return call("isTruncated()", () -> connector.getModel().isTruncated());
+    }
+
+    /** The action of {@code space} whose flat values start at {@code offset} in {@code buffer} (read once). */
+    protected static RLAction readAction(Space space, DoubleBuffer buffer, int offset) {
+        double[] values = new double[space.flatSize()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = buffer.get(offset + i);
+        }
+        return new RLAction(space, values, 0);
     }
 
     /** Applies {@code action} to the model. */

@@ -24,7 +24,8 @@ public final class RLAction {
         }
     }
 
-    private RLAction(Space space, double[] values, int offset) {
+    /** Takes {@code values} as they are (no copy): for callers that hand over a fresh array. */
+    RLAction(Space space, double[] values, int offset) {
         this.space = space;
         this.values = values;
         this.offset = offset;

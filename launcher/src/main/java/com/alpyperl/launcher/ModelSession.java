@@ -4,7 +4,6 @@ import com.alpyperl.connector.ConnectorHost;
 import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.Json;
 import com.alpyperl.connector.ModelException;
-import com.alpyperl.connector.RLAction;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.RLModel;
 import com.alpyperl.connector.Space;
@@ -618,12 +617,8 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             abandonEpisode = true;
             throw new EpisodeAbandoned();
         }
-        double[] values = new double[actionSize];
-        for (int i = 0; i < actionSize; i++) {
-            values[i] = buffer.get(i);
-        }
         try {
-            apply(asking, new RLAction(actionSpace, values));
+            apply(asking, readAction(actionSpace, buffer, 0));
         } catch (ModelException e) {
             throw failInDecision(self, e);
         }
