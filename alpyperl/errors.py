@@ -40,3 +40,11 @@ class ModelTimeoutError(AlpyperlError, TimeoutError):
 
 class ResetNeeded(AlpyperlError, RuntimeError):
     """``step()`` was called although the episode has ended (or never started); call ``reset()``."""
+
+
+class ExportError(AlpyperlError):
+    """A policy cannot be exported to ONNX, or the exported file failed its verification.
+
+    The message says what is unsupported, or on which observation the exported policy differs
+    from the trained one (and by how much).
+    """
