@@ -7,19 +7,29 @@ import java.util.Random;
  * Connects a model to reinforcement learning. Create one in the model's root, passing the model
  * (which implements {@link RLModel}), and call {@link #requestAction()} at every decision point:
  * <pre>{@code
- * RLConnector connector = new RLConnector(this);
+ * RLConnector connector = new RLConnector(this).usePolicy("cartpole.onnx");
  * ...
  * connector.requestAction();   // the chosen action has been applied when this returns
  * }</pre>
  *
- * <p>Who chooses the action depends on where the model runs: under alpyperl training, Python's
- * policy does; the connector finds that out by itself, so the same model code serves both.
+ * <p>Who chooses the action depends on where the model runs, and the same model code serves both:
+ * <ul>
+ *   <li><b>Training</b>: when alpyperl runs the model (from Python, or the launcher's command
+ *       line), the policy being trained chooses; a policy file given here is then not used.</li>
+ *   <li><b>Evaluation</b>: anywhere else (the AnyLogic IDE, an exported application, AnyLogic
+ *       Cloud), the connector answers with the exported ONNX policy given by {@link
+ *       #usePolicy(String)}, or else by the system property {@code alpyperl.policy} or the
+ *       environment variable {@code ALPYPERL_POLICY}. It announces the mode once on the console.</li>
+ * </ul>
  * Use {@link #getRandom()} for all of the model's randomness, so that a seed replays an episode.
  */
 public final class RLConnector {
     private final RLModel model;
-    private final ConnectorHost host;
     private final Random random;
+    /** Who answers: alpyperl (bound when the model was created) or, resolved at first use, a policy. */
+    private ConnectorHost host;
+    private String policyFile;
+    private boolean sampling;
 
     /** Connects {@code model}; the model must implement the {@link RLModel} contract. */
     public RLConnector(RLModel model) {
@@ -32,16 +42,43 @@ public final class RLConnector {
     }
 
     /**
+     * Evaluation mode: answers {@link #requestAction()} with the policy exported by {@code
+     * alpyperl export} to {@code policyFile} (a path, relative to the model's working folder).
+     * Ignored, with a note on the console, while alpyperl trains the model. The file is read at
+     * the first decision; several model instances share one loaded policy. Returns this connector.
+     */
+    public RLConnector usePolicy(String policyFile) {
+        this.policyFile = Objects.requireNonNull(policyFile, "the policy file must not be null");
+        if (host != null) {
+            PolicyAnswers.announce("training mode: alpyperl chooses the actions; the policy file " + policyFile
+                    + " given to usePolicy() is not used");
+        }
+        return this;
+    }
+
+    /**
+     * In evaluation mode, draws actions from the policy's distribution with {@link #getRandom()}
+     * instead of taking the most likely one (the default). Returns this connector.
+     */
+    public RLConnector sampleActions(boolean sample) {
+        this.sampling = sample;
+        return this;
+    }
+
+    /**
      * A decision point: reports the current observation and reward, waits for the policy's
      * action and applies it with {@link RLModel#takeAction(RLAction)} before returning.
      */
     public void requestAction() {
-        if (host == null) {
-            throw new IllegalStateException("Nobody answers requestAction(): this model runs without alpyperl. "
-                    + "Train it from Python (alpyperl.AnyLogicEnv opens the exported model), "
-                    + "or evaluate it with a trained policy file.");
+        ConnectorHost answering = evaluationHostIfNeeded();
+        if (answering == null) {
+            throw new IllegalStateException("Nobody answers requestAction(): this model runs neither under alpyperl "
+                    + "training nor with a policy. To train it, open the exported model from Python "
+                    + "(alpyperl.AnyLogicEnv). To evaluate a trained policy, export it with `alpyperl export` and "
+                    + "give the file to the connector: new RLConnector(this).usePolicy(\"policy.onnx\"), or run "
+                    + "the model with -Dalpyperl.policy=policy.onnx or the environment variable ALPYPERL_POLICY.");
         }
-        host.decide(this);
+        answering.decide(this);
     }
 
     /** The random number generator of this episode, seeded from the episode's seed. */
@@ -50,21 +87,31 @@ public final class RLConnector {
     }
 
     /**
-     * The observation space in use, wherever it was defined (model or Python); {@code null} while
-     * the model is first created to read its spaces. A model whose spaces are defined in Python
-     * can use it to lay out its observation (the parts of a Dict come in the space's key order).
+     * The observation space in use, wherever it was defined (model, Python or the policy file);
+     * {@code null} while the model is first created to read its spaces. A model whose spaces are
+     * defined in Python can use it to lay out its observation (the parts of a Dict come in the
+     * space's key order).
      */
     public Space getObservationSpace() {
-        return host != null ? host.observationSpace() : model.getObservationSpace();
+        ConnectorHost answering = evaluationHostIfNeeded();
+        return answering != null ? answering.observationSpace() : model.getObservationSpace();
     }
 
     /** The action space in use, wherever it was defined; see {@link #getObservationSpace()}. */
     public Space getActionSpace() {
-        return host != null ? host.actionSpace() : model.getActionSpace();
+        ConnectorHost answering = evaluationHostIfNeeded();
+        return answering != null ? answering.actionSpace() : model.getActionSpace();
     }
 
     /** The model this connector serves. */
     public RLModel getModel() {
         return model;
+    }
+
+    private ConnectorHost evaluationHostIfNeeded() {
+        if (host == null) {
+            host = PolicyAnswers.forConnector(this, policyFile, sampling);
+        }
+        return host;
     }
 }

@@ -38,6 +38,11 @@ public abstract class Space {
         return fromParsed(Json.parse(json), "space");
     }
 
+    /** Reads a space from a JSON value already parsed by {@link Json#parse(String)}; {@code where} names it in errors. */
+    public static Space fromJsonValue(Object parsed, String where) {
+        return fromParsed(parsed, where);
+    }
+
     @Override
     public boolean equals(Object other) {
         return other instanceof Space && ((Space) other).toJson().equals(toJson());

@@ -136,10 +136,11 @@ public class RLConnectorTest {
             assertNull(ConnectorHost.forCurrentThread());
             RLConnector connector = new RLConnector(new FakeModel());
             IllegalStateException e = assertThrows(IllegalStateException.class, connector::requestAction);
-            assertTrue(e.getMessage(), e.getMessage().contains("runs without alpyperl"));
-            assertTrue(e.getMessage(), e.getMessage().contains("Train it from Python"));
+            assertTrue(e.getMessage(), e.getMessage().contains("runs neither under alpyperl training nor with a policy"));
+            assertTrue(e.getMessage(), e.getMessage().contains("To train it, open the exported model from Python"));
             assertTrue(e.getMessage(), e.getMessage().contains("AnyLogicEnv"));
-            assertTrue(e.getMessage(), e.getMessage().contains("evaluate it with a trained policy"));
+            assertTrue(e.getMessage(), e.getMessage().contains("usePolicy(\"policy.onnx\")"));
+            assertTrue(e.getMessage(), e.getMessage().contains("-Dalpyperl.policy=policy.onnx"));
             assertTrue(connector.getRandom() != null);
         });
     }

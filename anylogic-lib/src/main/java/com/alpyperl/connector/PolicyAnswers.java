@@ -1,0 +1,167 @@
+package com.alpyperl.connector;
+
+import com.alpyperl.policy.OnnxPolicy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Evaluation mode: the connector answers {@code requestAction()} itself with an exported ONNX
+ * policy, without Python. Policies are loaded once per file (and again when the file changes) and
+ * shared by every model instance in the JVM; each mode is announced once on {@code System.out}.
+ */
+final class PolicyAnswers extends ConnectorHost {
+    /** The system property that names a policy file for models that do not call usePolicy(). */
+    static final String POLICY_PROPERTY = "alpyperl.policy";
+    /** The environment variable read when the system property is not set. */
+    static final String POLICY_VARIABLE = "ALPYPERL_POLICY";
+
+    private static final Map<Path, Loaded> POLICIES = new ConcurrentHashMap<>();
+    private static final Set<String> ANNOUNCED = ConcurrentHashMap.newKeySet();
+
+    private final OnnxPolicy policy;
+    private final boolean sampling;
+
+    private PolicyAnswers(OnnxPolicy policy, boolean sampling) {
+        this.policy = policy;
+        this.sampling = sampling;
+    }
+
+    /**
+     * The evaluation host for a connector: the policy file given to usePolicy(), else the one named
+     * by the system property or environment variable; {@code null} if none is given anywhere.
+     */
+    static PolicyAnswers forConnector(RLConnector connector, String policyFile, boolean sampling) {
+        String file = policyFile;
+        String origin = "usePolicy()";
+        if (file == null) {
+            file = System.getProperty(POLICY_PROPERTY);
+            origin = "-D" + POLICY_PROPERTY;
+        }
+        if (file == null) {
+            file = System.getenv(POLICY_VARIABLE);
+            origin = "the environment variable " + POLICY_VARIABLE;
+        }
+        if (file == null) {
+            return null;
+        }
+        Path path = Paths.get(file).toAbsolutePath().normalize();
+        OnnxPolicy policy = load(path, origin);
+        checkSpaces(policy, connector.getModel(), path);
+        announce("evaluation mode: actions from the policy " + path + " (" + origin + ", "
+                + (sampling ? "sampled from its distribution" : "the most likely action") + ")");
+        return new PolicyAnswers(policy, sampling);
+    }
+
+    /** Prints an announcement once per JVM. */
+    static void announce(String message) {
+        if (ANNOUNCED.add(message)) {
+            System.out.println("ALPypeRL: " + message);
+        }
+    }
+
+    @Override
+    protected void attach(RLConnector connector) {
+        // not bound to a thread: the connector holds this host itself
+    }
+
+    @Override
+    protected void decide(RLConnector connector) {
+        double[] observation = observe(connector, policy.getObservationSpace());
+        double[] action;
+        try {
+            action = sampling ? policy.sample(observation, connector.getRandom()) : policy.act(observation);
+        } catch (IllegalArgumentException e) {
+            throw new ModelException("the policy cannot use the model's observation: " + e.getMessage(), e);
+        }
+        apply(connector, new RLAction(policy.getActionSpace(), action, 0));
+    }
+
+    @Override
+    protected long episodeSeed() {
+        throw new UnsupportedOperationException("an evaluation host has no episode seed");
+    }
+
+    @Override
+    protected Space observationSpace() {
+        return policy.getObservationSpace();
+    }
+
+    @Override
+    protected Space actionSpace() {
+        return policy.getActionSpace();
+    }
+
+    private static OnnxPolicy load(Path path, String origin) {
+        try {
+            long modified = Files.getLastModifiedTime(path).toMillis();
+            Loaded loaded = POLICIES.get(path);
+            if (loaded == null || loaded.modified != modified) {
+                loaded = new Loaded(OnnxPolicy.load(path), modified);
+                POLICIES.put(path, loaded);
+            }
+            return loaded.policy;
+        } catch (IOException e) {
+            String reason = Files.exists(path) ? e.getMessage() : "the file does not exist";
+            throw new IllegalStateException("ALPypeRL cannot load the policy file " + path + " (given by " + origin
+                    + "): " + reason, e);
+        }
+    }
+
+    /** A policy trained for other spaces than the model's is refused (bounds may differ by rounding). */
+    private static void checkSpaces(OnnxPolicy policy, RLModel model, Path path) {
+        check("observation", policy.getObservationSpace(), model.getObservationSpace(), path);
+        check("action", policy.getActionSpace(), model.getActionSpace(), path);
+    }
+
+    private static void check(String kind, Space trained, Space declared, Path path) {
+        if (declared != null && !sameStructure(trained, declared)) {
+            throw new IllegalStateException("the policy " + path + " was trained for the " + kind + " space " + trained
+                    + ", but the model declares " + declared + "; export a policy trained on this model");
+        }
+    }
+
+    /** Same kinds, sizes, shapes, starts and keys; Box bounds are not compared. */
+    static boolean sameStructure(Space a, Space b) {
+        if (a instanceof Space.Box && b instanceof Space.Box) {
+            return java.util.Arrays.equals(((Space.Box) a).getShape(), ((Space.Box) b).getShape());
+        }
+        if (a instanceof Space.Tuple && b instanceof Space.Tuple) {
+            return sameParts(((Space.Tuple) a).getSpaces(), ((Space.Tuple) b).getSpaces());
+        }
+        if (a instanceof Space.Dict && b instanceof Space.Dict) {
+            Map<String, Space> x = ((Space.Dict) a).getSpaces();
+            Map<String, Space> y = ((Space.Dict) b).getSpaces();
+            return List.copyOf(x.keySet()).equals(List.copyOf(y.keySet()))
+                    && sameParts(List.copyOf(x.values()), List.copyOf(y.values()));
+        }
+        return a.equals(b);
+    }
+
+    private static boolean sameParts(List<Space> a, List<Space> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!sameStructure(a.get(i), b.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final class Loaded {
+        final OnnxPolicy policy;
+        final long modified;
+
+        Loaded(OnnxPolicy policy, long modified) {
+            this.policy = policy;
+            this.modified = modified;
+        }
+    }
+}
