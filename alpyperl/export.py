@@ -45,7 +45,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from gymnasium import spaces
 
-from .errors import ExportError
+from .errors import AlpyperlError, ExportError
 from .spaces import Codec, _describe, flat_size
 
 #: Version of the metadata format (``format_version``); the Java side refuses other versions.
@@ -404,8 +404,9 @@ def export_module(module, out: str | os.PathLike, *, observation_space: spaces.S
             f"output {OUTPUT_NAME} [batch, {output_size}])")
         _write_onnx(graph, metadata["input_size"], metadata, partial)
         if verify:
-            report = verify_export(partial, module, observation_space, action_space, metadata,
-                                   samples=samples, seed=seed, removed_keys=removed_keys)
+            report = verify_export(partial, module, observation_space, action_space,
+                                   normalize_actions=normalize_actions, removed_keys=removed_keys, samples=samples,
+                                   seed=seed)
             say(report.summary())
         os.replace(partial, out)
     finally:
@@ -442,9 +443,9 @@ def _probe_output_size(graph, input_size: int) -> int:
 # ---- verification ---------------------------------------------------------------------------
 
 
-def verify_export(path: str | os.PathLike, module, observation_space: spaces.Space, action_space: spaces.Space,
-                  metadata: dict | None = None, *, samples: int = 2000, seed: int = 0,
-                  removed_keys: Sequence[str] = ()) -> Verification:
+def verify_export(path: str | os.PathLike, module, observation_space: spaces.Space, action_space: spaces.Space, *,
+                  normalize_actions: bool = True, removed_keys: Sequence[str] = (), samples: int = 2000,
+                  seed: int = 0) -> Verification:
     """Checks the ONNX file ``path`` against the torch ``module``; raises :class:`~alpyperl.ExportError`.
 
     1. onnxruntime's outputs on the metadata's network inputs match the module's outputs on
@@ -454,24 +455,23 @@ def verify_export(path: str | os.PathLike, module, observation_space: spaces.Spa
     3. Java's ``OnnxPolicy``, loaded from the file in this process's JVM, chooses the same
        actions (near-ties of categoricals skipped and counted).
 
-    ``metadata`` defaults to the file's own, so a file with wrong metadata fails.
+    Everything is read from the file itself (graph and metadata), so a file with wrong
+    metadata fails.
     """
-    import onnx
     import onnxruntime
 
     path = Path(path)
-    if metadata is None:
-        props = {prop.key: prop.value for prop in onnx.load(str(path)).metadata_props}
-        if METADATA_KEY not in props:
-            raise ExportError(f"{path} has no {METADATA_KEY!r} metadata: it was not written by alpyperl's export")
-        metadata = json.loads(props[METADATA_KEY])
+    metadata = read_metadata(path)
     if samples < 1:
         raise ExportError(f"samples must be at least 1, not {samples}")
     flat, module_input = _sample_observations(observation_space, samples, seed, removed_keys)
     expected = _torch_outputs(module, module_input)
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    inputs = network_input(metadata["observation_layout"], flat, metadata["input_size"])
+    try:
+        inputs = network_input(metadata["observation_layout"], flat, metadata["input_size"])
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise ExportError(f"the observation_layout in {path}'s metadata is malformed: {error!r}") from error
     try:
         got = session.run([OUTPUT_NAME], {INPUT_NAME: inputs})[0]
     except Exception as error:  # onnxruntime's own exception types
@@ -488,10 +488,23 @@ def verify_export(path: str | os.PathLike, module, observation_space: spaces.Spa
             f"(sample {worst}) onnxruntime gives {got[worst].tolist()}, torch {expected[worst].tolist()} "
             f"(max |diff| {np.nanmax(diff[worst]):.3g}, allowed {OUTPUT_TOLERANCE:g} x max(1, |value|))")
 
-    actions = deterministic_actions(metadata["action_layout"], expected)
-    _check_against_rllib(module, action_space, expected, actions, metadata, flat)
+    try:
+        actions = deterministic_actions(metadata["action_layout"], expected)
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise ExportError(f"the action_layout in {path}'s metadata is malformed: {error!r}") from error
+    _check_against_rllib(module, action_space, normalize_actions, expected, actions, metadata, flat)
     java_compared, skipped, java_diff = _check_java(path, metadata, flat, expected, actions)
     return Verification(samples, float(diff.max()), java_compared, skipped, java_diff)
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The ``alpyperl.policy`` metadata of an exported ONNX file."""
+    import onnx
+
+    props = {prop.key: prop.value for prop in onnx.load(str(path)).metadata_props}
+    if METADATA_KEY not in props:
+        raise ExportError(f"{path} has no {METADATA_KEY!r} metadata: it was not written by alpyperl's export")
+    return json.loads(props[METADATA_KEY])
 
 
 def _sample_observations(space: spaces.Space, count: int, seed: int,
@@ -528,7 +541,7 @@ def _torch_outputs(module, module_input: np.ndarray) -> np.ndarray:
     return output.numpy().astype(np.float64)
 
 
-def _check_against_rllib(module, action_space, outputs, actions, metadata, flat) -> None:
+def _check_against_rllib(module, action_space, normalize_actions, outputs, actions, metadata, flat) -> None:
     """The metadata's action rules must give what RLlib's module-to-env pipeline gives (deterministic)."""
     import torch
     import tree
@@ -537,20 +550,16 @@ def _check_against_rllib(module, action_space, outputs, actions, metadata, flat)
     dist = module.get_inference_action_dist_cls().from_logits(torch.from_numpy(outputs.astype(np.float32)))
     sampled = tree.map_structure(lambda t: t.numpy(), dist.to_deterministic().sample())
     struct = get_base_struct_from_space(action_space)
-    normalize = any(entry.get("normalized") for entry in metadata["action_layout"])
-    if normalize:
+    if normalize_actions:
         sampled = unsquash_action(sampled, struct)
     sampled = clip_action(sampled, struct)
     rllib_flat = np.zeros((len(outputs), flat_size(action_space)), dtype=np.float64)
     _write_unchecked(action_space, sampled, rllib_flat)
     # RLlib's categoricals give 0..n-1 whatever the space's start; the exported policy adds start.
-    column = 0
-    for entry in metadata["action_layout"]:
-        if entry["kind"] == "categorical":
-            rllib_flat[:, column] += entry["start"]
-            column += 1
-        else:
-            column += entry["size"]
+    rllib_flat += _categorical_starts(action_space)
+    if actions.shape != rllib_flat.shape:
+        raise ExportError(f"the metadata's action layout gives {actions.shape[1]} action values, the action space "
+                          f"{action_space} has {rllib_flat.shape[1]}")
     scale = np.maximum(1.0, np.abs(rllib_flat))
     bad = (np.abs(actions - rllib_flat) > 1e-5 * scale).any(axis=1)
     if bad.any():
@@ -558,6 +567,19 @@ def _check_against_rllib(module, action_space, outputs, actions, metadata, flat)
         raise ExportError(f"the metadata's action rules do not reproduce RLlib's deterministic action: on observation "
                           f"{_observation_text(flat[row])} they give {actions[row].tolist()}, RLlib "
                           f"{rllib_flat[row].tolist()}")
+
+
+def _categorical_starts(space: spaces.Space) -> np.ndarray:
+    """The ``start`` of every Discrete/MultiDiscrete value in the flat action row (0 elsewhere)."""
+    if isinstance(space, spaces.Discrete):
+        return np.array([float(space.start)])
+    if isinstance(space, spaces.MultiDiscrete):
+        return space.start.ravel().astype(np.float64)
+    if isinstance(space, spaces.Tuple):
+        return np.concatenate([_categorical_starts(part) for part in space.spaces] or [np.zeros(0)])
+    if isinstance(space, spaces.Dict):
+        return np.concatenate([_categorical_starts(part) for part in space.spaces.values()] or [np.zeros(0)])
+    return np.zeros(flat_size(space))
 
 
 def _write_unchecked(space: spaces.Space, value: Any, rows: np.ndarray) -> None:
@@ -687,7 +709,7 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, *, 
         raise ExportError(f"RLlib cannot load the RLModule from {module_dir}: {type(error).__name__}: {error}") from error
     settings = _pipeline_settings(root, module, observation_space)
     say(f"Observation space {settings['observation_space']}, action space {settings['action_space']}"
-        + (", actions normalized" if settings["normalize_actions"] else ""))
+        f" (normalize_actions={settings['normalize_actions']})")
     return export_module(module, out, verify=verify, samples=samples, seed=seed, log=log, **settings)
 
 
@@ -777,7 +799,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         export_checkpoint(args.checkpoint, args.out, module_id=args.module_id, observation_space=observation_space,
                           verify=not args.no_verify, samples=args.samples, seed=args.seed)
-    except ExportError as error:
+    except AlpyperlError as error:  # ExportError, or a space the connector cannot describe
         print(f"alpyperl export: error: {error}", file=sys.stderr)
         return 1
     print(f"Done in {time.perf_counter() - start:.1f} s.")
