@@ -464,7 +464,8 @@ def verify_export(path: str | os.PathLike, module, observation_space: spaces.Spa
     metadata = read_metadata(path)
     if samples < 1:
         raise ExportError(f"samples must be at least 1, not {samples}")
-    flat, module_input = _sample_observations(observation_space, samples, seed, removed_keys)
+    flat, module_input = _sample_observations(observation_space, samples, seed, removed_keys,
+                                              tuple(module.observation_space.shape))
     expected = _torch_outputs(module, module_input)
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -507,9 +508,10 @@ def read_metadata(path: str | os.PathLike) -> dict:
     return json.loads(props[METADATA_KEY])
 
 
-def _sample_observations(space: spaces.Space, count: int, seed: int,
-                         removed_keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` observations drawn from ``space``: their connector flat rows and what RLlib feeds the module."""
+def _sample_observations(space: spaces.Space, count: int, seed: int, removed_keys: Sequence[str],
+                         module_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` observations drawn from ``space``: their connector flat rows and what RLlib feeds the
+    module (a Box observation as it is, in the module's shape; others through FlattenObservations)."""
     from ray.rllib.utils.numpy import flatten_inputs_to_1d_tensor
     from ray.rllib.utils.spaces.space_utils import get_base_struct_from_space
 
@@ -525,7 +527,7 @@ def _sample_observations(space: spaces.Space, count: int, seed: int,
         observation = space.sample()
         codec.write(observation)
         if isinstance(space, spaces.Box):
-            module_rows.append(np.asarray(observation, dtype=np.float32))
+            module_rows.append(np.asarray(observation, dtype=np.float32).reshape(module_shape))
         else:  # RLlib's FlattenObservations, exactly
             if removed_keys:
                 observation = {key: value for key, value in observation.items() if key not in set(removed_keys)}

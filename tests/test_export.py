@@ -39,8 +39,8 @@ SAMPLES = 2000
 
 def build_module(observation_space: gym.Space, action_space: gym.Space, seed: int = 0, **model_config):
     """A random-init PPO RLModule as RLlib builds it for this environment (observations other than
-    a Box reach it through FlattenObservations, so it is built for the flattened Box)."""
-    if not isinstance(observation_space, gym.spaces.Box):
+    a 1-D Box reach it through FlattenObservations, so it is built for the flattened Box)."""
+    if not isinstance(observation_space, gym.spaces.Box) or len(observation_space.shape) != 1:
         module_space = FlattenObservations(observation_space, action_space).observation_space
     else:
         module_space = observation_space
@@ -85,6 +85,8 @@ CASES = {
     "box_free_log_std": (BOX4, gym.spaces.Box(-2.0, 3.0, (3,), np.float32), {"free_log_std": True}),
     "multidiscrete_shared_layers": (BOX4, gym.spaces.MultiDiscrete([3, 2, 4]),
                                     {"vf_share_layers": True, "fcnet_hiddens": [32]}),
+    "box_2d_obs_unbounded_box_action": (gym.spaces.Box(-1.0, 1.0, (2, 3), np.float32),
+                                        gym.spaces.Box(-np.inf, np.inf, (2,), np.float32), {}),
     "inventory_dict_obs": (inventory.observation_space(), inventory.action_space(), {"fcnet_hiddens": [64, 64]}),
     "tuple_obs_dict_action": (TUPLE_OBS, DICT_ACTION, {"fcnet_hiddens": [16]}),
 }
@@ -108,7 +110,8 @@ def test_exported_policy_matches_torch_rllib_and_java(name, tmp_path):
     import onnxruntime
 
     metadata = ex.read_metadata(path)
-    flat, module_input = ex._sample_observations(observation_space, 37, seed=99, removed_keys=())
+    flat, module_input = ex._sample_observations(observation_space, 37, seed=99, removed_keys=(),
+                                                     module_shape=tuple(module.observation_space.shape))
     got = onnxruntime.InferenceSession(str(path)).run(None, {"obs": ex.network_input(
         metadata["observation_layout"], flat, metadata["input_size"])})[0]
     with torch.no_grad():
