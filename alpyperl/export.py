@@ -10,7 +10,7 @@ The RLModule is loaded from an RLlib (new API stack) checkpoint, its inference f
 written as an ONNX graph, and everything the Java side needs to turn the connector's flat
 observation into the network's input and the network's output into an action is stored in the
 file's metadata (JSON under the key ``alpyperl.policy``, see :func:`policy_metadata` and
-docs/evaluation.md). The graph's input ``obs`` is float32 ``[batch, input_size]`` (the batch
+docs/training.md). The graph's input ``obs`` is float32 ``[batch, input_size]`` (the batch
 dimension is dynamic); its output ``action_dist_inputs`` is float32 ``[batch, output_size]``.
 
 Then the file is verified (unless ``verify=False``): on ``samples`` observations drawn from the
@@ -208,7 +208,7 @@ def _output_size(leaf: _Leaf) -> int:
 
 def policy_metadata(observation_space: spaces.Space, action_space: spaces.Space, *,
                     normalize_actions: bool = True, removed_keys: Sequence[str] = ()) -> dict:
-    """The metadata (format version 1) that the Java ``OnnxPolicy`` reads; see docs/evaluation.md."""
+    """The metadata (format version 1) that the Java ``OnnxPolicy`` reads; see docs/training.md."""
     obs_layout, input_size = observation_layout(observation_space, removed_keys)
     act_layout, output_size = action_layout(action_space, normalize_actions)
     return {
@@ -796,7 +796,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.observation_space_json is not None:
         from .spaces import space_from_json
 
-        observation_space = space_from_json(args.observation_space_json)
+        try:
+            observation_space = space_from_json(args.observation_space_json)
+        except (ValueError, KeyError, TypeError) as error:
+            parser.error(f"--observation-space-json is not a space's JSON form ({error!r}); e.g. "
+                         '\'{"type": "Box", "shape": [4], "low": [-1, -1, -1, -1], "high": [1, 1, 1, 1]}\'')
     start = time.perf_counter()
     try:
         export_checkpoint(args.checkpoint, args.out, module_id=args.module_id, observation_space=observation_space,
