@@ -10,7 +10,9 @@ the Java CartPole gives a real checkpoint. Files with wrong metadata must fail l
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,13 +21,11 @@ import jpype
 import numpy as np
 import onnx
 import pytest
-import ray
-import ray.tune.trainable.trainable as ray_trainable
 import torch
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.connectors.env_to_module import EnvToModulePipeline, FlattenObservations, MeanStdFilter
 
-from alpyperl import ExportError, jvm, rllib
+from alpyperl import ExportError, jvm
 from alpyperl import export as ex
 from alpyperl.spaces import space_from_json
 
@@ -184,6 +184,10 @@ def test_unsupported_spaces_are_refused_with_the_reason(tmp_path):
     with pytest.raises(ExportError, match="outputs 2 action-distribution inputs.*takes 3"):
         ex.export_module(module, tmp_path / "x.onnx", observation_space=BOX4, action_space=gym.spaces.Discrete(3),
                          log=None)
+    recurrent = build_module(BOX4, gym.spaces.Discrete(2), use_lstm=True, lstm_cell_size=8, max_seq_len=4)
+    with pytest.raises(ExportError, match="is stateful.*only stateless policies"):
+        ex.export_module(recurrent, tmp_path / "x.onnx", observation_space=BOX4, action_space=gym.spaces.Discrete(2),
+                         log=None)
     assert not list(tmp_path.iterdir())
 
 
@@ -261,29 +265,42 @@ def test_a_failed_export_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypa
 # ---- from a checkpoint --------------------------------------------------------------------------
 
 
+TRAIN_ONE_ITERATION = """
+import sys
+import ray
+from ray.rllib.algorithms.ppo import PPOConfig
+from alpyperl import rllib
+
+model, folder = sys.argv[1], sys.argv[2]
+ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+config = (PPOConfig()
+          .environment(rllib.register_env(), env_config={"model": model})
+          .env_runners(num_env_runners=1, num_envs_per_env_runner=1, rollout_fragment_length=64)
+          .rl_module(model_config={"fcnet_hiddens": [16], "fcnet_activation": "relu"})
+          .training(train_batch_size_per_learner=64, minibatch_size=64, num_epochs=1)
+          .debugging(seed=3))
+algo = rllib.build_algo(config)
+algo.train()
+algo.save(folder)
+algo.stop()
+ray.shutdown()
+"""
+
+
 @pytest.fixture(scope="module")
 def cartpole_checkpoint(tmp_path_factory, cartpole_model):
-    """A checkpoint of 1 tiny PPO iteration on the Java CartPole (one EnvRunner process)."""
+    """A checkpoint of 1 tiny PPO iteration on the Java CartPole (one EnvRunner process).
+
+    Trained in a separate Python process, as users do: Ray started in a process whose JVM is
+    already running replaces the JVM's signal handlers, and the JVM then crashes on its next
+    implicit null check (JIT-compiled code relies on SIGSEGV).
+    """
     folder = tmp_path_factory.mktemp("cartpole_run")
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ray_trainable, "DEFAULT_STORAGE_PATH", str(folder / "ray_results"))
-        config = (PPOConfig()
-                  .environment(rllib.register_env(), env_config={"model": str(cartpole_model)})
-                  .env_runners(num_env_runners=1, num_envs_per_env_runner=1, rollout_fragment_length=64)
-                  .rl_module(model_config={"fcnet_hiddens": [16], "fcnet_activation": "relu"})
-                  .training(train_batch_size_per_learner=64, minibatch_size=64, num_epochs=1)
-                  .debugging(seed=3))
-        algo = rllib.build_algo(config)
-        try:
-            algo.train()
-            algo.save(str(folder / "ckpt"))
-        finally:
-            algo.stop()
-            if started:
-                ray.shutdown()
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+                   "HOME": str(folder)}  # RLlib's ~/ray_results lands in the temporary folder
+    result = subprocess.run([sys.executable, "-c", TRAIN_ONE_ITERATION, str(cartpole_model), str(folder / "ckpt")],
+                            cwd=REPO, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
     return folder / "ckpt"
 
 
