@@ -269,25 +269,22 @@ def deterministic_actions(layout: Sequence[dict], outputs: np.ndarray) -> np.nda
 # ---- the exported graph ---------------------------------------------------------------------
 
 
-class _InferenceGraph:
-    """Builds the ``torch.nn.Module`` that is exported: flat float32 observation in, the module's
-    ``action_dist_inputs`` out (observations of a multi-dimensional Box are reshaped in the graph)."""
+def _inference_graph(module, observation_shape: tuple[int, ...]):
+    """The ``torch.nn.Module`` that is exported: flat float32 observations in, the module's
+    ``action_dist_inputs`` out (reshaped in the graph when the module takes another shape)."""
+    import torch
 
-    @staticmethod
-    def build(module, observation_shape: tuple[int, ...]):
-        import torch
+    class InferenceGraph(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.module = _batch_safe(module)
 
-        class InferenceGraph(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.module = _batch_safe(module)
+        def forward(self, obs):
+            if len(observation_shape) != 1:
+                obs = obs.reshape((-1,) + tuple(observation_shape))
+            return self.module.forward_inference({"obs": obs})["action_dist_inputs"]
 
-            def forward(self, obs):
-                if len(observation_shape) != 1:
-                    obs = obs.reshape((-1,) + tuple(observation_shape))
-                return self.module.forward_inference({"obs": obs})["action_dist_inputs"]
-
-        return InferenceGraph().eval()
+    return InferenceGraph().eval()
 
 
 def _batch_safe(module):
@@ -390,7 +387,7 @@ def export_module(module, out: str | os.PathLike, *, observation_space: spaces.S
             + ("" if isinstance(observation_space, spaces.Box) else " after RLlib's FlattenObservations")
             + ": is it the environment's observation space?")
     module.eval()
-    graph = _InferenceGraph.build(module, module_shape)
+    graph = _inference_graph(module, module_shape)
     output_size = _probe_output_size(graph, metadata["input_size"])
     if output_size != metadata["output_size"]:
         raise ExportError(f"the module outputs {output_size} action-distribution inputs, but RLlib's default "
@@ -408,6 +405,8 @@ def export_module(module, out: str | os.PathLike, *, observation_space: spaces.S
                                    normalize_actions=normalize_actions, removed_keys=removed_keys, samples=samples,
                                    seed=seed)
             say(report.summary())
+        else:
+            say("Not verified (verify=False): neither the outputs nor the Java evaluator were checked")
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
