@@ -81,6 +81,9 @@ def main() -> int:
     parser.add_argument("--address", default="local",
                         help="Ray cluster to join: 'auto' or host:port (default: start Ray on this machine)")
     parser.add_argument("--gym", action="store_true", help="train on Gymnasium's CartPole-v1 instead (for comparison)")
+    parser.add_argument("--failure-rate", type=float, default=0.0,
+                        help="make the model throw in this share of its episodes, to watch training carry on "
+                             "(the model's failureRate parameter; default 0)")
     args = parser.parse_args()
 
     if args.address == "local":
@@ -95,6 +98,8 @@ def main() -> int:
         # Registers alpyperl's environment creator under the name "anylogic"; each runner calls it
         # envs-per-runner times with env_config, which holds AnyLogicEnv's settings.
         env, env_config = rllib.register_env(), {"model": str(MODEL)}
+        if args.failure_rate:
+            env_config["env_params"] = {"failureRate": args.failure_rate}
     config = ppo_config(env, env_config, num_env_runners=args.num_env_runners,
                         envs_per_runner=args.envs_per_runner, seed=args.seed,
                         train_batch_size=1000 if args.quick else 4000)
