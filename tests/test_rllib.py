@@ -424,15 +424,20 @@ def run_example(script: str, arguments: list[str], home: Path) -> subprocess.Com
                           text=True, timeout=600, cwd=home, env={**os.environ, "HOME": str(home)})
 
 
-def test_cartpole_train_script_reports_progress_and_saves_a_checkpoint_and_tensorboard_logs(tmp_path):
-    done = run_example("cartpole/train.py", ["--quick", "--max-iterations", "2", "--num-env-runners", "1",
-                                             "--envs-per-runner", "2", "--checkpoint-dir", str(tmp_path / "ckpt")],
-                       tmp_path)
+def test_main_job_trains_to_475_and_the_policy_scores_475_in_java(tmp_path):
+    """The README's main job, whole: train, checkpoint, TensorBoard logs, ONNX export, Java evaluation."""
+    done = run_example("cartpole/train.py", ["--checkpoint-dir", str(tmp_path / "ckpt")], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split("|")[0].strip() for line in lines if line.startswith("iter ")] == ["iter   1", "iter   2"]
+    iterations = [line.split("|")[0].strip() for line in lines if line.startswith("iter ")]
+    assert iterations[:2] == ["iter   1", "iter   2"]
+    assert "Reached a mean return of" in done.stdout, done.stdout
     assert "Checkpoint saved in" in done.stdout and any((tmp_path / "ckpt").iterdir())
     assert list((tmp_path / "ray_results").glob("*/events.out.tfevents.*")), done.stdout
+    assert (tmp_path / "cartpole.onnx").is_file()
+    assert len([line for line in lines if line.startswith("episode ")]) == 20
+    summary = next(line for line in lines if line.startswith("20 episodes: mean return "))
+    assert float(summary.split()[4]) >= 475.0, done.stdout
 
 
 def test_inventory_train_script_trains_and_compares_with_base_stock(tmp_path):

@@ -1,4 +1,5 @@
-"""Train PPO (Ray RLlib) on the Java CartPole model until it balances the pole.
+"""Train PPO (Ray RLlib) on the Java CartPole model until it balances the pole, then run the
+trained policy in Java without Python.
 
     gradle build                                       # once: builds examples/cartpole/build/model
     python examples/cartpole/train.py                  # train to a mean return of 475 (of 500)
@@ -9,12 +10,17 @@ Every RLlib EnvRunner is a process of its own; each starts one JVM and runs
 ``--envs-per-runner`` instances of the Java model in it. The driver (this process) runs the
 PPO learner and starts no JVM. Progress is printed as one line per training iteration, the
 trained policy is saved as an RLlib checkpoint, and TensorBoard files are written next to it.
+
+Finally the policy is exported to an ONNX file (``alpyperl export`` does the same), and the
+launcher runs 20 episodes of the model with it in a plain `java` process: this is how the
+policy runs in AnyLogic, where the connector answers ``requestAction()`` from that file.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,7 +28,7 @@ from pathlib import Path
 import ray
 from ray.rllib.algorithms.ppo import PPOConfig
 
-from alpyperl import rllib
+from alpyperl import jvm, rllib
 
 MODEL = Path(__file__).resolve().parent / "build" / "model"
 TARGET_RETURN = 475.0  # Gymnasium's "solved" threshold for CartPole-v1 (episodes end at 500)
@@ -81,6 +87,8 @@ def main() -> int:
     parser.add_argument("--address", default="local",
                         help="Ray cluster to join: 'auto' or host:port (default: start Ray on this machine)")
     parser.add_argument("--gym", action="store_true", help="train on Gymnasium's CartPole-v1 instead (for comparison)")
+    parser.add_argument("--skip-evaluation", action="store_true",
+                        help="do not export the policy to ONNX and evaluate it in Java after training")
     parser.add_argument("--failure-rate", type=float, default=0.0,
                         help="make the model throw in this share of its episodes, to watch training carry on "
                              "(the model's failureRate parameter; default 0)")
@@ -111,8 +119,7 @@ def main() -> int:
         # Starts the runner processes; each opens its model instances (and so starts its JVM).
         # rllib.build_algo is config.build_algo() with readable errors when a model is missing.
         algo = rllib.build_algo(config)
-        train(algo, args)
-        return 0
+        checkpoint_dir = train(algo, args)
     except KeyboardInterrupt:
         print("\nInterrupted: stopping the runners (no checkpoint saved).", flush=True)
         return 130
@@ -121,10 +128,13 @@ def main() -> int:
         if algo is not None:
             algo.stop()
         ray.shutdown()
+    if args.skip_evaluation or args.gym:
+        return 0
+    return evaluate_in_java(checkpoint_dir, episodes=20)
 
 
-def train(algo, args) -> None:
-    """Trains until the target return or the iteration limit, then saves a checkpoint."""
+def train(algo, args) -> Path:
+    """Trains until the target return or the iteration limit, then saves a checkpoint (returned)."""
     logdir = Path(algo.logdir)  # RLlib's folder for this run, under ~/ray_results
     print(f"TensorBoard logs: {logdir}\n  view them with: tensorboard --logdir {logdir.parent}")
     tensorboard = rllib.TensorBoardWriter(logdir)
@@ -147,6 +157,21 @@ def train(algo, args) -> None:
     algo.save(str(checkpoint_dir))
     print(f"Checkpoint saved in {checkpoint_dir}\n"
           f"  load it with: ray.rllib.algorithms.algorithm.Algorithm.from_checkpoint({str(checkpoint_dir)!r})")
+    return checkpoint_dir
+
+
+def evaluate_in_java(checkpoint_dir: Path, episodes: int) -> int:
+    """Exports the policy to ONNX and runs the model with it in a new `java` process (no Python)."""
+    from alpyperl.export import export_checkpoint  # imports torch: only needed from here on
+
+    policy_file = checkpoint_dir.parent / "cartpole.onnx"
+    print(f"\nExporting the policy to {policy_file}\n  (the same as: alpyperl export --checkpoint {checkpoint_dir} "
+          f"--out {policy_file})", flush=True)
+    export_checkpoint(checkpoint_dir, policy_file)  # checks the file against torch and the Java evaluator
+    command = [jvm.java_executable(), "-jar", str(jvm.JARS_DIR / "launcher.jar"), "run", "--model", str(MODEL),
+               "--policy", str(policy_file), "--episodes", str(episodes)]
+    print("\nEvaluating the policy in Java, without Python:\n  " + " ".join(command), flush=True)
+    return subprocess.run(command).returncode
 
 
 if __name__ == "__main__":
