@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,10 @@ from pathlib import Path
 import ray
 from ray.rllib.algorithms.ppo import PPOConfig
 
-from alpyperl import jvm, rllib
+from alpyperl import rllib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import evaluate  # noqa: E402  (evaluate.py, next to this file)
 
 MODEL = Path(__file__).resolve().parent / "build" / "model"
 TARGET_RETURN = 475.0  # Gymnasium's "solved" threshold for CartPole-v1 (episodes end at 500)
@@ -161,17 +163,15 @@ def train(algo, args) -> Path:
 
 
 def evaluate_in_java(checkpoint_dir: Path, episodes: int) -> int:
-    """Exports the policy to ONNX and runs the model with it in a new `java` process (no Python)."""
+    """Exports the policy to ONNX and runs the model with it in a new `java` process (evaluate.py)."""
     from alpyperl.export import export_checkpoint  # imports torch: only needed from here on
 
     policy_file = checkpoint_dir.parent / "cartpole.onnx"
     print(f"\nExporting the policy to {policy_file}\n  (the same as: alpyperl export --checkpoint {checkpoint_dir} "
           f"--out {policy_file})", flush=True)
     export_checkpoint(checkpoint_dir, policy_file)  # checks the file against torch and the Java evaluator
-    command = [jvm.java_executable(), "-jar", str(jvm.JARS_DIR / "launcher.jar"), "run", "--model", str(MODEL),
-               "--policy", str(policy_file), "--episodes", str(episodes)]
-    print("\nEvaluating the policy in Java, without Python:\n  " + " ".join(command), flush=True)
-    return subprocess.run(command).returncode
+    print()
+    return evaluate.evaluate_in_java(policy_file, episodes=episodes)
 
 
 if __name__ == "__main__":
