@@ -7,6 +7,7 @@ their options are ignored with a warning if they differ (JPype cannot restart a 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import warnings
 from pathlib import Path
@@ -88,3 +89,19 @@ def start_jvm(options: Sequence[str] = ()) -> None:
 def is_running() -> bool:
     """Whether this process's JVM is up (it is never restarted once shut down)."""
     return jpype.isJVMStarted()
+
+
+def java_executable() -> str:
+    """The `java` command of the Java that alpyperl uses: JAVA_HOME's when set, else the one on PATH."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        for name in ("java", "java.exe"):
+            candidate = Path(java_home) / "bin" / name
+            if candidate.is_file():
+                return str(candidate)
+        raise JavaNotFoundError(f"JAVA_HOME={java_home} has no bin/java; point JAVA_HOME at a JDK or JRE 11 or newer.")
+    found = shutil.which("java")
+    if found is None:
+        raise JavaNotFoundError("no `java` command on PATH; install a JDK (for example "
+                                "`apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME to one.")
+    return found

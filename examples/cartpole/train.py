@@ -1,4 +1,5 @@
-"""Train PPO (Ray RLlib) on the Java CartPole model until it balances the pole.
+"""Train PPO (Ray RLlib) on the Java CartPole model until it balances the pole, then run the
+trained policy in Java without Python.
 
     gradle build                                       # once: builds examples/cartpole/build/model
     python examples/cartpole/train.py                  # train to a mean return of 475 (of 500)
@@ -9,6 +10,10 @@ Every RLlib EnvRunner is a process of its own; each starts one JVM and runs
 ``--envs-per-runner`` instances of the Java model in it. The driver (this process) runs the
 PPO learner and starts no JVM. Progress is printed as one line per training iteration, the
 trained policy is saved as an RLlib checkpoint, and TensorBoard files are written next to it.
+
+Finally the policy is exported to an ONNX file (``alpyperl export`` does the same), and the
+launcher runs 20 episodes of the model with it in a plain `java` process: this is how the
+policy runs in AnyLogic, where the connector answers ``requestAction()`` from that file.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ import ray
 from ray.rllib.algorithms.ppo import PPOConfig
 
 from alpyperl import rllib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import evaluate  # noqa: E402  (evaluate.py, next to this file)
 
 MODEL = Path(__file__).resolve().parent / "build" / "model"
 TARGET_RETURN = 475.0  # Gymnasium's "solved" threshold for CartPole-v1 (episodes end at 500)
@@ -81,6 +89,11 @@ def main() -> int:
     parser.add_argument("--address", default="local",
                         help="Ray cluster to join: 'auto' or host:port (default: start Ray on this machine)")
     parser.add_argument("--gym", action="store_true", help="train on Gymnasium's CartPole-v1 instead (for comparison)")
+    parser.add_argument("--skip-evaluation", action="store_true",
+                        help="do not export the policy to ONNX and evaluate it in Java after training")
+    parser.add_argument("--failure-rate", type=float, default=0.0,
+                        help="make the model throw in this share of its episodes, to watch training carry on "
+                             "(the model's failureRate parameter; default 0)")
     args = parser.parse_args()
 
     if args.address == "local":
@@ -95,6 +108,8 @@ def main() -> int:
         # Registers alpyperl's environment creator under the name "anylogic"; each runner calls it
         # envs-per-runner times with env_config, which holds AnyLogicEnv's settings.
         env, env_config = rllib.register_env(), {"model": str(MODEL)}
+        if args.failure_rate:
+            env_config["env_params"] = {"failureRate": args.failure_rate}
     config = ppo_config(env, env_config, num_env_runners=args.num_env_runners,
                         envs_per_runner=args.envs_per_runner, seed=args.seed,
                         train_batch_size=1000 if args.quick else 4000)
@@ -106,8 +121,7 @@ def main() -> int:
         # Starts the runner processes; each opens its model instances (and so starts its JVM).
         # rllib.build_algo is config.build_algo() with readable errors when a model is missing.
         algo = rllib.build_algo(config)
-        train(algo, args)
-        return 0
+        checkpoint_dir = train(algo, args)
     except KeyboardInterrupt:
         print("\nInterrupted: stopping the runners (no checkpoint saved).", flush=True)
         return 130
@@ -116,10 +130,13 @@ def main() -> int:
         if algo is not None:
             algo.stop()
         ray.shutdown()
+    if args.skip_evaluation or args.gym:
+        return 0
+    return evaluate_in_java(checkpoint_dir, episodes=20)
 
 
-def train(algo, args) -> None:
-    """Trains until the target return or the iteration limit, then saves a checkpoint."""
+def train(algo, args) -> Path:
+    """Trains until the target return or the iteration limit, then saves a checkpoint (returned)."""
     logdir = Path(algo.logdir)  # RLlib's folder for this run, under ~/ray_results
     print(f"TensorBoard logs: {logdir}\n  view them with: tensorboard --logdir {logdir.parent}")
     tensorboard = rllib.TensorBoardWriter(logdir)
@@ -142,6 +159,19 @@ def train(algo, args) -> None:
     algo.save(str(checkpoint_dir))
     print(f"Checkpoint saved in {checkpoint_dir}\n"
           f"  load it with: ray.rllib.algorithms.algorithm.Algorithm.from_checkpoint({str(checkpoint_dir)!r})")
+    return checkpoint_dir
+
+
+def evaluate_in_java(checkpoint_dir: Path, episodes: int) -> int:
+    """Exports the policy to ONNX and runs the model with it in a new `java` process (evaluate.py)."""
+    from alpyperl.export import export_checkpoint  # imports torch: only needed from here on
+
+    policy_file = checkpoint_dir.parent / "cartpole.onnx"
+    print(f"\nExporting the policy to {policy_file}\n  (the same as: alpyperl export --checkpoint {checkpoint_dir} "
+          f"--out {policy_file})", flush=True)
+    export_checkpoint(checkpoint_dir, policy_file)  # checks the file against torch and the Java evaluator
+    print()
+    return evaluate.evaluate_in_java(policy_file, episodes=episodes)
 
 
 if __name__ == "__main__":

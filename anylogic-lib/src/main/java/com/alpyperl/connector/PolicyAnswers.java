@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -120,39 +119,10 @@ final class PolicyAnswers extends ConnectorHost {
     }
 
     private static void check(String kind, Space trained, Space declared, Path path) {
-        if (declared != null && !sameStructure(trained, declared)) {
+        if (declared != null && !trained.hasSameLayout(declared)) {
             throw new IllegalStateException("the policy " + path + " was trained for the " + kind + " space " + trained
                     + ", but the model declares " + declared + "; export a policy trained on this model");
         }
-    }
-
-    /** Same kinds, sizes, shapes, starts and keys; Box bounds are not compared. */
-    static boolean sameStructure(Space a, Space b) {
-        if (a instanceof Space.Box && b instanceof Space.Box) {
-            return java.util.Arrays.equals(((Space.Box) a).getShape(), ((Space.Box) b).getShape());
-        }
-        if (a instanceof Space.Tuple && b instanceof Space.Tuple) {
-            return sameParts(((Space.Tuple) a).getSpaces(), ((Space.Tuple) b).getSpaces());
-        }
-        if (a instanceof Space.Dict && b instanceof Space.Dict) {
-            Map<String, Space> x = ((Space.Dict) a).getSpaces();
-            Map<String, Space> y = ((Space.Dict) b).getSpaces();
-            return List.copyOf(x.keySet()).equals(List.copyOf(y.keySet()))
-                    && sameParts(List.copyOf(x.values()), List.copyOf(y.values()));
-        }
-        return a.equals(b);
-    }
-
-    private static boolean sameParts(List<Space> a, List<Space> b) {
-        if (a.size() != b.size()) {
-            return false;
-        }
-        for (int i = 0; i < a.size(); i++) {
-            if (!sameStructure(a.get(i), b.get(i))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static final class Loaded {

@@ -43,6 +43,39 @@ public abstract class Space {
         return fromParsed(parsed, where);
     }
 
+    /**
+     * Whether values of this space and of {@code other} are laid out alike: the same kinds, shapes,
+     * sizes, starts and Dict keys, nested the same way. Box bounds are not compared (a space that
+     * went through Python may carry them rounded to float32).
+     */
+    public boolean hasSameLayout(Space other) {
+        if (this instanceof Box && other instanceof Box) {
+            return Arrays.equals(((Box) this).getShape(), ((Box) other).getShape());
+        }
+        if (this instanceof Tuple && other instanceof Tuple) {
+            return sameLayouts(((Tuple) this).getSpaces(), ((Tuple) other).getSpaces());
+        }
+        if (this instanceof Dict && other instanceof Dict) {
+            Map<String, Space> mine = ((Dict) this).getSpaces();
+            Map<String, Space> theirs = ((Dict) other).getSpaces();
+            return new ArrayList<>(mine.keySet()).equals(new ArrayList<>(theirs.keySet()))
+                    && sameLayouts(new ArrayList<>(mine.values()), new ArrayList<>(theirs.values()));
+        }
+        return equals(other);
+    }
+
+    private static boolean sameLayouts(List<Space> a, List<Space> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!a.get(i).hasSameLayout(b.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public boolean equals(Object other) {
         return other instanceof Space && ((Space) other).toJson().equals(toJson());

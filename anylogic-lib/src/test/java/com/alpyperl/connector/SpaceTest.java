@@ -2,6 +2,7 @@ package com.alpyperl.connector;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
@@ -233,5 +234,17 @@ public class SpaceTest {
         for (String fragment : fragments) {
             assertTrue("'" + fragment + "' missing from: " + e.getMessage(), e.getMessage().contains(fragment));
         }
+    }
+
+    @Test
+    public void layoutsCompareStructureButNotBoxBounds() {
+        Space a = Spaces.dict().put("x", Spaces.box(0, 4.8, 3)).put("d", Spaces.discrete(3, 1)).build();
+        Space rounded = Spaces.dict().put("x", Spaces.box(0, (float) 4.8, 3)).put("d", Spaces.discrete(3, 1)).build();
+        assertTrue(a.hasSameLayout(rounded));
+        assertFalse(a.hasSameLayout(Spaces.dict().put("x", Spaces.box(0, 4.8, 4)).put("d", Spaces.discrete(3, 1)).build()));
+        assertFalse(a.hasSameLayout(Spaces.dict().put("y", Spaces.box(0, 4.8, 3)).put("d", Spaces.discrete(3, 1)).build()));
+        assertFalse(a.hasSameLayout(Spaces.dict().put("x", Spaces.box(0, 4.8, 3)).put("d", Spaces.discrete(3)).build()));
+        assertTrue(Spaces.tuple(Spaces.multiDiscrete(2, 3)).hasSameLayout(Spaces.tuple(Spaces.multiDiscrete(2, 3))));
+        assertFalse(Spaces.tuple(Spaces.multiDiscrete(2, 3)).hasSameLayout(Spaces.tuple(Spaces.multiBinary(2))));
     }
 }

@@ -39,6 +39,14 @@ public class CartPole implements PlainJavaModel {
     @ModelParameter
     public String initialState = "";
 
+    /**
+     * The share of episodes in which the model fails on purpose, throwing an exception at one of
+     * its first 20 steps: a way to watch training survive model errors. 0 in normal use (then
+     * nothing extra is drawn from the random numbers, and episodes stay those of CartPole-v1).
+     */
+    @ModelParameter
+    public double failureRate = 0;
+
     private final RLConnector connector = new RLConnector(this);
 
     private double x;
@@ -52,7 +60,13 @@ public class CartPole implements PlainJavaModel {
     @Override
     public void run() {
         startState();
+        int failAt = failureRate > 0 && connector.getRandom().nextDouble() < failureRate
+                ? connector.getRandom().nextInt(20) : -1;
         for (int step = 0; step < maxSteps && !fallen; step++) {
+            if (step == failAt) {
+                throw new IllegalStateException("CartPole failed on purpose at step " + step + " (failureRate "
+                        + failureRate + ")");
+            }
             connector.requestAction(); // takeAction() sets the force
             advance();
             reward += 1.0;
