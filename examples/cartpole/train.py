@@ -167,8 +167,7 @@ def evaluate_in_java(checkpoint_dir: Path, episodes: int) -> int:
     from alpyperl.export import export_checkpoint  # imports torch: only needed from here on
 
     policy_file = checkpoint_dir.parent / "cartpole.onnx"
-    print(f"\nExporting the policy to {policy_file}\n  (the same as: alpyperl export --checkpoint {checkpoint_dir} "
-          f"--out {policy_file})", flush=True)
+    print(f"\nExport (the same as: alpyperl export --checkpoint {checkpoint_dir} --out {policy_file})", flush=True)
     export_checkpoint(checkpoint_dir, policy_file)  # checks the file against torch and the Java evaluator
     print()
     return evaluate.evaluate_in_java(policy_file, episodes=episodes)
