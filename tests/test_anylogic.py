@@ -289,3 +289,40 @@ def test_the_jvm_starts_with_the_options_of_the_launch_script(anylogic_export):
     assert done.returncode == 0, done.stderr
     system, max_memory = done.stdout.split()
     assert system == "linux" and 400 < int(max_memory) <= 512  # -Xmx512m -Dcom.acme.cartpole.export=linux
+
+
+# ---- training ----------------------------------------------------------------------------------
+
+
+def test_ppo_trains_on_the_export_like_on_the_examples(anylogic_export, tmp_path, monkeypatch):
+    """A few PPO iterations with RLlib, one EnvRunner process with two instances of the export.
+    (Evaluating the trained policy with ONNX inside the model is not tested here yet.)"""
+    ray = pytest.importorskip("ray")
+    import ray.tune.trainable.trainable as ray_trainable
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    from alpyperl import rllib
+
+    monkeypatch.setattr(ray_trainable, "DEFAULT_STORAGE_PATH", str(tmp_path / "ray_results"))
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    config = (
+        PPOConfig()
+        .environment(rllib.register_env(), env_config={"model": str(anylogic_export)})
+        .env_runners(num_env_runners=1, num_envs_per_env_runner=2, rollout_fragment_length=64)
+        .rl_module(model_config={"fcnet_hiddens": [16]})
+        .training(train_batch_size_per_learner=128, minibatch_size=64, num_epochs=2)
+        .debugging(seed=3)
+    )
+    algo = rllib.build_algo(config)
+    try:
+        results = [algo.train() for _ in range(3)]
+    finally:
+        algo.stop()
+        if started_here:
+            ray.shutdown()
+    assert rllib.env_steps(results[-1]) >= 3 * 128
+    returns = [result["env_runners"]["episode_return_mean"] for result in results if "episode_return_mean"
+               in result.get("env_runners", {})]
+    assert returns and all(value >= 8 for value in returns)  # CartPole episodes last at least ~8 steps
