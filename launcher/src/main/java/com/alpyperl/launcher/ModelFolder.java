@@ -170,8 +170,8 @@ public final class ModelFolder {
                 if (!trimmed.toLowerCase(Locale.ROOT).matches(".*\\.(jar|zip)")) {
                     continue;
                 }
-                throw new ModelLoadException("the model's classpath (in " + source + ") names " + trimmed
-                        + ", which is missing from " + folder);
+                throw new ModelLoadException("the model's classpath names " + trimmed + ", which is missing from "
+                        + folder + " (the classpath is in " + source + ")");
             }
             try {
                 urls.add(file.toURI().toURL());
