@@ -13,7 +13,7 @@ import gymnasium as gym
 import jpype
 import numpy as np
 
-from . import jvm
+from . import jvm, launch_script
 from .errors import AlpyperlError, ModelError, ModelLoadError, ModelTimeoutError, SpaceDefinitionError
 from .spaces import space_from_json, space_to_json
 
@@ -27,17 +27,18 @@ def open_session(model_path: str, jvm_options: list[str]):
             f"model folder {os.path.abspath(model_path)} does not exist"
             if not os.path.exists(model_path) else f"{model_path} is a file; give the model's folder"
         )
-    jvm.start_jvm(jvm_options + _descriptor_jvm_options(model_path))
+    jvm.start_jvm(jvm_options + _model_jvm_options(model_path))
     launcher = jpype.JPackage("com.alpyperl.launcher")
     folder = call_java(launcher.ModelFolder.open, model_path)
     return call_java(launcher.ModelSession, folder)
 
 
-def _descriptor_jvm_options(model_path: str) -> list[str]:
-    """The JVM options a model folder asks for (``jvm.options=`` in its descriptor)."""
+def _model_jvm_options(model_path: str) -> list[str]:
+    """The JVM options a model folder asks for: ``jvm.options=`` in its descriptor, or the options
+    in the launch script of an AnyLogic export (read here because the JVM may not run yet)."""
     descriptor = os.path.join(model_path, "alpyperl-model.properties")
     if not os.path.isfile(descriptor):
-        return []
+        return launch_script.jvm_options(model_path)
     with open(descriptor, encoding="utf-8") as lines:
         for line in lines:
             key, _, value = line.partition("=")

@@ -18,6 +18,15 @@ def built_model(relative: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def anylogic_export() -> Path:
+    """The stand-in AnyLogic export (TEST DOUBLE engine) that Gradle assembles from tests/anylogic-model."""
+    folder = REPO_ROOT / "tests/anylogic-model/build/export/CartPole"
+    if not (folder / "CartPole_linux.sh").is_file() or not (folder / "lib/com.anylogic.engine.jar").is_file():
+        pytest.fail(f"the stand-in AnyLogic export {folder} is not built: run `gradle build` first (in {REPO_ROOT})")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The root of the repository."""
     return REPO_ROOT

@@ -18,6 +18,9 @@ public class ModelFailure extends RuntimeException {
         if (getCause() == null) {
             return "";
         }
+        if (getCause() instanceof EngineFailure) {
+            return foldRepeatedLines(((EngineFailure) getCause()).printed().trim());
+        }
         StringWriter text = new StringWriter();
         getCause().printStackTrace(new PrintWriter(text));
         return foldRepeatedLines(text.toString());

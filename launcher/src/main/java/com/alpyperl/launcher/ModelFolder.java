@@ -8,18 +8,27 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A model folder, laid out like an AnyLogic export: the model's jars and a description of how to
- * run it. A plain Java model is described by {@value #DESCRIPTOR}:
+ * A model folder: an AnyLogic export ("standalone Java application"), or a plain Java model laid
+ * out like one. An AnyLogic export is recognised by its launch script ({@code <Name>_linux.sh},
+ * {@code <Name>_mac} or {@code <Name>_windows.bat}, see {@link LaunchScript}), which names the
+ * classpath, JVM options and experiment class. A plain Java model is described by {@value
+ * #DESCRIPTOR}, which takes precedence:
  * <pre>
  * name=CartPole
  * model.class=com.example.CartPole
  * classpath=model.jar:lib/anylogic-lib.jar
+ * jvm.options=-Xmx1g
  * </pre>
  * Each folder gets its own class loader, shared by all of its sessions in this JVM; the
  * connector classes always come from alpyperl's own jar so that host and model agree on them.
@@ -33,16 +42,29 @@ public final class ModelFolder {
     private final File folder;
     private final String name;
     private final URLClassLoader classLoader;
+    private final List<String> jvmOptions;
     private final ModelRuntime runtime;
 
     private ModelFolder(File folder) {
         this.folder = folder;
-        Properties descriptor = readDescriptor(folder);
-        this.name = descriptor.getProperty("name", folder.getName()).trim();
-        String modelClass = required(descriptor, "model.class");
-        this.classLoader = new URLClassLoader(classpath(folder, required(descriptor, "classpath")),
-                ModelFolder.class.getClassLoader());
-        this.runtime = new PlainJavaRuntime(loadClass(modelClass));
+        File descriptorFile = new File(folder, DESCRIPTOR);
+        File script = descriptorFile.isFile() ? null : LaunchScript.find(folder);
+        if (script == null) {
+            Properties descriptor = readDescriptor(folder);
+            this.name = descriptor.getProperty("name", folder.getName()).trim();
+            String modelClass = required(descriptor, "model.class");
+            this.classLoader = new URLClassLoader(classpath(folder, Arrays.asList(required(descriptor, "classpath")
+                    .split("[:;]")), DESCRIPTOR), ModelFolder.class.getClassLoader());
+            this.jvmOptions = words(descriptor.getProperty("jvm.options", ""));
+            this.runtime = new PlainJavaRuntime(loadClass(modelClass));
+        } else {
+            LaunchScript launch = LaunchScript.read(script);
+            this.name = launch.modelName();
+            this.classLoader = new URLClassLoader(classpath(folder, launch.classpath(), launch.fileName()),
+                    ModelFolder.class.getClassLoader());
+            this.jvmOptions = launch.jvmOptions();
+            this.runtime = new AnyLogicRuntime(classLoader, launch.experimentClass(), name, launch.fileName());
+        }
     }
 
     /** Opens the model folder at {@code path}; the same folder is opened once per JVM. */
@@ -69,6 +91,14 @@ public final class ModelFolder {
     /** The folder on disk. */
     public File getFolder() {
         return folder;
+    }
+
+    /**
+     * The JVM options the model asks for (from its launch script, or {@code jvm.options} of the
+     * descriptor); alpyperl's Python side reads the same before it starts the JVM.
+     */
+    public List<String> getJvmOptions() {
+        return jvmOptions;
     }
 
     ClassLoader classLoader() {
@@ -103,7 +133,9 @@ public final class ModelFolder {
         File file = new File(folder, DESCRIPTOR);
         if (!file.isFile()) {
             throw new ModelLoadException(folder + " is not a model folder: it has no " + DESCRIPTOR
-                    + " (a plain Java model) and no AnyLogic launch script");
+                    + " (a plain Java model) and no AnyLogic launch script (<Name>_linux.sh, <Name>_mac or "
+                    + "<Name>_windows.bat). For an AnyLogic model, give the folder that AnyLogic's export to a "
+                    + "standalone Java application created");
         }
         Properties properties = new Properties();
         try (InputStream in = Files.newInputStream(file.toPath())) {
@@ -122,23 +154,41 @@ public final class ModelFolder {
         return value.trim();
     }
 
-    private static URL[] classpath(File folder, String classpath) {
-        List<URL> urls = new ArrayList<>();
-        for (String entry : classpath.split("[:;]")) {
-            if (entry.trim().isEmpty()) {
+    /**
+     * The classpath entries (relative to the folder) as URLs, each once. A missing jar is an
+     * error; a missing folder (such as an empty {@code resources}) is left out.
+     */
+    private static URL[] classpath(File folder, List<String> entries, String source) {
+        Set<URL> urls = new LinkedHashSet<>();
+        for (String entry : entries) {
+            String trimmed = entry.trim();
+            if (trimmed.isEmpty()) {
                 continue;
             }
-            File file = new File(folder, entry.trim());
+            File file = new File(folder, trimmed);
             if (!file.exists()) {
-                throw new ModelLoadException("the model's classpath names " + entry.trim() + ", which is missing from "
-                        + folder);
+                if (!trimmed.toLowerCase(Locale.ROOT).matches(".*\\.(jar|zip)")) {
+                    continue;
+                }
+                throw new ModelLoadException("the model's classpath names " + trimmed + ", which is missing from "
+                        + folder + " (the classpath is in " + source + ")");
             }
             try {
                 urls.add(file.toURI().toURL());
             } catch (MalformedURLException e) {
-                throw new ModelLoadException("bad classpath entry " + entry + ": " + e, e);
+                throw new ModelLoadException("bad classpath entry " + trimmed + " in " + source + ": " + e, e);
             }
         }
         return urls.toArray(new URL[0]);
+    }
+
+    private static List<String> words(String text) {
+        List<String> words = new ArrayList<>();
+        for (String word : text.trim().split("\\s+")) {
+            if (!word.isEmpty()) {
+                words.add(word);
+            }
+        }
+        return Collections.unmodifiableList(words);
     }
 }

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How one kind of model is created and run: plain Java models ({@link PlainJavaRuntime}); an
- * AnyLogic engine runtime plugs in here too. All calls happen on the session's model thread.
+ * How one kind of model is created and run: plain Java models ({@link PlainJavaRuntime}) and
+ * AnyLogic exports ({@link AnyLogicRuntime}). {@link #create} and the runs' methods are called on
+ * the session's model thread.
  */
 interface ModelRuntime {
 
@@ -21,9 +22,10 @@ interface ModelRuntime {
 
     /**
      * Creates the model instance of one episode, with the given parameters applied (the others
-     * keep their defaults). Connectors the model creates meanwhile attach to the thread's host.
+     * keep their defaults), for an episode with this seed. Connectors the model creates meanwhile
+     * attach to the thread's host (and take the seed from it).
      */
-    ModelRun create(Map<String, Object> parameters);
+    ModelRun create(Map<String, Object> parameters, long seed);
 
     /** One model instance, created for one episode. */
     interface ModelRun {
@@ -35,5 +37,13 @@ interface ModelRuntime {
 
         /** Releases the instance after its episode ended or was abandoned. */
         void dispose();
+
+        /**
+         * Said after the message that the run ended before its first decision: how it ended and
+         * what to check, in the terms of this kind of model; empty if there is nothing to add.
+         */
+        default String endOfRunHint() {
+            return "";
+        }
     }
 }

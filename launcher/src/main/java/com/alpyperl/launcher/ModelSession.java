@@ -458,7 +458,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         abandonEpisode = false;
         Throwable error = null;
         try {
-            run = folder.runtime().create(parameters);
+            run = folder.runtime().create(parameters, episodeSeed);
             run.run();
         } catch (EpisodeAbandoned abandoned) {
             return !self.orphaned;
@@ -482,10 +482,12 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         }
         if (error == null && self.connector == null) {
             error = new ModelException("the model ended its run without creating an RLConnector; "
-                    + "create one in the model (new RLConnector(this)) and call requestAction() at each decision");
+                    + "create one in the model (new RLConnector(this)) and call requestAction() at each decision"
+                    + run.endOfRunHint());
         } else if (error == null && self.decisions == 0) {
             error = new ModelException("the model ended its run before its first requestAction(), so there is "
-                    + "no first observation; call requestAction() where the first decision is needed");
+                    + "no first observation; call requestAction() where the first decision is needed"
+                    + run.endOfRunHint());
         }
         if (error != null) {
             fail(self, error);
@@ -514,7 +516,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         ModelRuntime.ModelRun run = null;
         self.connector = null;
         try {
-            run = folder.runtime().create(Collections.emptyMap());
+            run = folder.runtime().create(Collections.emptyMap(), episodeSeed);
             RLModel model = self.connector != null ? self.connector.getModel() : run.model();
             if (model == null) {
                 throw new ModelLoadException("the model does not implement " + RLModel.class.getName());
@@ -589,7 +591,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     protected void decide(RLConnector asking) {
         ModelThread self = modelThreadOrFail("requestAction()");
         if (self.orphaned || abandonEpisode) {
-            throw new EpisodeAbandoned();
+            throw abandoned();
         }
         if (asking != self.connector) {
             throw new ModelException("requestAction() was called on an RLConnector that does not belong to this run");
@@ -615,7 +617,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         awaitModelTurn(self);
         if (self.orphaned || command != STEP) {
             abandonEpisode = true;
-            throw new EpisodeAbandoned();
+            throw abandoned();
         }
         try {
             apply(asking, readAction(actionSpace, buffer, 0));
@@ -634,6 +636,15 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         fail(self, e);
         awaitModelTurn(self);
         abandonEpisode = true;
+        return abandoned();
+    }
+
+    /**
+     * The signal that unwinds an abandoned episode out of requestAction(). What the model thread
+     * prints while it unwinds (an engine may report the signal as an error) is not shown.
+     */
+    private static EpisodeAbandoned abandoned() {
+        ModelOutput.silenceCurrentThread();
         return new EpisodeAbandoned();
     }
 

@@ -60,7 +60,7 @@ final class PlainJavaRuntime implements ModelRuntime {
     }
 
     @Override
-    public ModelRun create(Map<String, Object> values) {
+    public ModelRun create(Map<String, Object> values, long seed) {
         checkParameters(values);
         final PlainJavaModel model;
         try {

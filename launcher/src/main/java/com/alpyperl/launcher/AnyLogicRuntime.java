@@ -1,0 +1,397 @@
+package com.alpyperl.launcher;
+
+import com.alpyperl.connector.EpisodeAbandoned;
+import com.alpyperl.connector.ModelException;
+import com.alpyperl.connector.RLModel;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.regex.Pattern;
+
+/**
+ * Runs an AnyLogic export through the engine's public API, by reflection: the engine classes come
+ * from the export's class loader, and nothing here is compiled against them (one launcher for
+ * every AnyLogic version from 8.7 on). Per episode, on the session's model thread:
+ * <pre>
+ * experiment = new Simulation(); engine = new Engine(); engine.setExperiment(experiment)
+ * experiment.setupEngine(engine); experiment.initDefaultRandomNumberGenerator(engine)
+ * engine's default RNG re-seeded from the episode seed
+ * root = experiment.createRoot(engine); experiment.setupRootParameters(root, true)
+ * root.setParameter(name, value, true) for each parameter from Python
+ * engine.start(root); engine.runFast()     (the model calls requestAction() in its events)
+ * engine.stop()                            (when the episode ended or was abandoned)
+ * </pre>
+ * The engine catches the exceptions of model code and prints them; what the model thread prints
+ * is captured ({@link ModelOutput}) so that the error reaches Python with the model's stack trace.
+ */
+final class AnyLogicRuntime implements ModelRuntime {
+    private static final String ENGINE = "com.anylogic.engine.Engine";
+    private static final String AGENT = "com.anylogic.engine.Agent";
+    private static final String SIMULATION = "com.anylogic.engine.ExperimentSimulation";
+    /** A line that names an exception: a qualified class name ending in Exception, Error or Throwable, or followed by ": ". */
+    private static final Pattern EXCEPTION_LINE = Pattern.compile(
+            "(?:[\\w$]+\\.)+[\\w$]*(?:Exception|Error|Throwable)(?:: .*)?|(?:[\\w$]+\\.)+[\\w$]+: .*");
+
+    private final String modelName;
+    private final String scriptName;
+    private final Class<?> experimentClass;
+    private final Constructor<?> newExperiment;
+    private final Constructor<?> newEngine;
+    private final Method setExperiment;
+    private final Method setupEngine;
+    private final Method initRandom;
+    private final Method createRoot;
+    private final Method setupRootParameters;
+    private final Method start;
+    private final Method runFast;
+    private final Method stop;
+    private final Method getState;
+    private final Method time;
+    private final Method getStopTime;
+    private final Method getRandom;
+    private final Method setRandom;
+    private final Method setParameter;
+    private final Method getParameterNames;
+    /** The root agent's parameters and their types (null where unknown), learnt from the first root created. */
+    private volatile Map<String, Class<?>> parameterTypes;
+    private volatile String rootClassName = "root agent";
+
+    AnyLogicRuntime(ClassLoader loader, String experimentClassName, String modelName, String scriptName) {
+        this.modelName = modelName;
+        this.scriptName = scriptName;
+        Class<?> engine = load(loader, ENGINE, "the AnyLogic engine (" + ENGINE + ", in lib/com.anylogic.engine.jar)"
+                + " is not on the classpath of " + scriptName);
+        Class<?> agent = load(loader, AGENT, "the AnyLogic engine jar on the classpath of " + scriptName
+                + " has no " + AGENT);
+        Class<?> simulation = load(loader, SIMULATION, "the AnyLogic engine jar on the classpath of " + scriptName
+                + " has no " + SIMULATION);
+        experimentClass = load(loader, experimentClassName, "the launch script " + scriptName + " runs "
+                + experimentClassName + ", which is not in model.jar or another jar of its classpath");
+        if (!simulation.isAssignableFrom(experimentClass)) {
+            throw new ModelLoadException("the launch script " + scriptName + " runs " + experimentClassName
+                    + ", which is not a simulation experiment (it does not extend " + SIMULATION + "). In AnyLogic, "
+                    + "export the model from its simulation experiment (Simulation : Main in the Projects view)");
+        }
+        newExperiment = constructor(experimentClass);
+        newEngine = constructor(engine);
+        Class<?> experimentBase = load(loader, "com.anylogic.engine.Experiment", "the AnyLogic engine jar on the "
+                + "classpath of " + scriptName + " has no com.anylogic.engine.Experiment");
+        setExperiment = method(engine, "setExperiment", experimentBase);
+        setupEngine = method(experimentClass, "setupEngine", engine);
+        initRandom = method(experimentClass, "initDefaultRandomNumberGenerator", engine);
+        createRoot = method(experimentClass, "createRoot", engine);
+        setupRootParameters = method(experimentClass, "setupRootParameters", agent, boolean.class);
+        start = method(engine, "start", agent);
+        runFast = method(engine, "runFast");
+        stop = method(engine, "stop");
+        getState = method(engine, "getState");
+        time = method(engine, "time");
+        getStopTime = method(engine, "getStopTime");
+        getRandom = method(engine, "getDefaultRandomGenerator");
+        setRandom = method(engine, "setDefaultRandomGenerator", Random.class);
+        setParameter = method(agent, "setParameter", String.class, Object.class, boolean.class);
+        getParameterNames = method(agent, "getParameterNames");
+    }
+
+    @Override
+    public List<String> parameterNames() {
+        Map<String, Class<?>> types = parameterTypes;
+        return types == null ? null : Collections.unmodifiableList(new ArrayList<>(types.keySet()));
+    }
+
+    @Override
+    public void checkParameters(Map<String, Object> values) {
+        Map<String, Class<?>> types = parameterTypes;
+        if (types != null) {
+            for (Map.Entry<String, Object> value : values.entrySet()) {
+                convert(types, value.getKey(), value.getValue());
+            }
+        }
+    }
+
+    @Override
+    public ModelRun create(Map<String, Object> values, long seed) {
+        Object experiment = call("creating the experiment " + experimentClass.getSimpleName(), newExperiment);
+        Object engine = call("creating the AnyLogic engine", newEngine);
+        call("Engine.setExperiment()", setExperiment, engine, experiment);
+        String experimentName = experimentClass.getSimpleName();
+        call(experimentName + ".setupEngine()", setupEngine, experiment, engine);
+        call(experimentName + ".initDefaultRandomNumberGenerator()", initRandom, experiment, engine);
+        seedDefaultRandom(engine, seed);
+        Object root = call("creating the root agent (" + experimentName + ".createRoot())", createRoot, experiment, engine);
+        if (!(root instanceof RLModel)) {
+            throw new ModelLoadException("the root agent " + root.getClass().getSimpleName() + " of " + modelName
+                    + " does not implement " + RLModel.class.getName() + ". In AnyLogic, open the root agent's "
+                    + "properties, Advanced Java, and enter " + RLModel.class.getName() + " in the Implements field; "
+                    + "then add its functions getObservation, takeAction, getReward and hasFinished (see docs/anylogic.md)");
+        }
+        call(experimentName + ".setupRootParameters()", setupRootParameters, experiment, root, true);
+        Map<String, Class<?>> types = learnParameters(root);
+        for (Map.Entry<String, Object> value : values.entrySet()) {
+            Object converted = convert(types, value.getKey(), value.getValue());
+            Object known = call("setting the parameter " + value.getKey() + " of the root agent", setParameter,
+                    root, value.getKey(), converted, true);
+            if (!Boolean.TRUE.equals(known)) {
+                throw unknownParameter(value.getKey(), types);
+            }
+        }
+        return new AnyLogicRun(engine, root);
+    }
+
+    /**
+     * Seeds the engine's default RNG from the episode seed. The connector's RNG takes the episode
+     * seed itself, so the engine's gets a different seed derived from it: the two never replay
+     * each other's numbers.
+     */
+    private void seedDefaultRandom(Object engine, long seed) {
+        long engineSeed = new SplittableRandom(seed).nextLong();
+        Random current = (Random) call("Engine.getDefaultRandomGenerator()", getRandom, engine);
+        if (current != null) {
+            current.setSeed(engineSeed);
+        } else {
+            call("Engine.setDefaultRandomGenerator()", setRandom, engine, new Random(engineSeed));
+        }
+    }
+
+    /** The root's parameters, read from the first root created and kept (all roots of a model have the same). */
+    private Map<String, Class<?>> learnParameters(Object root) {
+        Map<String, Class<?>> types = parameterTypes;
+        if (types != null) {
+            return types;
+        }
+        types = new LinkedHashMap<>();
+        String[] names = (String[]) call("getParameterNames() of the root agent", getParameterNames, root);
+        for (String name : names == null ? new String[0] : names) {
+            types.put(name, parameterType(root.getClass(), name));
+        }
+        rootClassName = root.getClass().getSimpleName();
+        parameterTypes = Collections.unmodifiableMap(types);
+        return parameterTypes;
+    }
+
+    /** The type of parameter {@code name}: its public field's, else its {@code set_} setter's, else null. */
+    private static Class<?> parameterType(Class<?> rootClass, String name) {
+        try {
+            Field field = rootClass.getField(name);
+            if (!Modifier.isStatic(field.getModifiers())) {
+                return field.getType();
+            }
+        } catch (NoSuchFieldException e) {
+            // look for the setter
+        }
+        for (Method method : rootClass.getMethods()) {
+            if (method.getName().equals("set_" + name) && method.getParameterCount() == 1) {
+                return method.getParameterTypes()[0];
+            }
+        }
+        return null;
+    }
+
+    private Object convert(Map<String, Class<?>> types, String name, Object value) {
+        if (!types.containsKey(name)) {
+            throw unknownParameter(name, types);
+        }
+        Class<?> type = types.get(name);
+        if (type == null) {
+            return value; // no field or setter to tell the type: the model's setParameter takes it as it is
+        }
+        ParameterValues.requireSupported(type, rootClassName + "." + name);
+        return ParameterValues.convert(value, type, name);
+    }
+
+    private ModelLoadException unknownParameter(String name, Map<String, Class<?>> types) {
+        return new ModelLoadException("the root agent " + rootClassName + " of " + modelName + " has no parameter '"
+                + name + "'; its parameters are " + (types.isEmpty() ? "none" : String.join(", ", types.keySet()))
+                + ". Python sets parameters of the root agent by name: add a parameter '" + name + "' to "
+                + rootClassName + " in AnyLogic and export the model again, or correct the name");
+    }
+
+    // ---- one run -------------------------------------------------------------------------------
+
+    /** One engine and root agent, for one episode. */
+    private final class AnyLogicRun implements ModelRun {
+        private final Object engine;
+        private final Object root;
+        /** How the run ended ("FINISHED at model time 10.0"), recorded before the engine is stopped. */
+        private String ending = "not started";
+
+        AnyLogicRun(Object engine, Object root) {
+            this.engine = engine;
+            this.root = root;
+        }
+
+        @Override
+        public RLModel model() {
+            return (RLModel) root;
+        }
+
+        @Override
+        public void run() {
+            try (ModelOutput.Capture printed = ModelOutput.capture()) {
+                if (!Boolean.TRUE.equals(call("Engine.start()", start, engine, root))) {
+                    throw failure("while the model started up (the root agent's On startup code, or creating "
+                            + "its agents and the initial values of their variables)", printed.text());
+                }
+                while (true) {
+                    boolean ok = Boolean.TRUE.equals(call("Engine.runFast()", runFast, engine));
+                    String state = state();
+                    if (!ok || state.equals("ERROR")) {
+                        throw failure("during the run (in an event, a function or other model code)", printed.text());
+                    }
+                    if (!state.equals("PAUSED")) {
+                        ending = state + " at model time " + time();
+                        return; // FINISHED: the model finished or the stop time was reached; IDLE: it was stopped
+                    }
+                    // The model paused itself (pauseSimulation()); nobody is there to press Run, so run on.
+                }
+            }
+        }
+
+        @Override
+        public void dispose() {
+            call("Engine.stop()", stop, engine);
+        }
+
+        @Override
+        public String endOfRunHint() {
+            return "; here the AnyLogic engine was " + ending + " (the experiment's stop time is "
+                    + call("Engine.getStopTime()", getStopTime, engine) + "). In AnyLogic, give the root agent "
+                    + rootClassName + " a variable connector with the initial value new RLConnector(this), call "
+                    + "connector.requestAction() in an event that occurs before the run finishes (for example a cyclic "
+                    + "event from time 0), and check that nothing finishes the run (finishSimulation(), the stop time) earlier";
+        }
+
+        private EngineFailure failure(String when, String printed) {
+            String report = printed.trim();
+            String exception = exceptionLine(report);
+            if (exception.isEmpty()) {
+                return new EngineFailure("the AnyLogic engine stopped with state " + state() + " at model time " + time()
+                        + " " + when + ", and the model thread printed " + (report.isEmpty() ? "nothing" : "no exception")
+                        + ". AnyLogic reports the cause on System.err; if the model sends System.err elsewhere, look there",
+                        report);
+            }
+            return new EngineFailure("an exception in model code stopped the AnyLogic engine (state " + state()
+                    + ") at model time " + time() + " " + when + ": " + exception
+                    + ". Below is what the model printed, ending with the engine's report and the model's stack trace",
+                    report);
+        }
+
+        private String state() {
+            return String.valueOf(call("Engine.getState()", getState, engine));
+        }
+
+        private double time() {
+            return (Double) call("Engine.time()", time, engine);
+        }
+    }
+
+    /** The last line of {@code report} that starts with an exception's class name ("java.lang.X: why"). */
+    private static String exceptionLine(String report) {
+        String found = "";
+        for (String line : report.split("\r?\n")) {
+            if (EXCEPTION_LINE.matcher(line).matches()) {
+                found = line;
+            }
+        }
+        return found;
+    }
+
+    // ---- reflection ----------------------------------------------------------------------------
+
+    private static Class<?> load(ClassLoader loader, String name, String missing) {
+        try {
+            return Class.forName(name, false, loader);
+        } catch (ClassNotFoundException | NoClassDefFoundError e) {
+            throw new ModelLoadException(missing + ". Export the model again as a standalone Java application", e);
+        }
+    }
+
+    private Constructor<?> constructor(Class<?> type) {
+        try {
+            Constructor<?> constructor = type.getConstructor();
+            constructor.setAccessible(true);
+            return constructor;
+        } catch (NoSuchMethodException | RuntimeException e) {
+            throw new ModelLoadException(type.getName() + " has no public constructor without arguments; " + supported(), e);
+        }
+    }
+
+    /** The public method {@code name} of {@code type} that takes arguments of these types. */
+    private Method method(Class<?> type, String name, Class<?>... argumentTypes) {
+        for (Method method : type.getMethods()) {
+            if (method.getName().equals(name) && accepts(method.getParameterTypes(), argumentTypes)) {
+                try {
+                    method.setAccessible(true);
+                } catch (RuntimeException e) {
+                    // public in a public class: callable anyway
+                }
+                return method;
+            }
+        }
+        StringBuilder signature = new StringBuilder();
+        for (Class<?> argument : argumentTypes) {
+            signature.append(signature.length() == 0 ? "" : ", ").append(argument.getSimpleName());
+        }
+        throw new ModelLoadException(type.getName() + " has no public method " + name + "(" + signature + "); " + supported());
+    }
+
+    private String supported() {
+        return "alpyperl drives exports of AnyLogic 8.7 and later (" + scriptName + " of " + modelName + ")";
+    }
+
+    private static boolean accepts(Class<?>[] parameters, Class<?>[] arguments) {
+        if (parameters.length != arguments.length) {
+            return false;
+        }
+        for (int i = 0; i < parameters.length; i++) {
+            if (!parameters[i].isAssignableFrom(arguments[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Object call(String what, Constructor<?> constructor) {
+        try {
+            return constructor.newInstance();
+        } catch (InvocationTargetException e) {
+            throw modelThrew(what, e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new ModelLoadException(what + " failed: " + e, e);
+        }
+    }
+
+    private static Object call(String what, Method method, Object target, Object... arguments) {
+        try {
+            return method.invoke(target, arguments);
+        } catch (InvocationTargetException e) {
+            throw modelThrew(what, e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new ModelLoadException(what + " failed: " + e, e);
+        }
+    }
+
+    /** Model code threw outside the engine's own error handling; the signals that end a thread pass unchanged. */
+    @SuppressWarnings("deprecation")
+    private static RuntimeException modelThrew(String what, Throwable cause) {
+        if (cause instanceof EpisodeAbandoned) {
+            throw (EpisodeAbandoned) cause;
+        }
+        if (cause instanceof ThreadDeath) {
+            throw (ThreadDeath) cause;
+        }
+        if (cause instanceof ModelException || cause instanceof ModelLoadException) {
+            return (RuntimeException) cause; // the connector's or the launcher's own message
+        }
+        return new ModelException(what + " threw " + cause, cause);
+    }
+}

@@ -1,0 +1,135 @@
+package com.alpyperl.launcher;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.Charset;
+import java.util.Arrays;
+
+/**
+ * What model threads print. The AnyLogic engine catches the exceptions of model code and prints
+ * them on {@code System.err} of the thread that runs it, so that is the only place the cause of a
+ * failed run can be read. Once installed, {@code System.out} and {@code System.err} are replaced
+ * by streams that pass everything through to the original streams unchanged, and in addition keep
+ * the tail of what a capturing thread (see {@link #capture()}) prints, out and err interleaved.
+ *
+ * <p>Thread-safe without locks of its own: a capture belongs to one thread (a thread-local) and
+ * only that thread writes to it or reads it; the original streams synchronize themselves.
+ */
+final class ModelOutput {
+    /** How much of a thread's output is kept: the tail, where an error report is. */
+    static final int KEPT_BYTES = 64 * 1024;
+
+    private static final ThreadLocal<Capture> CAPTURES = new ThreadLocal<>();
+    private static PrintStream installedOut;
+    private static PrintStream installedErr;
+
+    private ModelOutput() {
+    }
+
+    /**
+     * Starts keeping what the calling thread prints, from empty, until the capture is closed.
+     * Installs the routing streams first, again if someone replaced them meanwhile.
+     */
+    static Capture capture() {
+        install();
+        Capture capture = new Capture();
+        CAPTURES.set(capture);
+        return capture;
+    }
+
+    /**
+     * Drops what the calling thread prints from now until its capture is closed: the episode it
+     * runs was abandoned, and what the engine reports while it unwinds is no error of the model.
+     */
+    static void silenceCurrentThread() {
+        Capture capture = CAPTURES.get();
+        if (capture != null) {
+            capture.silenced = true;
+        }
+    }
+
+    private static synchronized void install() {
+        if (System.out != installedOut) {
+            installedOut = new PrintStream(new Router(System.out), true);
+            System.setOut(installedOut);
+        }
+        if (System.err != installedErr) {
+            installedErr = new PrintStream(new Router(System.err), true);
+            System.setErr(installedErr);
+        }
+    }
+
+    /** The output a thread printed since its capture began (the last {@value #KEPT_BYTES} bytes). */
+    static final class Capture implements AutoCloseable {
+        private byte[] kept = new byte[1024];
+        private int size;
+        private boolean silenced;
+
+        /** What the thread printed (the tail), decoded as the streams encode it. */
+        String text() {
+            return new String(kept, 0, size, Charset.defaultCharset());
+        }
+
+        /** Stops capturing on this thread. */
+        @Override
+        public void close() {
+            if (CAPTURES.get() == this) {
+                CAPTURES.remove();
+            }
+        }
+
+        private void keep(byte[] bytes, int offset, int length) {
+            if (length >= KEPT_BYTES) {
+                System.arraycopy(bytes, offset + length - KEPT_BYTES, ensure(KEPT_BYTES), 0, KEPT_BYTES);
+                size = KEPT_BYTES;
+                return;
+            }
+            if (size + length > KEPT_BYTES) {
+                int drop = size + length - KEPT_BYTES;
+                System.arraycopy(kept, drop, kept, 0, size - drop);
+                size -= drop;
+            }
+            System.arraycopy(bytes, offset, ensure(size + length), size, length);
+            size += length;
+        }
+
+        private byte[] ensure(int capacity) {
+            if (kept.length < capacity) {
+                kept = Arrays.copyOf(kept, Math.min(KEPT_BYTES, Math.max(capacity, 2 * kept.length)));
+            }
+            return kept;
+        }
+    }
+
+    /** Passes everything to the original stream; also keeps what a capturing thread writes. */
+    private static final class Router extends OutputStream {
+        private final PrintStream original;
+
+        Router(PrintStream original) {
+            this.original = original;
+        }
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) {
+            Capture capture = CAPTURES.get();
+            if (capture != null) {
+                if (capture.silenced) {
+                    return;
+                }
+                capture.keep(bytes, offset, length);
+            }
+            original.write(bytes, offset, length);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            original.flush();
+        }
+    }
+}

@@ -1,0 +1,285 @@
+package com.acme.cartpole;
+
+import com.alpyperl.connector.RLAction;
+import com.alpyperl.connector.RLConnector;
+import com.alpyperl.connector.RLModel;
+import com.alpyperl.connector.Space;
+import com.alpyperl.connector.Spaces;
+import com.anylogic.engine.Agent;
+import com.anylogic.engine.AgentList;
+import com.anylogic.engine.Engine;
+import com.anylogic.engine.EventTimeout;
+
+/**
+ * The root agent of the stand-in AnyLogic CartPole, shaped like the code AnyLogic generates for a
+ * root agent whose Advanced Java "Implements" field says {@code com.alpyperl.connector.RLModel}:
+ * parameters as public fields with {@code set_} setters and the generic accessors, a variable
+ * {@code connector = new RLConnector(this)}, the cyclic event {@code decide} (every 0.02 time
+ * units from time 0) whose action is {@code connector.requestAction(); step();}, and functions for
+ * the RLModel contract. The physics are Gymnasium's CartPole-v1; the start state is drawn with
+ * {@code uniform()} (the engine's default RNG); with {@code actionNoise} the push is flipped with
+ * that probability, drawn from {@code connector.getRandom()}.
+ *
+ * <p>For alpyperl's error tests the parameter {@code fault} misbehaves on purpose: {@code event}
+ * (the event throws at time {@code faultTime}), {@code silentEvent} (the same with an exception
+ * that prints nothing), {@code startup} ("On startup" throws), {@code finishAtStartup} ("On
+ * startup" calls finishSimulation()), {@code pause} (the event pauses the run at {@code faultTime}).
+ */
+public class Main extends Agent implements RLModel {
+    // ---- Parameters ---------------------------------------------------------------------------
+    public double poleLength;
+    public double actionNoise;
+    public String fault;
+    public double faultTime;
+
+    public void set_poleLength(double value) {
+        if (value == poleLength) {
+            return;
+        }
+        poleLength = value;
+    }
+
+    public void set_actionNoise(double value) {
+        if (value == actionNoise) {
+            return;
+        }
+        actionNoise = value;
+    }
+
+    public void set_fault(String value) {
+        if (value == fault) {
+            return;
+        }
+        fault = value;
+    }
+
+    public void set_faultTime(double value) {
+        if (value == faultTime) {
+            return;
+        }
+        faultTime = value;
+    }
+
+    @Override
+    public void setParametersToDefaultValues() {
+        super.setParametersToDefaultValues();
+        poleLength = 0.5;
+        actionNoise = 0;
+        fault = "none";
+        faultTime = 0.1;
+    }
+
+    @Override
+    public boolean setParameter(String _name_xjal, Object _value_xjal, boolean _callOnChange_xjal) {
+        switch (_name_xjal) {
+            case "poleLength":
+                if (_callOnChange_xjal) {
+                    set_poleLength(((Number) _value_xjal).doubleValue());
+                } else {
+                    poleLength = ((Number) _value_xjal).doubleValue();
+                }
+                return true;
+            case "actionNoise":
+                if (_callOnChange_xjal) {
+                    set_actionNoise(((Number) _value_xjal).doubleValue());
+                } else {
+                    actionNoise = ((Number) _value_xjal).doubleValue();
+                }
+                return true;
+            case "fault":
+                if (_callOnChange_xjal) {
+                    set_fault((String) _value_xjal);
+                } else {
+                    fault = (String) _value_xjal;
+                }
+                return true;
+            case "faultTime":
+                if (_callOnChange_xjal) {
+                    set_faultTime(((Number) _value_xjal).doubleValue());
+                } else {
+                    faultTime = ((Number) _value_xjal).doubleValue();
+                }
+                return true;
+            default:
+                return super.setParameter(_name_xjal, _value_xjal, _callOnChange_xjal);
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T getParameter(String _name_xjal) {
+        switch (_name_xjal) {
+            case "poleLength": return (T) (Double) poleLength;
+            case "actionNoise": return (T) (Double) actionNoise;
+            case "fault": return (T) fault;
+            case "faultTime": return (T) (Double) faultTime;
+            default: return super.getParameter(_name_xjal);
+        }
+    }
+
+    private static final String[] _parameterNames_xjal = {"poleLength", "actionNoise", "fault", "faultTime"};
+
+    @Override
+    public String[] getParameterNames() {
+        return _parameterNames_xjal.clone();
+    }
+
+    // ---- Plain variables ----------------------------------------------------------------------
+    public RLConnector connector;
+    public double x;
+    public double xDot;
+    public double theta;
+    public double thetaDot;
+    public double force;
+    public double reward;
+    public boolean fallen;
+
+    // ---- Events -------------------------------------------------------------------------------
+    public EventTimeout decide = new EventTimeout(this);
+
+    @Override
+    public EventTimeout.Mode getModeOf(EventTimeout _e) {
+        if (_e == decide) {
+            return EventTimeout.Mode.EVENT_TIMEOUT_MODE_CYCLIC;
+        }
+        return super.getModeOf(_e);
+    }
+
+    @Override
+    public double getFirstOccurrenceTime(EventTimeout _e) {
+        if (_e == decide) {
+            return 0;
+        }
+        return super.getFirstOccurrenceTime(_e);
+    }
+
+    @Override
+    public double evaluateTimeoutOf(EventTimeout _e) {
+        if (_e == decide) {
+            return 0.02;
+        }
+        return super.evaluateTimeoutOf(_e);
+    }
+
+    @Override
+    public void executeActionOf(EventTimeout _e) {
+        if (_e == decide) {
+            // ---- the event's action, as typed in AnyLogic ----
+            if (fault.equals("event") && time() >= faultTime) {
+                throw new IllegalStateException("the pole broke at time " + time());
+            }
+            if (fault.equals("silentEvent") && time() >= faultTime) {
+                throw new SilentFailure();
+            }
+            if (fault.equals("pause") && time() >= faultTime && time() < faultTime + 0.02) {
+                pauseSimulation();
+            }
+            connector.requestAction();
+            step();
+            // ----
+            return;
+        }
+        super.executeActionOf(_e);
+    }
+
+    // ---- Generated constructor and life cycle -------------------------------------------------
+    public Main(Engine engine, Agent owner, AgentList<? super Main> ownerPopulation) {
+        super(engine, owner, ownerPopulation);
+    }
+
+    @Override
+    protected void doCreate() {
+        super.doCreate();
+        setupPlainVariables_Main_xjal();
+    }
+
+    private void setupPlainVariables_Main_xjal() {
+        connector = new RLConnector(this);
+    }
+
+    @Override
+    protected void doStart() {
+        super.doStart();
+        decide.start();
+    }
+
+    @Override
+    public void onStartup() {
+        super.onStartup();
+        // ---- "On startup", as typed in AnyLogic ----
+        if (fault.equals("startup")) {
+            throw new IllegalArgumentException("the track is missing");
+        }
+        if (fault.equals("finishAtStartup")) {
+            finishSimulation();
+        }
+        x = uniform(-0.05, 0.05);
+        xDot = uniform(-0.05, 0.05);
+        theta = uniform(-0.05, 0.05);
+        thetaDot = uniform(-0.05, 0.05);
+    }
+
+    // ---- Functions: the RLModel contract ------------------------------------------------------
+    @Override
+    public double[] getObservation() {
+        return new double[] {x, xDot, theta, thetaDot};
+    }
+
+    @Override
+    public void takeAction(RLAction action) {
+        int push = action.asInt();
+        if (actionNoise > 0 && connector.getRandom().nextDouble() < actionNoise) {
+            push = 1 - push;
+        }
+        force = push == 1 ? 10.0 : -10.0;
+    }
+
+    @Override
+    public double getReward() {
+        double earned = reward;
+        reward = 0;
+        return earned;
+    }
+
+    @Override
+    public boolean hasFinished() {
+        return fallen;
+    }
+
+    @Override
+    public Space getObservationSpace() {
+        double inf = Double.POSITIVE_INFINITY;
+        double thetaLimit = 12 * 2 * Math.PI / 360;
+        return Spaces.box(new double[] {-4.8, -inf, -2 * thetaLimit, -inf}, new double[] {4.8, inf, 2 * thetaLimit, inf});
+    }
+
+    @Override
+    public Space getActionSpace() {
+        return Spaces.discrete(2);
+    }
+
+    /** One Euler step of 0.02 s of the cart-pole dynamics; the pole falls past 12 degrees or off the track. */
+    void step() {
+        double gravity = 9.8;
+        double cartMass = 1.0;
+        double poleMass = 0.1;
+        double totalMass = cartMass + poleMass;
+        double tau = 0.02;
+        double cos = Math.cos(theta);
+        double sin = Math.sin(theta);
+        double poleMassLength = poleMass * poleLength;
+        double temp = (force + poleMassLength * (thetaDot * thetaDot) * sin) / totalMass;
+        double thetaAcc = (gravity * sin - cos * temp) / (poleLength * (4.0 / 3.0 - poleMass * (cos * cos) / totalMass));
+        double xAcc = temp - poleMassLength * thetaAcc * cos / totalMass;
+        x += tau * xDot;
+        xDot += tau * xAcc;
+        theta += tau * thetaDot;
+        thetaDot += tau * thetaAcc;
+        reward += 1.0;
+        double thetaLimit = 12 * 2 * Math.PI / 360;
+        fallen = x < -2.4 || x > 2.4 || theta < -thetaLimit || theta > thetaLimit;
+        if (fallen) {
+            finishSimulation();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+#!/bin/bash
+# Someone replaced the java line.
+./run-model

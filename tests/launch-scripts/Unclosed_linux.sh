@@ -1,0 +1,2 @@
+#!/bin/bash
+java -cp "model.jar:lib/com.anylogic.engine.jar -Xmx512m com.acme.Simulation $*

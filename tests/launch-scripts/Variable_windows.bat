@@ -1,0 +1,2 @@
+@echo off
+java -cp %CLASSPATH%;model.jar -Xmx512m com.acme.Simulation %*

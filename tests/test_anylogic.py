@@ -1,0 +1,336 @@
+"""AnyLogic exports: ``AnyLogicEnv(model="path/to/export")`` on an export in AnyLogic's exact layout.
+
+AnyLogic is not installed here, so the export is built by Gradle from ``tests/anylogic-model`` (a
+CartPole written the way AnyLogic generates code: root agent ``Main``, experiment ``Simulation``,
+a cyclic event calling ``connector.requestAction()``) and ``tests/anylogic-engine``, a TEST
+DOUBLE of AnyLogic's engine jar with the API and behaviour listed in anylogic-api.md. The
+launcher does not know it talks to a stand-in. The root's parameter ``fault`` makes the model
+misbehave for the error tests (see ``Main``'s class comment).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alpyperl import AnyLogicEnv, AnyLogicVectorEnv, ModelError, ModelLoadError, ResetNeeded, launch_script
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "tests" / "launch-scripts"
+PARAMETERS = ["poleLength", "actionNoise", "fault", "faultTime"]
+
+
+def balance(observation) -> int:
+    """A controller that keeps the pole up for the whole run: push towards where the pole falls."""
+    return int(observation[2] + 0.5 * observation[3] > 0)
+
+
+def run_episode(env, seed, policy=balance, limit=1000, **params):
+    """Resets ``env`` with ``seed`` (and parameters) and runs ``policy`` to the end: the trajectory."""
+    observation, info = env.reset(seed=seed, options={"env_params": params} if params else None)
+    observations, rewards = [observation], []
+    for _ in range(limit):
+        observation, reward, terminated, truncated, _ = env.step(policy(observation))
+        observations.append(observation)
+        rewards.append(reward)
+        if terminated or truncated:
+            return np.array(observations), np.array(rewards), terminated, truncated
+    raise AssertionError(f"the episode did not end within {limit} steps")
+
+
+def export_copy(anylogic_export, tmp_path, experiment=None, remove=(), script_text=None) -> Path:
+    """A copy of the export, running another experiment class, without some files or with other launch scripts."""
+    folder = tmp_path / "CartPole"
+    shutil.copytree(anylogic_export, folder)
+    for script in [folder / "CartPole_linux.sh", folder / "CartPole_mac", folder / "CartPole_windows.bat"]:
+        if experiment is not None:
+            script.write_text(script.read_text().replace("com.acme.cartpole.Simulation", experiment))
+        if script_text is not None:
+            script.write_text(script_text)
+    for name in remove:
+        (folder / name).unlink()
+    return folder
+
+
+@pytest.fixture
+def env(anylogic_export):
+    environment = AnyLogicEnv(model=str(anylogic_export))
+    yield environment
+    environment.close()
+
+
+# ---- episodes ----------------------------------------------------------------------------------
+
+
+def test_an_export_opens_with_the_same_call_as_the_examples(env):
+    assert env.observation_space.shape == (4,) and env.action_space.n == 2  # defined in the model's Main
+    assert env.model_parameters == PARAMETERS  # the root agent's parameters, in AnyLogic's order
+    observation, info = env.reset(seed=5)
+    assert info["seed"] == 5
+    assert env.observation_space.contains(observation)
+    assert np.all(np.abs(observation) <= 0.05)  # drawn with uniform(-0.05, 0.05) in On startup
+
+
+def test_termination_when_the_model_finishes_and_truncation_at_the_stop_time(env, anylogic_export, tmp_path):
+    # Always pushing right: the pole falls, the model says it has finished (and calls finishSimulation()).
+    observations, rewards, terminated, truncated = run_episode(env, seed=1, policy=lambda o: 1)
+    assert (terminated, truncated) == (True, False)
+    assert abs(observations[-1][2]) > 12 * 2 * np.pi / 360
+    assert np.all(rewards == 1.0)
+    # Balancing: the engine reaches the experiment's stop time 10 after 500 decisions of 0.02.
+    observations, rewards, terminated, truncated = run_episode(env, seed=1)
+    assert (terminated, truncated, len(rewards)) == (False, True, 500)
+    # Another experiment of the model (stop time 1), named in the launch script: 50 decisions.
+    with AnyLogicEnv(model=str(export_copy(anylogic_export, tmp_path, "com.acme.cartpole.ShortSimulation"))) as short:
+        observations, rewards, terminated, truncated = run_episode(short, seed=1)
+        assert (terminated, truncated, len(rewards)) == (False, True, 50)
+
+
+def test_the_same_seed_replays_the_trajectory_with_both_random_generators(env):
+    # actionNoise flips pushes with connector.getRandom(); the start state comes from the engine's uniform().
+    first = run_episode(env, seed=21, actionNoise=0.3)
+    again = run_episode(env, seed=21, actionNoise=0.3)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    # The experiment fixes the engine's seed (1); the launcher re-seeds it from each episode's seed.
+    starts = {tuple(env.reset(seed=seed)[0]) for seed in range(10)}
+    assert len(starts) == 10
+    # The connector's generator is seeded too: with the same start state, the flips differ between seeds.
+    noisy = [run_episode(env, seed=seed, actionNoise=0.5, policy=lambda o: 1)[0][:, 1] for seed in (21, 21, 22)]
+    np.testing.assert_array_equal(noisy[0], noisy[1])
+    assert not np.array_equal(noisy[0][:5], noisy[2][:5])
+
+
+def test_parameters_are_set_by_name_on_the_root_agent(anylogic_export):
+    with AnyLogicEnv(model=str(anylogic_export), env_params={"poleLength": 2.0}) as long_pole, \
+            AnyLogicEnv(model=str(anylogic_export)) as default:
+        a = run_episode(long_pole, seed=3, policy=lambda o: 1)
+        b = run_episode(default, seed=3, policy=lambda o: 1)
+        np.testing.assert_array_equal(a[0][0], b[0][0])  # the same start...
+        assert len(a[1]) > len(b[1])  # ...but a longer pole falls more slowly
+        c = run_episode(default, seed=3, policy=lambda o: 1, poleLength=2)  # an int for a double parameter
+        np.testing.assert_array_equal(a[0], c[0])
+
+
+def test_a_model_that_pauses_itself_runs_on(env):
+    observations, rewards, terminated, truncated = run_episode(env, seed=1, fault="pause", faultTime=0.1)
+    assert (terminated, truncated, len(rewards)) == (False, True, 500)
+
+
+def test_a_reset_or_close_in_mid_episode_stops_the_engine_quietly(anylogic_export, capfd):
+    environment = AnyLogicEnv(model=str(anylogic_export))
+    for seed in range(3):
+        observation, _ = environment.reset(seed=seed)
+        for _ in range(5):
+            observation, *_ = environment.step(balance(observation))
+    expected = run_episode(environment, seed=2)
+    environment.reset(seed=2)
+    environment.step(0)
+    environment.close()
+    output = capfd.readouterr()
+    assert "Exception" not in output.err + output.out and "Abandoned" not in output.err + output.out
+    with AnyLogicEnv(model=str(anylogic_export)) as fresh:
+        np.testing.assert_array_equal(run_episode(fresh, seed=2)[0], expected[0])
+
+
+def test_several_instances_run_at_once_in_one_jvm_each_on_its_own_thread(anylogic_export):
+    seeds = [31, 32, 33, 34]
+    sequential = []
+    with AnyLogicEnv(model=str(anylogic_export)) as single:
+        for seed in seeds:
+            sequential.append(run_episode(single, seed, actionNoise=0.2)[0])
+
+    environments = [AnyLogicEnv(model=str(anylogic_export), env_params={"actionNoise": 0.2}) for _ in seeds]
+    results: dict[int, np.ndarray] = {}
+    start = threading.Barrier(len(seeds))
+
+    def play(index):
+        start.wait()
+        results[index] = run_episode(environments[index], seeds[index])[0]
+
+    threads = [threading.Thread(target=play, args=(index,)) for index in range(len(seeds))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    threads_in_use = {str(environment._session.getModelThreadName()) for environment in environments}
+    for environment in environments:
+        environment.close()
+    assert len(threads_in_use) == len(seeds)
+    for index, expected in enumerate(sequential):
+        np.testing.assert_array_equal(results[index], expected)
+
+    # The vector env steps all instances in one call; each replays its AnyLogicEnv trajectory.
+    vector = AnyLogicVectorEnv(model=str(anylogic_export), num_envs=2, env_params={"actionNoise": 0.2})
+    try:
+        observations, _ = vector.reset(seed=31)  # sub-environment i gets seed 31 + i
+        for step in range(20):
+            observations, *_ = vector.step(np.array([balance(o) for o in observations]))
+            np.testing.assert_array_equal(observations, [sequential[0][step + 1], sequential[1][step + 1]])
+    finally:
+        vector.close()
+
+
+# ---- errors ------------------------------------------------------------------------------------
+
+
+def test_an_exception_in_an_event_reaches_python_with_the_models_stack_trace(env):
+    env.reset(seed=1, options={"env_params": {"fault": "event", "faultTime": 0.1}})
+    for _ in range(4):
+        env.step(1)
+    with pytest.raises(ModelError) as error:
+        env.step(1)
+    message = str(error.value)
+    assert "an exception in model code stopped the AnyLogic engine (state ERROR) at model time 0.1" in message
+    assert "during the run (in an event" in message
+    assert "java.lang.IllegalStateException: the pole broke at time 0.1" in message
+    trace = error.value.java_stack_trace
+    assert trace.startswith("Exception during discrete event execution:\njava.lang.IllegalStateException")
+    assert "at com.acme.cartpole.Main.executeActionOf(Main.java:" in trace
+    with pytest.raises(ResetNeeded):
+        env.step(0)
+    assert run_episode(env, seed=1, fault="none")[3]  # works again after reset
+
+
+def test_an_exception_at_startup_names_on_startup(env):
+    with pytest.raises(ModelError) as error:
+        env.reset(seed=1, options={"env_params": {"fault": "startup"}})
+    assert "while the model started up (the root agent's On startup code" in str(error.value)
+    assert "java.lang.IllegalArgumentException: the track is missing" in str(error.value)
+    assert "Error during model startup:" in error.value.java_stack_trace
+    assert "at com.acme.cartpole.Main.onStartup(Main.java:" in error.value.java_stack_trace
+
+
+def test_an_engine_error_without_a_printed_exception_is_reported(env):
+    env.reset(seed=1, options={"env_params": {"fault": "silentEvent", "faultTime": 0.04}})
+    env.step(1)
+    with pytest.raises(ModelError) as error:
+        env.step(1)
+    assert ("the AnyLogic engine stopped with state ERROR at model time 0.04 during the run (in an event, a "
+            "function or other model code), and the model thread printed no exception") in str(error.value)
+    assert "AnyLogic reports the cause on System.err" in str(error.value)
+
+
+def test_a_model_that_finishes_before_its_first_decision(env):
+    with pytest.raises(ModelError) as error:
+        env.reset(seed=1, options={"env_params": {"fault": "finishAtStartup"}})
+    message = str(error.value)
+    assert "the model ended its run before its first requestAction()" in message
+    assert "the AnyLogic engine was FINISHED at model time 0.0 (the experiment's stop time is 10.0)" in message
+    assert "call connector.requestAction() in an event that occurs before the run finishes" in message
+
+
+def test_a_root_agent_that_does_not_implement_the_contract(anylogic_export, tmp_path):
+    folder = export_copy(anylogic_export, tmp_path, "com.acme.cartpole.PlainSimulation")
+    with pytest.raises(ModelLoadError) as error:
+        AnyLogicEnv(model=str(folder))
+    assert ("the root agent PlainMain of CartPole does not implement com.alpyperl.connector.RLModel. In AnyLogic, "
+            "open the root agent's properties, Advanced Java, and enter com.alpyperl.connector.RLModel in the "
+            "Implements field") in str(error.value)
+
+
+def test_unknown_parameters_and_values_of_the_wrong_type(anylogic_export, env):
+    with pytest.raises(ModelLoadError) as error:
+        AnyLogicEnv(model=str(anylogic_export), env_params={"polelength": 1.0})
+    assert ("the root agent Main of CartPole has no parameter 'polelength'; its parameters are poleLength, "
+            "actionNoise, fault, faultTime") in str(error.value)
+    assert "add a parameter 'polelength' to Main in AnyLogic" in str(error.value)
+    with pytest.raises(ModelLoadError, match="parameter poleLength has type double; the value \"long\" does not fit"):
+        env.reset(options={"env_params": {"poleLength": "long"}})
+    assert run_episode(env, seed=1)[3]
+
+
+def test_launch_scripts_that_cannot_be_parsed(anylogic_export, tmp_path):
+    folder = export_copy(anylogic_export, tmp_path, script_text="#!/bin/bash\n./CartPole\n")
+    with pytest.raises(ModelLoadError) as error:
+        AnyLogicEnv(model=str(folder))
+    assert "cannot read the launch script CartPole_linux.sh: it has no java command with a classpath" in str(error.value)
+    assert "expected a line of the form `java -cp <classpath> [JVM options] <experiment class> $*`" in str(error.value)
+
+
+def test_an_export_without_its_engine_or_experiment(anylogic_export, tmp_path):
+    no_engine = export_copy(anylogic_export, tmp_path / "a", remove=["lib/com.anylogic.engine.jar"])
+    with pytest.raises(ModelLoadError, match=r"names lib/com.anylogic.engine.jar, which is missing from .* \(the classpath is in CartPole_linux.sh\)"):
+        AnyLogicEnv(model=str(no_engine))
+    other = export_copy(anylogic_export, tmp_path / "b", "com.acme.cartpole.Main")
+    with pytest.raises(ModelLoadError, match="runs com.acme.cartpole.Main, which is not a simulation experiment"):
+        AnyLogicEnv(model=str(other))
+    missing = export_copy(anylogic_export, tmp_path / "c", "com.acme.cartpole.Simulation2")
+    with pytest.raises(ModelLoadError, match="runs com.acme.cartpole.Simulation2, which is not in model.jar"):
+        AnyLogicEnv(model=str(missing))
+
+
+# ---- launch scripts: Python reads the JVM options like the launcher --------------------------
+
+
+@pytest.mark.parametrize("name", sorted(json.loads((SCRIPTS / "expected.json").read_text())))
+def test_the_python_reader_agrees_with_the_launcher_on_every_script(name):
+    expected = json.loads((SCRIPTS / "expected.json").read_text())[name]
+    command = launch_script.parse(name, (SCRIPTS / name).read_text())
+    if "error" in expected:
+        assert command is None  # the launcher reports what is wrong
+    else:
+        assert command == (expected["classpath"], expected["jvm_options"], expected["experiment_class"])
+
+
+def test_the_jvm_starts_with_the_options_of_the_launch_script(anylogic_export):
+    code = ("from alpyperl import AnyLogicEnv; import jpype; import sys\n"
+            f"env = AnyLogicEnv(model={str(anylogic_export)!r})\n"
+            "System = jpype.JClass('java.lang.System'); Runtime = jpype.JClass('java.lang.Runtime')\n"
+            "print(System.getProperty('com.acme.cartpole.export'), Runtime.getRuntime().maxMemory() // 2**20)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    system, max_memory = done.stdout.split()
+    assert system == "linux" and 400 < int(max_memory) <= 512  # -Xmx512m -Dcom.acme.cartpole.export=linux
+
+
+# ---- training ----------------------------------------------------------------------------------
+
+
+# Runs in a process of its own: a Ray driver installs its own handler for SIGSEGV, which the JVM of
+# this test process relies on (a Java StackOverflowError in a later test would then crash pytest).
+TRAIN = """
+import json, sys
+import ray
+import ray.tune.trainable.trainable as ray_trainable
+from ray.rllib.algorithms.ppo import PPOConfig
+from alpyperl import rllib
+
+ray_trainable.DEFAULT_STORAGE_PATH = sys.argv[2]  # RLlib's log folder, out of $HOME
+ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+config = (
+    PPOConfig()
+    .environment(rllib.register_env(), env_config={"model": sys.argv[1]})
+    .env_runners(num_env_runners=1, num_envs_per_env_runner=2, rollout_fragment_length=64)
+    .rl_module(model_config={"fcnet_hiddens": [16]})
+    .training(train_batch_size_per_learner=128, minibatch_size=64, num_epochs=2)
+    .debugging(seed=3)
+)
+algo = rllib.build_algo(config)
+results = [algo.train() for _ in range(3)]
+algo.stop()
+print(json.dumps({"steps": rllib.env_steps(results[-1]),
+                  "returns": [r["env_runners"].get("episode_return_mean") for r in results],
+                  "progress": [rllib.progress_line(r) for r in results]}))
+"""
+
+
+def test_ppo_trains_on_the_export_like_on_the_examples(anylogic_export, tmp_path):
+    """A few PPO iterations with RLlib, one EnvRunner process with two instances of the export.
+    (Evaluating the trained policy with ONNX inside the model is not tested here yet.)"""
+    pytest.importorskip("ray")
+    done = subprocess.run([sys.executable, "-c", TRAIN, str(anylogic_export), str(tmp_path / "ray_results")], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["steps"] >= 3 * 128
+    returns = [value for value in result["returns"] if value is not None]
+    assert returns and all(value >= 8 for value in returns)  # CartPole episodes last at least ~8 steps
