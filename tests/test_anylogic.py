@@ -316,6 +316,7 @@ config = (
 )
 algo = rllib.build_algo(config)
 results = [algo.train() for _ in range(3)]
+algo.save(sys.argv[3])
 algo.stop()
 print(json.dumps({"steps": rllib.env_steps(results[-1]),
                   "returns": [r["env_runners"].get("episode_return_mean") for r in results],
@@ -323,14 +324,24 @@ print(json.dumps({"steps": rllib.env_steps(results[-1]),
 """
 
 
-def test_ppo_trains_on_the_export_like_on_the_examples(anylogic_export, tmp_path):
-    """A few PPO iterations with RLlib, one EnvRunner process with two instances of the export.
-    (Evaluating the trained policy with ONNX inside the model is not tested here yet.)"""
-    pytest.importorskip("ray")
-    done = subprocess.run([sys.executable, "-c", TRAIN, str(anylogic_export), str(tmp_path / "ray_results")], cwd=tmp_path, capture_output=True,
+def test_ppo_trains_on_the_export_and_its_policy_runs_in_java(anylogic_export, tmp_path):
+    """A few PPO iterations with RLlib (one EnvRunner process with two instances of the export),
+    then the checkpoint exported to ONNX and evaluated by the launcher, like the examples."""
+    checkpoint = tmp_path / "checkpoint"
+    done = subprocess.run([sys.executable, "-c", TRAIN, str(anylogic_export), str(tmp_path / "ray_results"),
+                           str(checkpoint)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["steps"] >= 3 * 128
     returns = [value for value in result["returns"] if value is not None]
     assert returns and all(value >= 8 for value in returns)  # CartPole episodes last at least ~8 steps
+
+    from alpyperl.export import export_checkpoint  # verifies the file against torch and the Java evaluator
+
+    policy = export_checkpoint(checkpoint, tmp_path / "policy.onnx", samples=500, log=lambda *_: None)
+    launcher = REPO / "alpyperl" / "jars" / "launcher.jar"
+    run = subprocess.run(["java", "-jar", str(launcher), "run", "--model", str(anylogic_export), "--policy", str(policy),
+                          "--episodes", "3"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("\nepisode ") == 3 and "3 episodes: mean return" in run.stdout, run.stdout
