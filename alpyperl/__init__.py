@@ -9,6 +9,7 @@ from .env import AnyLogicEnv
 from .vector_env import AnyLogicVectorEnv
 from .errors import (
     AlpyperlError,
+    DebuggerError,
     JavaNotFoundError,
     ModelError,
     ModelLoadError,
@@ -23,6 +24,7 @@ __all__ = [
     "AnyLogicEnv",
     "AnyLogicVectorEnv",
     "AlpyperlError",
+    "DebuggerError",
     "JavaNotFoundError",
     "ModelError",
     "ModelLoadError",
