@@ -115,6 +115,7 @@ class AnyLogicEnv(gym.Env):
         if self._closer is None or not self._closer.alive:
             raise AlpyperlError("the environment is closed; create a new AnyLogicEnv")
         super().reset(seed=seed)
+        self.episode_seed = None
         if options and "env_params" in options:
             updated = {**self._env_params, **options["env_params"]}
             call_java(self._session.setParameters, parameters_json(updated))
