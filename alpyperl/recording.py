@@ -37,7 +37,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import gymnasium as gym
 import numpy as np
@@ -300,7 +300,8 @@ class ReplayResult:
 
 
 def replay(path: str | os.PathLike, episode: int, *, model: str | os.PathLike | None = None,
-           debug_port: int | None = None, debug_suspend: bool = False) -> ReplayResult:
+           debug_port: int | None = None, debug_suspend: bool = False,
+           on_ready: Callable[[], None] | None = None) -> ReplayResult:
     """Re-runs episode ``episode`` of a recording against the model and compares it step by step.
 
     The environment is re-created from the recording's header (``model`` replaces the model
@@ -308,7 +309,8 @@ def replay(path: str | os.PathLike, episode: int, *, model: str | os.PathLike | 
     recorded actions. Observations and rewards must be identical to the last bit, and the flags
     and any error (its type and first line) the same; the first difference is reported in the
     result. ``debug_port``/``debug_suspend`` start the JVM with a Java debugger (see
-    docs/debugging.md), so a breakpoint in model code stops the replayed episode.
+    docs/debugging.md), so a breakpoint in model code stops the replayed episode. ``on_ready`` is
+    called once the model is open and before the episode starts (e.g. to wait for a debugger).
     """
     recorded = recorded_episode(path, episode)
     header, data = recorded.header, recorded.data
@@ -323,6 +325,8 @@ def replay(path: str | os.PathLike, episode: int, *, model: str | os.PathLike | 
         step_timeout=header["step_timeout"], jvm_options=header["jvm_options"],
         debug_port=debug_port, debug_suspend=debug_suspend)
     try:
+        if on_ready is not None:
+            on_ready()
         return _compare(env, recorded)
     finally:
         env.close()
