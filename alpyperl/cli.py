@@ -107,8 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--episodes", type=_positive_int, default=10, metavar="N", help="episodes to run (default 10)")
     run.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the first episode (default 0)")
     _add_param_option(run)
-    run.add_argument("--step-timeout", type=float, default=10.0, metavar="SECONDS",
-                     help="seconds the model may take to reach its next decision (default 10)")
+    run.add_argument("--step-timeout", type=float, default=None, metavar="SECONDS",
+                     help="seconds the model may take to reach its next decision (default 10; one day "
+                          "with --debug-port, so that a breakpoint is no timeout)")
     run.add_argument("--record", metavar="FILE",
                      help="record every episode to this JSON-lines file (random policy), for `alpyperl replay`")
     _add_debug_options(run)
@@ -138,8 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="alpyperl-checkpoint", metavar="DIR",
                        help="where to save the checkpoint (default ./alpyperl-checkpoint)")
     _add_param_option(train)
-    train.add_argument("--step-timeout", type=float, default=10.0, metavar="SECONDS",
-                       help="seconds the model may take to reach its next decision (default 10)")
+    train.add_argument("--step-timeout", type=float, default=None, metavar="SECONDS",
+                       help="seconds the model may take to reach its next decision (default 10; one day "
+                            "with --debug-port)")
     train.add_argument("--record-dir", metavar="DIR",
                        help="record every episode of every runner to a file in DIR (for `alpyperl replay`)")
     train.add_argument("--debug-port", type=_port, metavar="P",
@@ -346,12 +348,11 @@ def run_command(args: argparse.Namespace) -> int:
     _check_debug(args)
     if args.policy != "random":
         return _run_onnx(args)
-    import numpy as np
-
-    from .env import AnyLogicEnv
+    from .env import DEBUG_STEP_TIMEOUT, AnyLogicEnv
     from .recording import EpisodeRecorder
 
-    env = AnyLogicEnv(model=args.model, env_params=_params(args), step_timeout=args.step_timeout,
+    step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else 10.0)
+    env = AnyLogicEnv(model=args.model, env_params=_params(args), step_timeout=step_timeout,
                       debug_port=args.debug_port, debug_suspend=args.suspend)
     if args.record:
         env = EpisodeRecorder(env, args.record)
@@ -510,7 +511,10 @@ def train_command(args: argparse.Namespace) -> int:
         raise AlpyperlError("alpyperl train needs Ray RLlib: pip install 'alpyperl[rllib]'") from None
     from . import rllib
 
-    env_config: dict[str, Any] = {"model": model, "env_params": _params(args), "step_timeout": args.step_timeout}
+    from .env import DEBUG_STEP_TIMEOUT
+
+    step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else 10.0)
+    env_config: dict[str, Any] = {"model": model, "env_params": _params(args), "step_timeout": step_timeout}
     if args.record_dir:
         env_config["record_dir"] = os.path.abspath(args.record_dir)
     if args.debug_port is not None:

@@ -23,6 +23,9 @@ from .spaces import Codec, flat_size, space_to_json
 
 RUNNING, TERMINATED, TRUNCATED = 0, 1, 2  # the launcher's step statuses
 SEED_LIMIT = 2**63  # episode seeds are Java longs
+#: A step timeout for debugging sessions: a debugger holding the model at a breakpoint (and, by
+#: default, every other thread) must not turn into a ModelTimeoutError. See docs/debugging.md.
+DEBUG_STEP_TIMEOUT = 24 * 3600.0
 
 
 class AnyLogicEnv(gym.Env):

@@ -44,7 +44,7 @@ import numpy as np
 from gymnasium import spaces
 
 from . import __version__
-from .env import AnyLogicEnv
+from .env import DEBUG_STEP_TIMEOUT, AnyLogicEnv
 from .errors import AlpyperlError
 from .spaces import Codec, flat_size, space_from_json, space_to_json
 
@@ -309,7 +309,8 @@ def replay(path: str | os.PathLike, episode: int, *, model: str | os.PathLike | 
     recorded actions. Observations and rewards must be identical to the last bit, and the flags
     and any error (its type and first line) the same; the first difference is reported in the
     result. ``debug_port``/``debug_suspend`` start the JVM with a Java debugger (see
-    docs/debugging.md), so a breakpoint in model code stops the replayed episode. ``on_ready`` is
+    docs/debugging.md), so a breakpoint in model code stops the replayed episode; the step timeout is
+    then one day (``DEBUG_STEP_TIMEOUT``), so time spent at a breakpoint is no error. ``on_ready`` is
     called once the model is open and before the episode starts (e.g. to wait for a debugger).
     """
     recorded = recorded_episode(path, episode)
@@ -322,7 +323,8 @@ def replay(path: str | os.PathLike, episode: int, *, model: str | os.PathLike | 
         env_params=data["env_params"],
         observation_space=space_from_json(header["observation_space"]) if header["observation_space"] else None,
         action_space=space_from_json(header["action_space"]) if header["action_space"] else None,
-        step_timeout=header["step_timeout"], jvm_options=header["jvm_options"],
+        step_timeout=header["step_timeout"] if debug_port is None else max(header["step_timeout"], DEBUG_STEP_TIMEOUT),
+        jvm_options=header["jvm_options"],
         debug_port=debug_port, debug_suspend=debug_suspend)
     try:
         if on_ready is not None:
