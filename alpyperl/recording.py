@@ -402,5 +402,8 @@ def _first_line(text: str | None) -> str:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, str):  # an error: its first line (the whole text is in the recording or the exception)
+        lines = value.splitlines() or [""]
+        return lines[0] + (" [...]" if len(lines) > 1 else "")
     text = repr(value)
     return text if len(text) <= 400 else text[:397] + "..."
