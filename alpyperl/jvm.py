@@ -97,7 +97,8 @@ def _jdwp_address(options: Sequence[str]) -> tuple[str, int, bool] | None:
         host, _, port = settings.get("address", "").rpartition(":")
         if settings.get("server") != "y" or not port.isdigit():
             return None  # the JVM connects out to a debugger, or picks a port itself: nothing to check
-        return (host or "127.0.0.1"), int(port), settings.get("suspend", "y") == "y"
+        host = {"": "127.0.0.1", "*": "0.0.0.0"}.get(host, host)  # the agent's defaults and its "any address"
+        return host, int(port), settings.get("suspend", "y") == "y"
     return None
 
 
@@ -130,10 +131,9 @@ def start_jvm(options: Sequence[str] = ()) -> None:
     debugger = _jdwp_address(wanted)
     with _lock:
         if jpype.isJVMStarted():
-            if debugger is not None and not any(option in (_started_options or ()) for option in wanted
-                                                if _JDWP.match(option)):
+            running = _jdwp_address(_started_options or ())
+            if debugger is not None and (running is None or running[:2] != debugger[:2]):
                 host, port, _ = debugger
-                running = _jdwp_address(_started_options or ())
                 raise DebuggerError(
                     f"a Java debugger on {host}:{port} was asked for, but the JVM of this process already runs "
                     + (f"with its debugger on {running[0]}:{running[1]}" if running else "without a debugger")
