@@ -245,17 +245,20 @@ def info_command(args: argparse.Namespace) -> int:
     from .spaces import flat_size, space_from_json
 
     folder = os.path.abspath(args.model)
+    if not os.path.isdir(folder):
+        raise AlpyperlError(f"model folder {folder} does not exist" if not os.path.exists(folder)
+                            else f"{folder} is a file; give the model's folder")
     kind, model_class, classpath = describe_folder(folder)
+    print(f"model         {folder}")
+    print(f"kind          {kind}")
+    if model_class:
+        print(f"model class   {model_class}")
+    print(f"classpath     {', '.join(classpath) if classpath else '(unknown)'}", flush=True)
     session = bridge.open_session(folder, [])
     try:
         described = json.loads(str(bridge.call_java(session.describeModel, 30.0)))
     finally:
         bridge.close_session(session)
-    print(f"model         {folder}")
-    print(f"kind          {kind}")
-    if model_class:
-        print(f"model class   {model_class}")
-    print(f"classpath     {', '.join(classpath) if classpath else '(unknown)'}")
     for label, key in (("observations", "observation_space"), ("actions", "action_space")):
         if described[key] is None:
             print(f"{label:13} not defined by the model: give {key}=... to AnyLogicEnv")

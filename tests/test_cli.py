@@ -196,3 +196,10 @@ def test_progress_bar_draws_on_a_terminal_and_keeps_lines_apart(monkeypatch):
 
 def test_the_console_script_is_declared():
     assert 'alpyperl = "alpyperl.cli:main"' in (REPO / "pyproject.toml").read_text()
+
+
+def test_info_of_a_folder_that_is_no_model_says_what_it_found(tmp_path):
+    result = alpyperl("info", tmp_path)
+    assert result.returncode == 1
+    assert "kind          unknown (no alpyperl-model.properties and no AnyLogic launch script)" in result.stdout
+    assert result.stderr.startswith("alpyperl info: error: ") and "is not a model folder" in result.stderr

@@ -256,6 +256,25 @@ def test_asking_for_a_debugger_when_the_jvm_runs_without_one(cartpole_model, scr
     script.finish()
 
 
+def test_later_environments_share_the_debugger_or_are_told_where_it_is(cartpole_model, scripts):
+    port = free_port()
+    script = scripts(f"""
+        from alpyperl import AnyLogicEnv, AnyLogicVectorEnv, DebuggerError
+        first = AnyLogicEnv(model={str(cartpole_model)!r}, debug_port={port})
+        same = AnyLogicVectorEnv(model={str(cartpole_model)!r}, num_envs=2, debug_port={port})
+        print("same port: fine", flush=True)
+        try:
+            AnyLogicEnv(model={str(cartpole_model)!r}, debug_port={port + 1})
+        except DebuggerError as error:
+            print("DebuggerError:", error, flush=True)
+    """)
+    script.read_until("same port: fine")
+    message = script.read_until("DebuggerError:")
+    assert f"a Java debugger on 127.0.0.1:{port + 1} was asked for" in message
+    assert f"already runs with its debugger on 127.0.0.1:{port}" in message
+    script.finish()
+
+
 def test_each_rllib_runner_gets_its_own_port_and_logs_it(cartpole_model, scripts):
     pytest.importorskip("ray.rllib")
     base = free_port() - 2
