@@ -9,6 +9,7 @@ from .env import AnyLogicEnv
 from .vector_env import AnyLogicVectorEnv
 from .errors import (
     AlpyperlError,
+    DebuggerError,
     ExportError,
     JavaNotFoundError,
     ModelError,
@@ -24,6 +25,7 @@ __all__ = [
     "AnyLogicEnv",
     "AnyLogicVectorEnv",
     "AlpyperlError",
+    "DebuggerError",
     "ExportError",
     "JavaNotFoundError",
     "ModelError",

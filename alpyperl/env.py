@@ -16,12 +16,16 @@ import gymnasium as gym
 import jpype
 import numpy as np
 
+from . import jvm
 from .bridge import agree_on_spaces, call_java, close_session, open_session, parameters_json, settings_from, translate
 from .errors import AlpyperlError, ResetNeeded
 from .spaces import Codec, flat_size, space_to_json
 
 RUNNING, TERMINATED, TRUNCATED = 0, 1, 2  # the launcher's step statuses
 SEED_LIMIT = 2**63  # episode seeds are Java longs
+#: A step timeout for debugging sessions: a debugger holding the model at a breakpoint (and, by
+#: default, every other thread) must not turn into a ModelTimeoutError. See docs/debugging.md.
+DEBUG_STEP_TIMEOUT = 24 * 3600.0
 
 
 class AnyLogicEnv(gym.Env):
@@ -38,11 +42,17 @@ class AnyLogicEnv(gym.Env):
             :class:`~alpyperl.ModelTimeoutError` is raised.
         jvm_options: options for the embedded JVM (for example ``["-Xmx2g"]``); only the first
             environment of a process starts the JVM, so only its options count.
+        debug_port: a TCP port on which a Java debugger (IntelliJ IDEA, Eclipse) can attach to the
+            JVM, listening on 127.0.0.1 only (see docs/debugging.md). Like ``jvm_options`` it must
+            be given to the first environment of the process.
+        debug_suspend: with ``debug_port``: the JVM waits until a debugger attaches.
 
     The settings may also come as one mapping, as RLlib passes its ``env_config``:
     ``AnyLogicEnv({"model": ..., "env_params": {...}})``.
 
-    ``reset()`` reports the episode's seed in ``info["seed"]``; ``reset(seed=that)`` replays it.
+    ``reset()`` reports the episode's seed in ``info["seed"]`` (also in ``episode_seed``, set
+    before the model starts, so it is known when a reset fails); ``reset(seed=that)`` replays it.
+    ``settings`` holds the settings this environment was created with.
     """
 
     metadata = {"render_modes": []}
@@ -57,17 +67,22 @@ class AnyLogicEnv(gym.Env):
         action_space: gym.Space | None = None,
         step_timeout: float = 10.0,
         jvm_options: Sequence[str] = (),
+        debug_port: int | None = None,
+        debug_suspend: bool = False,
     ):
         settings = settings_from(config, dict(
             model=model, env_params=env_params, observation_space=observation_space,
-            action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options))
+            action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options,
+            debug_port=debug_port, debug_suspend=debug_suspend))
+        self.settings: dict[str, Any] = settings
+        self.episode_seed: int | None = None
         self.model_path = os.fspath(settings["model"])
         self.step_timeout = float(settings["step_timeout"])
         self._env_params: dict[str, Any] = dict(settings["env_params"] or {})
         self._closer = None
         self._episode_over = True
 
-        self._session = open_session(self.model_path, list(settings["jvm_options"] or ()))
+        self._session = open_session(self.model_path, jvm_options_of(settings))
         self._closer = weakref.finalize(self, close_session, self._session)
         try:
             self.observation_space, self.action_space, self.model_parameters = agree_on_spaces(
@@ -103,12 +118,14 @@ class AnyLogicEnv(gym.Env):
         if self._closer is None or not self._closer.alive:
             raise AlpyperlError("the environment is closed; create a new AnyLogicEnv")
         super().reset(seed=seed)
+        self.episode_seed = None
         if options and "env_params" in options:
             updated = {**self._env_params, **options["env_params"]}
             call_java(self._session.setParameters, parameters_json(updated))
             self._env_params = updated
         episode_seed = int(seed) % SEED_LIMIT if seed is not None else int(self.np_random.integers(SEED_LIMIT - 1))
         self._episode_over = True
+        self.episode_seed = episode_seed
         status = call_java(self._session.reset, episode_seed)
         self._episode_over = status != RUNNING
         return self._read_observation(), {"seed": episode_seed, "env_params": dict(self._env_params)}
@@ -137,3 +154,13 @@ class AnyLogicEnv(gym.Env):
         self._episode_over = True
         if self._closer is not None:
             self._closer()
+
+
+def jvm_options_of(settings: Mapping[str, Any]) -> list[str]:
+    """The JVM options an environment's settings ask for: ``jvm_options`` plus the debugger's."""
+    options = list(settings["jvm_options"] or ())
+    if settings["debug_port"] is not None:
+        options += jvm.debug_options(settings["debug_port"], settings["debug_suspend"])
+    elif settings["debug_suspend"]:
+        raise ValueError("debug_suspend=True needs a debug_port (the port the Java debugger attaches to)")
+    return options

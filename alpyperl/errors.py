@@ -11,6 +11,10 @@ class JavaNotFoundError(AlpyperlError):
     """No Java runtime (JDK/JRE 11 or newer) could be found to start the embedded JVM."""
 
 
+class DebuggerError(AlpyperlError):
+    """The Java debugger cannot be set up: its port is in use, or the JVM already runs without it."""
+
+
 class ModelLoadError(AlpyperlError):
     """A model folder, jar, class or parameter is missing or unusable; the message says what to fix."""
 

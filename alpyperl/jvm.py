@@ -2,12 +2,19 @@
 
 The first environment decides the JVM's options; environments created later share the JVM and
 their options are ignored with a warning if they differ (JPype cannot restart a JVM).
+
+A Java debugger can attach to the JVM when it is started with :func:`debug_options` (the
+``debug_port`` setting of :class:`~alpyperl.AnyLogicEnv`): the JDWP agent then listens on
+127.0.0.1 only. See docs/debugging.md.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
+import sys
 import threading
 import warnings
 from pathlib import Path
@@ -16,7 +23,7 @@ from typing import Sequence
 import jpype
 import jpype.imports  # noqa: F401  (enables `import java.lang` style access for users)
 
-from .errors import JavaNotFoundError
+from .errors import DebuggerError, JavaNotFoundError
 
 JARS_DIR = Path(__file__).resolve().parent / "jars"
 REQUIRED_JARS = ("anylogic-lib.jar", "launcher.jar")
@@ -24,6 +31,11 @@ DEFAULT_OPTIONS = ("-Djava.awt.headless=true",)
 
 _lock = threading.Lock()
 _started_options: tuple[str, ...] | None = None
+
+#: How this process is named in alpyperl's log lines (alpyperl.rllib names its EnvRunners).
+process_label = f"process {os.getpid()}"
+
+_JDWP = re.compile(r"^-(?:agentlib:jdwp=|Xrunjdwp:)(?P<settings>.*)$")
 
 
 def jar_paths() -> list[str]:
@@ -63,12 +75,72 @@ def find_jvm_library() -> str:
         ) from error
 
 
+def debug_options(port: int, suspend: bool = False) -> list[str]:
+    """The JVM option that makes the JDWP agent listen for a Java debugger on 127.0.0.1:``port``.
+
+    With ``suspend=True`` the JVM waits, before any Java code runs, until a debugger attaches.
+    """
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ValueError(f"debug_port must be a TCP port number from 1 to 65535, got {port!r}")
+    if not isinstance(suspend, bool):
+        raise ValueError(f"debug_suspend must be True or False, got {suspend!r}")
+    return [f"-agentlib:jdwp=transport=dt_socket,server=y,suspend={'y' if suspend else 'n'},"
+            f"address=127.0.0.1:{port}"]
+
+
+def _jdwp_address(options: Sequence[str]) -> tuple[str, int, bool] | None:
+    """(host, port, suspend) of a JDWP server option among ``options``, or None if there is none."""
+    for option in options:
+        match = _JDWP.match(option)
+        if match is None:
+            continue
+        settings = dict(part.partition("=")[::2] for part in match.group("settings").split(","))
+        host, _, port = settings.get("address", "").rpartition(":")
+        if settings.get("server") != "y" or not port.isdigit():
+            return None  # the JVM connects out to a debugger, or picks a port itself: nothing to check
+        host = {"": "127.0.0.1", "*": "0.0.0.0"}.get(host, host)  # the agent's defaults and its "any address"
+        return host, int(port), settings.get("suspend", "y") == "y"
+    return None
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Raises DebuggerError if ``host:port`` cannot be bound: the JDWP agent would fail there and,
+    when it does, the JVM exits this whole process instead of raising an error."""
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the JDWP agent does
+        probe.bind((host, port))
+    except OSError as error:
+        raise DebuggerError(
+            f"the Java debugger cannot listen on {host}:{port} ({process_label}): {error.strerror or error}. "
+            "Another program (or another alpyperl process with the same debug_port) uses that port; "
+            "choose another debug_port. The JVM was not started."
+        ) from None
+    finally:
+        probe.close()
+
+
 def start_jvm(options: Sequence[str] = ()) -> None:
-    """Starts the JVM with ``options`` unless it runs already (then warns if the options differ)."""
+    """Starts the JVM with ``options`` unless it runs already (then warns if the options differ).
+
+    If ``options`` ask for a Java debugger (:func:`debug_options`), the port is checked first and
+    a line saying where the debugger listens is printed to stderr. If the JVM already runs with
+    other debugger settings (or none), :class:`~alpyperl.errors.DebuggerError` says so.
+    """
     global _started_options
     wanted = tuple(DEFAULT_OPTIONS) + tuple(options)
+    debugger = _jdwp_address(wanted)
     with _lock:
         if jpype.isJVMStarted():
+            running = _jdwp_address(_started_options or ())
+            if debugger is not None and (running is None or running[:2] != debugger[:2]):
+                host, port, _ = debugger
+                raise DebuggerError(
+                    f"a Java debugger on {host}:{port} was asked for, but the JVM of this process already runs "
+                    + (f"with its debugger on {running[0]}:{running[1]}" if running else "without a debugger")
+                    + " (a JVM cannot be restarted). Give debug_port to the first environment of the process, "
+                    "or start a new process."
+                )
             if _started_options is not None and set(wanted) - set(_started_options):
                 warnings.warn(
                     f"The JVM of this process already runs with options {list(_started_options)}; "
@@ -78,6 +150,11 @@ def start_jvm(options: Sequence[str] = ()) -> None:
                 )
             return
         jvm = find_jvm_library()
+        if debugger is not None:
+            host, port, suspend = debugger
+            _check_port_free(host, port)
+            print(f"alpyperl: Java debugger listening on {host}:{port} ({process_label})"
+                  + ("; the JVM waits until a debugger attaches" if suspend else ""), file=sys.stderr, flush=True)
         try:
             # interrupt=False: Ctrl-C reaches Python as KeyboardInterrupt instead of halting the process.
             jpype.startJVM(jvm, *wanted, classpath=jar_paths(), convertStrings=False, interrupt=False)

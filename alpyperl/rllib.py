@@ -82,10 +82,21 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
     wrapped in :class:`DistinctVectorSeeds` (all of a runner's models stepped in one call). A
     model folder missing on the node of this runner raises :class:`~alpyperl.ModelLoadError`
     naming the node.
+
+    Two settings are handled here, on top of AnyLogicEnv's: ``debug_port`` P makes EnvRunner
+    ``w``'s JVM listen for a Java debugger on 127.0.0.1:P+w (logged by each runner), and
+    ``record_dir`` records every environment's episodes with
+    :class:`~alpyperl.recording.EpisodeRecorder` to its own file
+    ``episodes-runner<w>-env<instance>-pid<process>.jsonl`` in that folder.
     """
     global _created
     settings = dict(env_config)
     worker_index = int(getattr(env_config, "worker_index", 0) or 0)
+    record_dir = settings.pop("record_dir", None)
+    _debug_per_runner(settings, worker_index)
+    if record_dir is not None and "num_envs" in settings:
+        raise ValueError("record_dir records AnyLogicEnvs; it does not work with "
+                         "gym_env_vectorize_mode='vector_entry_point' (use the default 'sync' mode to record)")
     try:
         if "num_envs" in settings:  # gym_env_vectorize_mode="vector_entry_point"
             from .vector_env import AnyLogicVectorEnv
@@ -100,9 +111,30 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
             "file system or ship it with the Ray runtime environment, see docs/training.md)"
         ) from None
     instance, _created = _created, _created + 1
+    if record_dir is not None:
+        from .recording import EpisodeRecorder
+
+        os.makedirs(record_dir, exist_ok=True)
+        name = f"episodes-runner{worker_index}-env{instance}-pid{os.getpid()}.jsonl"
+        env = EpisodeRecorder(env, os.path.join(record_dir, name))
     if isinstance(env, gym.vector.VectorEnv):
         return DistinctVectorSeeds(env, worker_index=worker_index, instance=instance)
     return DistinctSeeds(env, worker_index=worker_index, instance=instance)
+
+
+def _debug_per_runner(settings: dict, worker_index: int) -> None:
+    """With ``debug_port`` P in env_config, EnvRunner ``w`` listens on port P + w (each runner
+    process has its own JVM, so each needs its own port), and its log line names the runner."""
+    from . import jvm
+
+    jvm.process_label = f"EnvRunner {worker_index}, process {os.getpid()}"
+    port = settings.get("debug_port")
+    if port is None:
+        return
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port + worker_index <= 65535:
+        raise ValueError(f"debug_port must be a TCP port number such that debug_port + EnvRunner index "
+                         f"(here {worker_index}) is at most 65535, got {port!r}")
+    settings["debug_port"] = port + worker_index
 
 
 def derive_seed(seed: int, *keys: int) -> int:

@@ -19,7 +19,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
 from .bridge import agree_on_spaces, call_java, close_session, open_session, parameters_json, settings_from, translate
-from .env import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED
+from .env import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED, jvm_options_of
 from .errors import AlpyperlError, ResetNeeded
 from .spaces import Codec, flat_size, space_to_json
 
@@ -52,10 +52,13 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         action_space: gym.Space | None = None,
         step_timeout: float = 10.0,
         jvm_options: Sequence[str] = (),
+        debug_port: int | None = None,
+        debug_suspend: bool = False,
     ):
         settings = settings_from(config, dict(
             num_envs=num_envs, model=model, env_params=env_params, observation_space=observation_space,
-            action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options))
+            action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options,
+            debug_port=debug_port, debug_suspend=debug_suspend))
         if isinstance(settings["num_envs"], bool) or not isinstance(settings["num_envs"], int) \
                 or settings["num_envs"] < 1:
             raise ValueError(f"num_envs must be a positive integer, got {settings['num_envs']!r}")
@@ -73,7 +76,7 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
             raise
 
     def _open(self, settings: dict[str, Any]) -> None:
-        jvm_options = list(settings["jvm_options"] or ())
+        jvm_options = jvm_options_of(settings)
         for _ in range(self.num_envs):
             self._sessions.append(open_session(self.model_path, jvm_options))
         single_observation, single_action, self.model_parameters = agree_on_spaces(

@@ -1,0 +1,7 @@
+"""``python -m alpyperl``: the ``alpyperl`` command line (see alpyperl/cli.py)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

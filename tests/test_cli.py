@@ -1,0 +1,205 @@
+"""The ``alpyperl`` command line, run as ``python -m alpyperl`` in a fresh process each time."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from alpyperl import jvm
+from alpyperl.cli import Progress
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def alpyperl(*args, cwd=REPO) -> subprocess.CompletedProcess:
+    """``python -m alpyperl ARGS`` with this checkout's alpyperl."""
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run([sys.executable, "-m", "alpyperl", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, cwd=cwd, env=env)
+
+
+def test_help_lists_the_commands_with_examples():
+    result = alpyperl("--help")
+    assert result.returncode == 0
+    for command in ("info", "run", "train", "export", "replay"):
+        assert f"    {command} " in result.stdout
+    assert "examples:\n  alpyperl info examples/cartpole/build/model" in result.stdout
+    assert "docs/debugging.md" in result.stdout
+    nothing = alpyperl()
+    assert nothing.returncode == 2 and "commands:" in nothing.stdout
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("info", "its parameters with their defaults"),
+    ("run", "--policy random|FILE.onnx"),
+    ("train", "--target-return X"),
+    ("replay", "--debug-port P"),
+])
+def test_each_command_has_help(command, expected):
+    result = alpyperl(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert f"usage: alpyperl {command}" in result.stdout and expected in result.stdout
+    assert "example" in result.stdout
+
+
+def test_info_shows_spaces_parameters_with_defaults_classpath_and_kind(cartpole_model):
+    result = alpyperl("info", cartpole_model)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert f"model         {cartpole_model}" in lines
+    assert "kind          plain Java model (alpyperl-model.properties)" in lines
+    assert "model class   com.alpyperl.examples.cartpole.CartPole" in lines
+    assert "classpath     model.jar, lib/anylogic-lib.jar" in lines
+    assert any(line.startswith("observations  Box(") and line.endswith("(defined by the model; 4 value(s) flat)")
+               for line in lines)
+    assert "actions       Discrete(2)  (defined by the model; 1 value(s) flat)" in lines
+    assert "  poleLength    double   0.5" in lines and "  maxSteps      int      500" in lines
+
+
+def test_info_of_a_model_that_leaves_its_spaces_to_python():
+    result = alpyperl("info", REPO / "examples/inventory/build/model")
+    assert result.returncode == 0, result.stderr
+    assert "observations  not defined by the model: give observation_space=... to AnyLogicEnv" in result.stdout
+    assert "  stockoutReviews  boolean  true" in result.stdout
+    assert "  productMix       String   '0.5,0.3,0.2'" in result.stdout
+
+
+def test_info_of_a_missing_folder_is_one_clear_line(tmp_path):
+    result = alpyperl("info", tmp_path / "nowhere")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"alpyperl info: error: model folder {tmp_path / 'nowhere'} does not exist"
+
+
+def test_run_with_a_random_policy_prints_each_episode_and_a_summary(cartpole_model, tmp_path):
+    record = tmp_path / "episodes.jsonl"
+    result = alpyperl("run", cartpole_model, "--episodes", 4, "--seed", 10, "--param", "poleLength=0.7",
+                      "--record", record)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (f"model {cartpole_model}: random policy, 4 episode(s), seeds 10 to 13, "
+                        f"recording to {record}")
+    episodes = [line.split() for line in lines[1:5]]
+    assert [words[:4] for words in episodes] == [["episode", str(k), "seed", str(10 + k)] for k in range(4)]
+    returns = [float(words[7]) for words in episodes]
+    assert lines[5].startswith(f"4 episode(s): return mean {sum(returns) / 4:.6g}, std ")
+    assert f"min {min(returns):.6g}, max {max(returns):.6g} | steps {int(sum(returns)):,}" in lines[5]
+    recorded = [json.loads(line) for line in record.read_text().splitlines()[1:]]
+    assert [(r["seed"], r["return"], r["env_params"]) for r in recorded] == \
+        [(10 + k, returns[k], {"poleLength": 0.7}) for k in range(4)]
+    assert "[" not in result.stderr  # no progress bar when stderr is not a terminal
+    again = alpyperl("run", cartpole_model, "--episodes", 4, "--seed", 10, "--param", "poleLength=0.7")
+    assert again.stdout.splitlines()[1:5] == lines[1:5]  # the same seed runs the same episodes
+
+
+def test_run_reports_failing_episodes_and_replay_finds_them(test_model, tmp_path):
+    record = tmp_path / "faulty.jsonl"
+    result = alpyperl("run", test_model, "--episodes", 2, "--param", "fault=takeAction", "--param", "faultAtStep=4",
+                      "--record", record)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("episode    0  seed 0  failed at step 4: ModelError: The model FaultyModel failed: "
+                               "takeAction() of the model threw java.lang.IllegalArgumentException")
+    assert lines[-1] == f"2 episode(s) failed: 0, 1. Replay one with: alpyperl replay {record} --episode 0"
+
+    listing = alpyperl("replay", record)
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.splitlines()[0] == f"{record}: 2 episode(s)"
+    assert "episode    1  seed 1  steps     3  return          3  failed: ModelError:" in listing.stdout
+
+    replayed = alpyperl("replay", record, "--episode", 1)
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout.splitlines()[1].startswith(
+        "episode 1 reproduced: 3 steps identical, then the same error: ModelError: The model FaultyModel failed")
+
+
+def test_replay_reports_a_divergence_with_exit_status_1(cartpole_model, tmp_path):
+    record = tmp_path / "episodes.jsonl"
+    assert alpyperl("run", cartpole_model, "--episodes", 1, "--record", record).returncode == 0
+    header, episode = (json.loads(line) for line in record.read_text().splitlines())
+    episode["rewards"][2] = 0.5
+    record.write_text(json.dumps(header) + "\n" + json.dumps(episode) + "\n")
+    result = alpyperl("replay", record, "--episode", 0)
+    assert result.returncode == 1
+    assert ("episode 0 diverges at step 3 (step 0 to 2 identical): reward differs at step 3:\n"
+            "  recorded: 0.5\n  replayed: 1.0") in result.stdout
+    missing = alpyperl("replay", record, "--episode", 9)
+    assert missing.returncode == 1 and "has no episode 9; it has episodes 0 to 0" in missing.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "MODEL", "--param", "poleLength"], "argument --param: expected NAME=VALUE, got 'poleLength'"),
+    (["run", "MODEL", "--episodes", "0"], "expected a number of at least 1, got 0"),
+    (["run", "MODEL", "--debug-port", "99999"], "expected a TCP port number from 1 to 65535"),
+    (["run", "MODEL", "--suspend", "--episodes", "1"], "--suspend needs --debug-port"),
+    (["run", "MODEL", "--param", "noSuchThing=1", "--episodes", "1"],
+     "the model has no parameter 'noSuchThing'; its parameters are poleLength, maxSteps, initialState"),
+    (["run", "MODEL", "--policy", "best"], "--policy must be 'random' or an .onnx file, got 'best'"),
+    (["run", "MODEL", "--policy", "missing.onnx"], "missing.onnx does not exist"),
+    (["replay", "nothing.jsonl", "--episode", "0"], "nothing.jsonl does not exist"),
+    (["train", "no/such/model"], "model folder"),
+])
+def test_user_errors_are_one_clear_message(cartpole_model, args, message):
+    result = alpyperl(*[str(cartpole_model) if arg == "MODEL" else arg for arg in args])
+    assert result.returncode in (1, 2)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_an_onnx_policy_goes_to_the_java_launcher(cartpole_model, tmp_path):
+    not_onnx = tmp_path / "policy.onnx"
+    not_onnx.write_bytes(b"this is not an ONNX file")
+    result = alpyperl("run", cartpole_model, "--policy", not_onnx, "--episodes", 2)
+    assert "Traceback" not in result.stderr
+    with zipfile.ZipFile(jvm.JARS_DIR / "launcher.jar") as jar:
+        has_command_line = "com/alpyperl/launcher/Main.class" in jar.namelist()
+    if has_command_line:  # the launcher reads the file and refuses it
+        assert result.returncode == 1 and "error" in result.stderr.lower()
+    else:
+        assert result.returncode == 1
+        assert "launcher.jar has no command line (com.alpyperl.launcher.Main) to run ONNX policies" in result.stderr
+
+
+def test_export_is_handed_to_alpyperl_export():
+    result = alpyperl("export", "--help")
+    if (REPO / "alpyperl" / "export.py").exists():
+        assert result.returncode == 0 and "--checkpoint" in result.stdout
+    else:  # (an exporter installed elsewhere may be found, and fail to load with this alpyperl)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert result.stderr.startswith("alpyperl export: error: ")
+
+
+def test_progress_bar_draws_on_a_terminal_and_keeps_lines_apart(monkeypatch):
+    bar = io.StringIO()
+    printed = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", printed)
+    progress = Progress(4, "episodes", stream=bar, enabled=True)
+    progress.update(1)
+    progress.print("episode 0 ...")
+    progress.update(4)
+    progress.close()
+    assert printed.getvalue() == "episode 0 ...\n"
+    drawn = bar.getvalue()
+    assert "\r[#######-----------------------] 1/4 episodes" in drawn
+    assert "\r[##############################] 4/4 episodes" in drawn
+    assert drawn.endswith("\r\033[K")  # the bar is cleared at the end
+    quiet = io.StringIO()
+    Progress(4, "episodes", stream=quiet, enabled=False).update(4)
+    assert quiet.getvalue() == ""
+
+
+def test_the_console_script_is_declared():
+    assert 'alpyperl = "alpyperl.cli:main"' in (REPO / "pyproject.toml").read_text()
+
+
+def test_info_of_a_folder_that_is_no_model_says_what_it_found(tmp_path):
+    result = alpyperl("info", tmp_path)
+    assert result.returncode == 1
+    assert "kind          unknown (no alpyperl-model.properties and no AnyLogic launch script)" in result.stdout
+    assert result.stderr.startswith("alpyperl info: error: ") and "is not a model folder" in result.stderr
