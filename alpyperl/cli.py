@@ -14,15 +14,14 @@ replay failed, 2 for a wrong command line, 130 after Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import math
 import os
-import shlex
 import sys
 import time
 from typing import Any, Sequence
 
+from . import launch_script
 from .errors import AlpyperlError
 
 PROG = "alpyperl"
@@ -68,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\n{PROG} {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the output went to a pipe that closed early (`alpyperl info ... | head`)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (so that the interpreter's final flush stays quiet)
+        return 0
 
 
 # ---- the parser ---------------------------------------------------------------------------------
@@ -292,25 +294,12 @@ def describe_folder(folder: str) -> tuple[str, str | None, list[str]]:
                     settings[key.strip()] = value.strip()
         entries = [entry for entry in settings.get("classpath", "").replace(";", ":").split(":") if entry]
         return "plain Java model (alpyperl-model.properties)", settings.get("model.class"), entries
-    scripts = sorted(glob.glob(os.path.join(folder, "*_linux.sh")))
-    if scripts:
-        return f"AnyLogic export ({os.path.basename(scripts[0])})", None, _script_classpath(scripts[0])
+    script = launch_script.find(folder)
+    if script is not None:
+        command = launch_script.parse(script.name, script.read_text(encoding="utf-8", errors="replace"))
+        entries = list(dict.fromkeys(command.classpath)) if command is not None else []  # repeated entries once
+        return f"AnyLogic export ({script.name})", None, entries
     return "unknown (no alpyperl-model.properties and no AnyLogic launch script)", None, []
-
-
-def _script_classpath(script: str) -> list[str]:
-    """The classpath of the ``java -cp ...`` line of an AnyLogic launch script."""
-    with open(script, encoding="utf-8", errors="replace") as lines:
-        for line in lines:
-            if "java" in line and (" -cp " in line or " -classpath " in line):
-                try:
-                    words = shlex.split(line)
-                except ValueError:
-                    continue
-                for flag in ("-cp", "-classpath"):
-                    if flag in words and words.index(flag) + 1 < len(words):
-                        return [entry for entry in words[words.index(flag) + 1].split(":") if entry]
-    return []
 
 
 def _parameter_defaults(folder: str, model_class: str, classpath: list[str], names: list[str]) -> dict[str, tuple]:
