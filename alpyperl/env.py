@@ -117,6 +117,7 @@ class AnyLogicEnv(gym.Env):
         """
         if self._closer is None or not self._closer.alive:
             raise AlpyperlError("the environment is closed; create a new AnyLogicEnv")
+        jvm.keep_jvm_signal_handlers()  # in case ray.init() replaced them since the last episode
         super().reset(seed=seed)
         self.episode_seed = None
         if options and "env_params" in options:

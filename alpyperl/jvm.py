@@ -10,9 +10,12 @@ A Java debugger can attach to the JVM when it is started with :func:`debug_optio
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
 import threading
@@ -148,6 +151,7 @@ def start_jvm(options: Sequence[str] = ()) -> None:
                     "(a JVM cannot be restarted: start a new process to change them).",
                     stacklevel=3,
                 )
+            keep_jvm_signal_handlers()
             return
         jvm = find_jvm_library()
         if debugger is not None:
@@ -161,6 +165,55 @@ def start_jvm(options: Sequence[str] = ()) -> None:
         except OSError as error:
             raise JavaNotFoundError(f"the JVM at {jvm} could not be started: {error}") from error
         _started_options = wanted
+        _save_jvm_signal_handlers()
+
+
+# ---- the JVM's signal handlers ----------------------------------------------------------------
+#
+# The JVM handles SIGSEGV and related signals in normal operation (implicit null checks, stack
+# overflow detection, safepoints). Libraries loaded later may install their own crash handlers
+# over them: ray.init() does (Python's faulthandler and Ray's core), and the JVM then crashes the
+# process at its next such signal. So the JVM's handlers are saved right after it starts and put
+# back whenever they were replaced (checked at every environment creation and reset, where one
+# system call costs nothing noticeable). RLlib's EnvRunners start their JVM after Ray and never
+# need this; a driver or notebook that creates an environment before ray.init() does.
+
+_JVM_SIGNALS = ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL")
+_SIGACTION_BYTES = 512  # more than any platform's struct sigaction; the bytes are kept as they are
+_saved_handlers: dict[int, ctypes.Array] = {}
+
+
+def _sigaction(signal_number: int, new: ctypes.Array | None, old: ctypes.Array | None) -> None:
+    if _libc().sigaction(signal_number, new, old) != 0:
+        raise OSError(ctypes.get_errno(), f"sigaction({signal_number}) failed")
+
+
+@functools.lru_cache(maxsize=None)
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _save_jvm_signal_handlers() -> None:
+    if os.name != "posix":  # Windows has no POSIX signal handlers to lose
+        return
+    for name in _JVM_SIGNALS:
+        number = int(getattr(signal, name))
+        saved = ctypes.create_string_buffer(_SIGACTION_BYTES)
+        _sigaction(number, None, saved)
+        _saved_handlers[number] = saved
+
+
+def keep_jvm_signal_handlers() -> None:
+    """Puts the JVM's handlers of SIGSEGV, SIGBUS, SIGFPE and SIGILL back if something replaced them
+    (Ray does, in ``ray.init()``). Only checks once Ray is imported."""
+    if not _saved_handlers or "ray" not in sys.modules:
+        return
+    canary = int(signal.SIGSEGV)
+    current = ctypes.create_string_buffer(_SIGACTION_BYTES)
+    _sigaction(canary, None, current)
+    if current.raw != _saved_handlers[canary].raw:
+        for number, saved in _saved_handlers.items():
+            _sigaction(number, saved, None)
 
 
 def is_running() -> bool:

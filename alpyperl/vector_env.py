@@ -18,6 +18,7 @@ import numpy as np
 from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
+from . import jvm
 from .bridge import agree_on_spaces, call_java, close_session, open_session, parameters_json, settings_from, translate
 from .env import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED, jvm_options_of
 from .errors import AlpyperlError, ResetNeeded
@@ -113,6 +114,7 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         """Starts a new episode in every sub-environment; returns the batched observations and infos."""
         if not self._closer.alive:
             raise AlpyperlError("the environment is closed; create a new AnyLogicVectorEnv")
+        jvm.keep_jvm_signal_handlers()  # in case ray.init() replaced them since the last reset
         if seed is None:
             seeds = [None] * self.num_envs
         elif isinstance(seed, (int, np.integer)):

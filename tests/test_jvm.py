@@ -87,3 +87,23 @@ def test_a_java_home_without_java_is_reported_in_a_fresh_process(cartpole_model,
     """, JAVA_HOME=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("JavaNotFoundError:") and str(tmp_path) in result.stdout
+
+
+def test_the_jvm_survives_ray_starting_after_it(test_model):
+    """ray.init() installs crash handlers over the JVM's SIGSEGV handler; the JVM uses that signal
+    to detect a stack overflow, so without its handler back the process would crash here."""
+    result = run_python(f"""
+        from alpyperl import AnyLogicEnv, ModelError
+        import ray
+        env = AnyLogicEnv(model={str(test_model)!r})
+        env.reset(seed=0)
+        ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+        env.reset(options={{"env_params": {{"fault": "stackOverflow", "faultAtStep": 1}}}})
+        try:
+            env.step(1)
+        except ModelError as error:
+            print("StackOverflowError" in str(error))
+        ray.shutdown()
+    """)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "True"
