@@ -345,3 +345,35 @@ def test_ppo_trains_on_the_export_and_its_policy_runs_in_java(anylogic_export, t
                           "--episodes", "3"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("\nepisode ") == 3 and "3 episodes: mean return" in run.stdout, run.stdout
+
+
+# ---- evaluation in the exported application, without alpyperl -------------------------------------
+
+
+def run_exported_application(export: Path, **environment) -> subprocess.CompletedProcess:
+    """Runs the export's own launch script, as a user would run the exported application."""
+    return subprocess.run(["bash", str(export / "CartPole_linux.sh")], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **environment})
+
+
+def test_the_exported_application_answers_its_decisions_from_a_policy_file(anylogic_export, tmp_path):
+    import gymnasium as gym
+    from test_evaluation import CARTPOLE_SPACE, LEAN, write_policy
+
+    policy = write_policy(tmp_path / "lean.onnx", weights=LEAN, observation_space=CARTPOLE_SPACE,
+                          action_space=gym.spaces.Discrete(2))
+    done = run_exported_application(anylogic_export, ALPYPERL_POLICY=str(policy))
+    assert f"ALPypeRL: evaluation mode: actions from the policy {policy} (the environment variable ALPYPERL_POLICY" \
+        in done.stdout
+    # The policy kept the pole up for a while (the model finishes the run when it falls).
+    ended = done.stdout.strip().splitlines()[-1]
+    assert ended.startswith("the run ended at time ") and ended.endswith(" in state FINISHED"), done.stdout
+    assert float(ended.split()[5]) > 0.2
+
+
+def test_the_exported_application_without_a_policy_explains_both_modes(anylogic_export):
+    done = run_exported_application(anylogic_export)  # (the script's status is that of its last line, a cd)
+    output = done.stdout + done.stderr
+    assert "in state ERROR" in done.stdout
+    assert "Nobody answers requestAction(): this model runs neither under alpyperl training nor with a policy" in output
+    assert "usePolicy(\"policy.onnx\")" in output

@@ -35,7 +35,10 @@ public class Simulation extends ExperimentSimulation<Main> {
         engine.setDefaultRandomGenerator(new Random(1));
     }
 
-    /** Runs one run as the exported application would (nothing answers requestAction() then). */
+    /**
+     * Runs one run as the exported application would: without alpyperl, so the connector answers
+     * requestAction() itself if it is given a policy file, and fails otherwise.
+     */
     public static void main(String[] args) {
         Simulation experiment = new Simulation();
         Engine engine = new Engine();
@@ -47,6 +50,7 @@ public class Simulation extends ExperimentSimulation<Main> {
         if (engine.start(root)) {
             engine.runFast();
         }
+        System.out.println("the run ended at time " + engine.time() + " in state " + engine.getState());
         System.exit(engine.getState() == Engine.State.ERROR ? 1 : 0);
     }
 }
