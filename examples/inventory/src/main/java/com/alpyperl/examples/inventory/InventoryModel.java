@@ -270,7 +270,14 @@ public class InventoryModel implements PlainJavaModel, Drawable {
                 (int) ((hours - Math.floor(hours)) * 60), trigger == STOCKOUT_REVIEW ? "stock-out review" : "daily review"),
                 fontSize / 2, fontSize * 3 / 2);
 
-        double top = fontSize * 2.5;
+        String[] legend = {"on hand", "on order", "backlog"};
+        Color[] legendColors = {ON_HAND_COLOR, ON_ORDER_COLOR, BACKLOG_COLOR};
+        for (int b = 0; b < legend.length; b++) {
+            g.setColor(legendColors[b]);
+            g.drawString(legend[b], fontSize / 2 + b * fontSize * 6, fontSize * 3);
+        }
+
+        double top = fontSize * 4;
         double bottom = height - fontSize * 2.0;
         double largest = 2.0 * initialStock;
         for (int p = 0; p < PRODUCTS; p++) {
