@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import gymnasium as gym
+import imageio_ffmpeg  # videos: pip install 'alpyperl[video]' (installed by .ci/setup.sh)
 import numpy as np
 import pytest
 from conftest import built_model
@@ -22,7 +23,6 @@ REPO = Path(__file__).resolve().parents[1]
 POLE_COLOR = (202, 152, 101)  # CartPole.POLE_COLOR
 WHITE = (255, 255, 255)
 
-imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="videos need `pip install alpyperl[video]`")
 
 
 def frame_count(path: Path) -> int:
@@ -199,7 +199,6 @@ def test_the_vector_env_has_no_rendering(cartpole_model):
 
 
 def test_record_video_writes_an_episode(cartpole_model, tmp_path):
-    pytest.importorskip("moviepy", reason="RecordVideo needs moviepy (`pip install alpyperl[video]`)")
     env = gym.wrappers.RecordVideo(AnyLogicEnv(model=cartpole_model, render_mode="rgb_array", render_fps=50),
                                    str(tmp_path / "videos"), episode_trigger=lambda episode: True, disable_logger=True)
     try:
@@ -262,3 +261,33 @@ def test_cli_render_errors(cartpole_model, test_model, tmp_path):
     assert nowhere.returncode == 1 and "the folder" in nowhere.stderr and "does not exist" in nowhere.stderr
     size = alpyperl("run", cartpole_model, "--render-size", "100x100")
     assert size.returncode == 2 and "--render-size needs --render" in size.stderr
+
+
+def test_rllib_writes_a_video_every_n_iterations(cartpole_model, tmp_path):
+    """PPO with record_videos(every=2): after iterations 2 and 4 the driver writes one episode."""
+    script = f"""
+import ray
+from ray.rllib.algorithms.ppo import PPOConfig
+from alpyperl import rllib
+ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+config = (PPOConfig().environment(rllib.register_env(), env_config={{"model": {str(cartpole_model)!r}}})
+          .env_runners(num_env_runners=0, num_envs_per_env_runner=1, rollout_fragment_length=32)
+          .rl_module(model_config={{"fcnet_hiddens": [8]}})
+          .training(train_batch_size_per_learner=32, minibatch_size=32, num_epochs=1)
+          .debugging(seed=0))
+config = rllib.record_videos(config, every=2, folder={str(tmp_path / "videos")!r}, max_steps=40,
+                             render_size=(120, 80))
+algo = config.build_algo()
+for _ in range(3):
+    print("video:", algo.train().get("alpyperl_video"))
+algo.stop()
+"""
+    environment = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            env=environment, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    videos = tmp_path / "videos"
+    assert result.stdout.splitlines()[-3:] == ["video: None", f"video: {videos / 'iteration-0002.mp4'}",
+                                               "video: None"]
+    assert sorted(path.name for path in videos.iterdir()) == ["iteration-0002.mp4"]
+    assert 2 <= frame_count(videos / "iteration-0002.mp4") <= 41  # the first frame, then one per step (at most 40)
