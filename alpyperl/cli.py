@@ -2,7 +2,7 @@
 
     alpyperl info MODEL
     alpyperl run MODEL [--policy random|FILE.onnx] [--episodes N] [--seed S] [--param NAME=VALUE]...
-                       [--record FILE] [--debug-port P [--suspend]]
+                       [--record FILE] [--render VIDEO.mp4] [--debug-port P [--suspend]]
     alpyperl train MODEL [--iterations N] [--runners R] [--envs-per-runner E] [--target-return X] [--out DIR]
     alpyperl export --checkpoint DIR --out FILE.onnx
     alpyperl replay FILE [--episode K] [--debug-port P [--suspend]]
@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  alpyperl run examples/cartpole/build/model --episodes 100 --param poleLength=0.8\n"
                "  alpyperl run MODEL --episodes 500 --record episodes.jsonl   # then: alpyperl replay episodes.jsonl\n"
-               "  alpyperl run MODEL --policy policy.onnx --episodes 20")
+               "  alpyperl run MODEL --policy policy.onnx --episodes 20\n"
+               "  alpyperl run MODEL --policy policy.onnx --episodes 1 --render episode.mp4   # watch it")
     run.add_argument("model", metavar="MODEL", help="the model folder")
     run.add_argument("--policy", default="random", metavar="random|FILE.onnx",
                      help="'random' (default) or an ONNX policy exported with `alpyperl export`")
@@ -114,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "with --debug-port, so that a breakpoint is no timeout)")
     run.add_argument("--record", metavar="FILE",
                      help="record every episode to this JSON-lines file (random policy), for `alpyperl replay`")
+    run.add_argument("--render", metavar="VIDEO.mp4",
+                     help="write a video of the episodes (one after another) to this file, drawn by the model "
+                          "(it must implement com.alpyperl.connector.Drawable; needs `pip install alpyperl[video]`)")
+    run.add_argument("--render-size", type=_size, default=None, metavar="WxH",
+                     help="with --render: frame size in pixels (default 600x400)")
     _add_debug_options(run)
     run.set_defaults(handler=run_command)
 
@@ -213,6 +219,14 @@ def _port(text: str) -> int:
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a TCP port number from 1 to 65535, got {text!r}")
     return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    try:
+        return int(width), int(height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, e.g. 600x400, got {text!r}") from None
 
 
 def _parameter(text: str) -> tuple[str, Any, str]:
@@ -338,19 +352,37 @@ def _parameter_defaults(folder: str, model_class: str, classpath: list[str], nam
 def run_command(args: argparse.Namespace) -> int:
     """``alpyperl run MODEL``."""
     _check_debug(args)
-    if args.policy != "random":
+    if args.render_size is not None and not args.render:
+        raise ValueError("--render-size needs --render (the video file to write)")
+    if args.policy != "random" and not args.render:
         return _run_onnx(args)
     from .env import DEBUG_STEP_TIMEOUT, AnyLogicEnv
     from .recording import EpisodeRecorder
+    from .render import DEFAULT_SIZE, VideoFile
 
+    if args.policy != "random":
+        _check_policy_file(args)
     step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else 10.0)
+    rendering = {"render_mode": "rgb_array", "render_size": args.render_size or DEFAULT_SIZE} if args.render else {}
     env = AnyLogicEnv(model=args.model, env_params=_params(args), step_timeout=step_timeout,
-                      debug_port=args.debug_port, debug_suspend=args.suspend)
+                      debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
+    video = None
+    if args.render:
+        try:
+            video = VideoFile(args.render, fps=env.metadata["render_fps"])
+        except BaseException:
+            env.close()
+            raise
     if args.record:
         env = EpisodeRecorder(env, args.record)
-    print(f"model {os.path.abspath(args.model)}: random policy, {args.episodes} episode(s), seeds {args.seed} "
-          f"to {args.seed + args.episodes - 1}" + (f", recording to {args.record}" if args.record else ""), flush=True)
-    env.action_space.seed(args.seed)
+    if args.policy == "random":
+        env.action_space.seed(args.seed)
+        policy, policy_name = (lambda _: env.action_space.sample()), "random policy"
+    else:
+        policy, policy_name = _onnx_actor(args.policy, env), f"policy {args.policy} (most likely actions)"
+    print(f"model {os.path.abspath(args.model)}: {policy_name}, {args.episodes} episode(s), seeds {args.seed} "
+          f"to {args.seed + args.episodes - 1}" + (f", recording to {args.record}" if args.record else "")
+          + (f", video to {args.render}" if args.render else ""), flush=True)
     returns, lengths, failures = [], [], []
     progress = Progress(args.episodes, "episodes")
     started = time.perf_counter()
@@ -358,13 +390,17 @@ def run_command(args: argparse.Namespace) -> int:
         for episode in range(args.episodes):
             total, steps, error = 0.0, 0, None
             try:
-                env.reset(seed=args.seed + episode)
+                observation, _ = env.reset(seed=args.seed + episode)
+                if video is not None:
+                    video.add(env.render())
                 done = False
                 while not done:
-                    _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+                    observation, reward, terminated, truncated, _ = env.step(policy(observation))
                     total += float(reward)
                     steps += 1
                     done = terminated or truncated
+                    if video is not None:
+                        video.add(env.render())
             except AlpyperlError as failure:  # the model threw or timed out: report it, go on
                 error = failure
             if error is None:
@@ -381,8 +417,13 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         progress.close()
         env.close()
+        if video is not None:
+            video.close()
     elapsed = time.perf_counter() - started
     print(_summary(returns, lengths, failures, elapsed))
+    if video is not None:
+        print(f"video of {video.frames} frame(s) at {video.fps:g} frames/s written to {args.render}"
+              if video.frames else f"no frame to write: {args.render} was not written")
     if failures:
         print(f"{len(failures)} episode(s) failed: {', '.join(map(str, failures))}. "
               + (f"Replay one with: alpyperl replay {args.record} --episode {failures[0]}" if args.record else
@@ -405,16 +446,43 @@ def _summary(returns: list[float], lengths: list[int], failures: list[int], elap
             f"{elapsed:.2f} s, {steps / elapsed if elapsed > 0 else 0:,.0f} steps/s")
 
 
+def _check_policy_file(args: argparse.Namespace) -> None:
+    if not args.policy.endswith(".onnx"):
+        raise ValueError(f"--policy must be 'random' or an .onnx file, got {args.policy!r}")
+    if not os.path.isfile(args.policy):
+        raise ValueError(f"the policy file {os.path.abspath(args.policy)} does not exist")
+
+
+def _onnx_actor(policy_file: str, env):
+    """A function observation -> action that asks the ONNX policy, evaluated in Java by the
+    connector's evaluator (as the launcher does), for its most likely action."""
+    import jpype
+    import numpy as np
+
+    from .bridge import call_java
+    from .recording import flatten, unflatten
+
+    paths = jpype.JClass("java.nio.file.Paths")
+    try:
+        policy = jpype.JClass("com.alpyperl.policy.OnnxPolicy").load(paths.get(os.path.abspath(policy_file), []))
+    except jpype.JException as error:
+        raise AlpyperlError(f"cannot load the policy {policy_file}: {error.getMessage()}") from None
+    observations = jpype.JArray(jpype.JDouble)
+
+    def act(observation):
+        flat = observations(flatten(env.observation_space, observation))
+        return unflatten(env.action_space, list(np.asarray(call_java(policy.act, flat), dtype=np.float64)))
+
+    return act
+
+
 def _run_onnx(args: argparse.Namespace) -> int:
     """Runs an ONNX policy with the Java launcher's command line, in this process's JVM."""
     import jpype
 
     from . import jvm
 
-    if not args.policy.endswith(".onnx"):
-        raise ValueError(f"--policy must be 'random' or an .onnx file, got {args.policy!r}")
-    if not os.path.isfile(args.policy):
-        raise ValueError(f"the policy file {os.path.abspath(args.policy)} does not exist")
+    _check_policy_file(args)
     if args.record:
         raise ValueError("--record works with the random policy only (an ONNX policy runs inside Java)")
     options = jvm.debug_options(args.debug_port, args.suspend) if args.debug_port is not None else []

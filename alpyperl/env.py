@@ -16,9 +16,9 @@ import gymnasium as gym
 import jpype
 import numpy as np
 
-from . import jvm
+from . import jvm, render
 from .bridge import agree_on_spaces, call_java, close_session, open_session, parameters_json, settings_from, translate
-from .errors import AlpyperlError, ResetNeeded
+from .errors import AlpyperlError, ModelLoadError, ResetNeeded
 from .spaces import Codec, flat_size, space_to_json
 
 RUNNING, TERMINATED, TRUNCATED = 0, 1, 2  # the launcher's step statuses
@@ -46,6 +46,14 @@ class AnyLogicEnv(gym.Env):
             JVM, listening on 127.0.0.1 only (see docs/debugging.md). Like ``jvm_options`` it must
             be given to the first environment of the process.
         debug_suspend: with ``debug_port``: the JVM waits until a debugger attaches.
+        render_mode: ``None`` (default: no drawing, and no cost), ``"rgb_array"``: :meth:`render`
+            returns the model's picture of its state as an (H, W, 3) uint8 array, for videos
+            (``gymnasium.wrappers.RecordVideo``); ``"human"``: each reset and step shows the picture
+            in a window (needs a display). The model must implement
+            ``com.alpyperl.connector.Drawable``; otherwise the constructor says so.
+        render_size: ``(width, height)`` of the frames in pixels (default 600 x 400).
+        render_fps: frames per second of videos and of the window (``metadata["render_fps"]``,
+            default 30).
 
     The settings may also come as one mapping, as RLlib passes its ``env_config``:
     ``AnyLogicEnv({"model": ..., "env_params": {...}})``.
@@ -55,7 +63,7 @@ class AnyLogicEnv(gym.Env):
     ``settings`` holds the settings this environment was created with.
     """
 
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": list(render.RENDER_MODES), "render_fps": 30}
 
     def __init__(
         self,
@@ -69,11 +77,19 @@ class AnyLogicEnv(gym.Env):
         jvm_options: Sequence[str] = (),
         debug_port: int | None = None,
         debug_suspend: bool = False,
+        render_mode: str | None = None,
+        render_size: tuple[int, int] = render.DEFAULT_SIZE,
+        render_fps: float = 30,
     ):
         settings = settings_from(config, dict(
             model=model, env_params=env_params, observation_space=observation_space,
             action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options,
-            debug_port=debug_port, debug_suspend=debug_suspend))
+            debug_port=debug_port, debug_suspend=debug_suspend, render_mode=render_mode,
+            render_size=render_size, render_fps=render_fps))
+        self.render_mode, self.render_size, fps = render.check_settings(
+            settings["render_mode"], settings["render_size"], settings["render_fps"])
+        self.metadata = {**self.metadata, "render_fps": fps}
+        self._window: render.Window | None = None
         self.settings: dict[str, Any] = settings
         self.episode_seed: int | None = None
         self.model_path = os.fspath(settings["model"])
@@ -89,8 +105,10 @@ class AnyLogicEnv(gym.Env):
                 self._session, self.step_timeout, settings["observation_space"], settings["action_space"])
             self._share_buffer()
             call_java(self._session.setParameters, parameters_json(self._env_params))
+            if self.render_mode is not None:
+                self._prepare_rendering()
         except BaseException:
-            self._closer()
+            self.close()
             raise
 
     def _share_buffer(self) -> None:
@@ -103,6 +121,25 @@ class AnyLogicEnv(gym.Env):
         self._write_action = Codec(self.action_space, self._buffer[:actions], "action").write
         self._read_observation = Codec(self.observation_space, self._buffer[actions:-1], "observation").read
         self._java_step = self._session.step
+
+    def _prepare_rendering(self) -> None:
+        """Checks that the model draws and allocates the frame buffer Java writes pixels into; in
+        "human" mode opens the window and makes every step show its frame."""
+        if not call_java(self._session.modelDraws):
+            raise ModelLoadError(
+                f"render_mode={self.render_mode!r} needs a model that draws itself, and the model in "
+                f"{self.model_path} does not: its model class (the root agent of an AnyLogic model) must implement "
+                "com.alpyperl.connector.Drawable, whose drawFrame(Graphics2D g, int width, int height) draws the "
+                "model's state (see docs/debugging.md, 'Seeing the model'). Without it, leave render_mode unset"
+            )
+        width, height = self.render_size
+        self._frame_bytes = np.zeros(width * height * 3, dtype=np.uint8)  # B, G, R per pixel, row by row
+        self._frame_buffer = jpype.nio.convertToDirectBuffer(self._frame_bytes)
+        if self.render_mode == "human":
+            self._window = render.Window(f"alpyperl: {os.path.basename(os.path.abspath(self.model_path))}",
+                                         self.render_size, self.metadata["render_fps"])
+            # Shown after every step by this instance's own step, so that the other modes pay nothing.
+            self.step = self._step_and_show
 
     @property
     def env_params(self) -> dict[str, Any]:
@@ -129,6 +166,8 @@ class AnyLogicEnv(gym.Env):
         self.episode_seed = episode_seed
         status = call_java(self._session.reset, episode_seed)
         self._episode_over = status != RUNNING
+        if self._window is not None:
+            self._window.show(self._draw())
         return self._read_observation(), {"seed": episode_seed, "env_params": dict(self._env_params)}
 
     def step(self, action):
@@ -150,9 +189,52 @@ class AnyLogicEnv(gym.Env):
             self._episode_over = True
         return self._read_observation(), self._buffer.item(self._reward_index), status == 1, status == 2, {}
 
+    def _step_and_show(self, action):
+        """``step()`` in "human" mode: steps, then shows the model's picture in the window."""
+        result = AnyLogicEnv.step(self, action)
+        self._window.show(self._draw())
+        return result
+
+    def render(self):
+        """The model's picture of its current state.
+
+        With ``render_mode="rgb_array"``: an (H, W, 3) uint8 RGB array of ``render_size``, a new
+        array each call. With ``"human"``: shows it in the window and returns None. The model draws
+        while it waits at a decision or after its episode ended (the final state); before the
+        first ``reset()`` there is nothing to draw (:class:`~alpyperl.ResetNeeded`).
+        """
+        if self.render_mode is None:
+            gym.logger.warn("render() returns nothing because the environment has no render_mode: create it with "
+                            "render_mode='rgb_array' (frames as arrays) or 'human' (a window)")
+            return None
+        frame = self._draw()
+        if self._window is not None:
+            self._window.show(frame)
+            return None
+        return frame
+
+    def _draw(self) -> np.ndarray:
+        """Has the model draw itself into the shared frame buffer; returns the frame as RGB (a copy)."""
+        if self._closer is None or not self._closer.alive:
+            raise AlpyperlError("the environment is closed; create a new AnyLogicEnv")
+        width, height = self.render_size
+        if not call_java(self._session.render, self._frame_buffer, width, height):
+            raise ResetNeeded(
+                "render() has no model to draw: no episode has been started, or the last reset() or step() "
+                "failed before the model was ready (a timeout, or an error while creating the model); "
+                "call reset() first"
+            )
+        bgr = self._frame_bytes.reshape(height, width, 3)
+        frame = np.empty_like(bgr)  # a new array per frame, so that frames never share memory
+        frame[..., 0], frame[..., 1], frame[..., 2] = bgr[..., 2], bgr[..., 1], bgr[..., 0]
+        return frame
+
     def close(self):
-        """Ends the episode and the model's thread. The environment cannot be used afterwards."""
+        """Ends the episode and the model's thread (and closes the window of render_mode="human").
+        The environment cannot be used afterwards."""
         self._episode_over = True
+        if self._window is not None:
+            self._window.close()
         if self._closer is not None:
             self._closer()
 

@@ -5,6 +5,7 @@ trained policy in Java without Python.
     python examples/cartpole/train.py                  # train to a mean return of 475 (of 500)
     python examples/cartpole/train.py --quick          # a short smoke run (3 iterations)
     python examples/cartpole/train.py --gym            # the same on Gymnasium's CartPole-v1
+    python examples/cartpole/train.py --video-every 5  # a video of one episode every 5 iterations
 
 Every RLlib EnvRunner is a process of its own; each starts one JVM and runs
 ``--envs-per-runner`` instances of the Java model in it. The driver (this process) runs the
@@ -94,7 +95,12 @@ def main() -> int:
     parser.add_argument("--failure-rate", type=float, default=0.0,
                         help="make the model throw in this share of its episodes, to watch training carry on "
                              "(the model's failureRate parameter; default 0)")
+    parser.add_argument("--video-every", type=int, default=None, metavar="N",
+                        help="every N iterations, write a video of one episode with the current policy to "
+                             "videos/ in the run's log folder (needs `pip install alpyperl[video]`)")
     args = parser.parse_args()
+    if args.video_every is not None and (args.video_every < 1 or args.gym):
+        parser.error("--video-every needs a positive N and the Java model (not --gym)")
 
     if args.address == "local":
         # A new Ray instance on this machine, without its web dashboard. Each runner claims one
@@ -113,6 +119,9 @@ def main() -> int:
     config = ppo_config(env, env_config, num_env_runners=args.num_env_runners,
                         envs_per_runner=args.envs_per_runner, seed=args.seed,
                         train_batch_size=1000 if args.quick else 4000)
+    if args.video_every:
+        # The driver runs one episode on a model instance that draws itself (CartPole.drawFrame).
+        config = rllib.record_videos(config, every=args.video_every)
     print(f"Training PPO on {'CartPole-v1' if args.gym else MODEL}\n  with {args.num_env_runners} runners x "
           f"{args.envs_per_runner} environments, seed {args.seed}, target mean return {args.target_return:g}")
 
@@ -147,6 +156,8 @@ def train(algo, args) -> Path:
             result = algo.train()  # sample a batch from all runners, then update the policy
             tensorboard.write(result)
             print(rllib.progress_line(result), flush=True)
+            if "alpyperl_video" in result:
+                print(f"  video of one episode: {result['alpyperl_video']}", flush=True)
             if rllib.episode_return(result) >= args.target_return:
                 print(f"Reached a mean return of {rllib.episode_return(result):.1f} after "
                       f"{rllib.env_steps(result):,} env steps in {time.perf_counter() - start:.0f} s.")

@@ -1,12 +1,18 @@
 package com.alpyperl.launcher;
 
 import com.alpyperl.connector.ConnectorHost;
+import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.Json;
 import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.RLModel;
 import com.alpyperl.connector.Space;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -78,6 +84,8 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private Throwable failure;
     private boolean modelInDecision;
     private String probeResult;
+    /** Whether the instance created by describeModel() implements {@link Drawable}. */
+    private boolean modelDraws;
 
     // ---- set up by configure() ----------------------------------------------------------------
     private Space observationSpace;
@@ -91,6 +99,8 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     /** The caller gave up on the model thread (timeout); the next reset starts a new one. */
     private boolean modelThreadStuck;
     private int threadsStarted;
+    /** The image render() draws on, kept while the size stays the same. */
+    private BufferedImage canvas;
 
     /** Opens a session on a model folder and starts its model thread. */
     public ModelSession(ModelFolder folder) {
@@ -230,6 +240,61 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         } catch (RuntimeException e) {
             stopStuckThread(modelThread);
         }
+    }
+
+    /**
+     * Whether the model draws itself (implements {@link Drawable}), as seen by {@link
+     * #describeModel}; false before that.
+     */
+    public synchronized boolean modelDraws() {
+        return modelDraws;
+    }
+
+    /**
+     * Draws the model's current state and writes the picture into {@code target}: {@code height}
+     * rows of {@code width} pixels, 3 bytes per pixel in the order blue, green, red (the raster of
+     * a {@link BufferedImage#TYPE_3BYTE_BGR} image, copied in one piece). The caller's thread
+     * draws while the model thread waits (at a decision point, or after its episode ended), so the
+     * hand-off invariant holds: model code never runs concurrently with itself.
+     *
+     * <p>Returns false, drawing nothing, when there is no model standing still to draw: before the
+     * first episode, when the last reset failed before the model connected, or after a timeout
+     * left the model thread running.
+     */
+    public synchronized boolean render(ByteBuffer target, int width, int height) {
+        ensureUsable();
+        if (width < 1 || height < 1 || (long) width * height * 3 > target.capacity()) {
+            throw new IllegalArgumentException("cannot render " + width + " x " + height + " pixels into a buffer of "
+                    + target.capacity() + " bytes (3 bytes per pixel are needed)");
+        }
+        RLConnector current = modelThreadStuck || turn != CALLER ? null : modelThread.connector;
+        if (current == null) {
+            return false;
+        }
+        RLModel model = current.getModel();
+        if (!(model instanceof Drawable)) {
+            throw new ModelFailure("The model " + folder.getName() + " cannot draw itself: "
+                    + model.getClass().getName() + " does not implement " + Drawable.class.getName(), null);
+        }
+        if (canvas == null || canvas.getWidth() != width || canvas.getHeight() != height) {
+            canvas = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+        }
+        Graphics2D g = canvas.createGraphics();
+        try {
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, width, height);
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            ((Drawable) model).drawFrame(g, width, height);
+        } catch (Throwable t) {
+            throw new ModelFailure("The model " + folder.getName() + " failed: drawFrame() of the model threw " + t, t);
+        } finally {
+            g.dispose();
+        }
+        byte[] pixels = ((DataBufferByte) canvas.getRaster().getDataBuffer()).getData();
+        target.clear();
+        target.put(pixels);
+        return true;
     }
 
     /**
@@ -523,6 +588,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             }
             Space observation = model.getObservationSpace();
             Space action = model.getActionSpace();
+            modelDraws = model instanceof Drawable;
             StringBuilder json = new StringBuilder("{\"observation_space\":");
             json.append(observation == null ? "null" : observation.toJson());
             json.append(",\"action_space\":").append(action == null ? "null" : action.toJson());

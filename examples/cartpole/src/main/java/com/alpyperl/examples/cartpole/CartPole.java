@@ -1,11 +1,17 @@
 package com.alpyperl.examples.cartpole;
 
+import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.ModelParameter;
 import com.alpyperl.connector.PlainJavaModel;
 import com.alpyperl.connector.RLAction;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.Space;
 import com.alpyperl.connector.Spaces;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Line2D;
+import java.awt.geom.Rectangle2D;
 
 /**
  * The classic cart-pole balancing task, with the physics, thresholds, start states, reward and
@@ -15,9 +21,10 @@ import com.alpyperl.connector.Spaces;
  *
  * <p>How an RL model is written: implement the contract (observation, action, reward, finished),
  * create one {@link RLConnector}, and call {@link RLConnector#requestAction()} where a decision is
- * needed. Here the spaces are defined in Java.
+ * needed. Here the spaces are defined in Java. {@link #drawFrame} draws the cart and its pole (as
+ * Gymnasium's renderer does), for {@code render_mode="rgb_array"} and videos.
  */
-public class CartPole implements PlainJavaModel {
+public class CartPole implements PlainJavaModel, Drawable {
     private static final double GRAVITY = 9.8;
     private static final double CART_MASS = 1.0;
     private static final double POLE_MASS = 0.1;
@@ -26,6 +33,15 @@ public class CartPole implements PlainJavaModel {
     private static final double TAU = 0.02;
     private static final double THETA_LIMIT = 12 * 2 * Math.PI / 360;
     private static final double X_LIMIT = 2.4;
+
+    // ---- drawing: Gymnasium's picture (600 x 400 pixels show the 4.8 m of track), in metres ----
+    /** Colours of the picture, those of Gymnasium's CartPole renderer. */
+    public static final Color CART_COLOR = Color.BLACK;
+    public static final Color POLE_COLOR = new Color(202, 152, 101);
+    public static final Color AXLE_COLOR = new Color(129, 132, 203);
+    private static final double CART_WIDTH = 0.4;
+    private static final double CART_HEIGHT = 0.24;
+    private static final double POLE_WIDTH = 0.08;
 
     /** Half the pole's length, in metres. */
     @ModelParameter
@@ -105,6 +121,36 @@ public class CartPole implements PlainJavaModel {
     @Override
     public Space getActionSpace() {
         return Spaces.discrete(2);
+    }
+
+    /**
+     * Draws the track, the cart and the pole: the whole track (2 x 2.4 m) spans the width, the
+     * track line lies a quarter of the height above the bottom, and the pole is {@code 2 *
+     * poleLength} long, hinged at the axle a quarter of the cart's height above its centre.
+     */
+    @Override
+    public void drawFrame(Graphics2D g, int width, int height) {
+        double scale = width / (2 * X_LIMIT); // pixels per metre
+        double trackY = height - height / 4.0;
+        double cartX = width / 2.0 + x * scale;
+        g.setColor(Color.BLACK);
+        g.draw(new Line2D.Double(0, trackY, width, trackY));
+
+        double cartWidth = CART_WIDTH * scale;
+        double cartHeight = CART_HEIGHT * scale;
+        g.setColor(CART_COLOR);
+        g.fill(new Rectangle2D.Double(cartX - cartWidth / 2, trackY - cartHeight / 2, cartWidth, cartHeight));
+
+        double poleWidth = POLE_WIDTH * scale;
+        double poleLengthPixels = 2 * poleLength * scale;
+        Graphics2D pole = (Graphics2D) g.create();
+        pole.translate(cartX, trackY - cartHeight / 4); // the axle
+        pole.rotate(theta); // y points down, so a positive angle leans the pole to the right, as theta does
+        pole.setColor(POLE_COLOR);
+        pole.fill(new Rectangle2D.Double(-poleWidth / 2, -poleLengthPixels + poleWidth / 2, poleWidth, poleLengthPixels));
+        pole.setColor(AXLE_COLOR);
+        pole.fill(new Ellipse2D.Double(-poleWidth / 2, -poleWidth / 2, poleWidth, poleWidth));
+        pole.dispose();
     }
 
     private void startState() {

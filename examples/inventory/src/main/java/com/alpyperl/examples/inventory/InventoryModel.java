@@ -1,9 +1,14 @@
 package com.alpyperl.examples.inventory;
 
+import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.ModelParameter;
 import com.alpyperl.connector.PlainJavaModel;
 import com.alpyperl.connector.RLAction;
 import com.alpyperl.connector.RLConnector;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.geom.Rectangle2D;
 import java.util.Random;
 
 /**
@@ -29,8 +34,9 @@ import java.util.Random;
  * {@link #getActionSpace()} keep their defaults (null).
  *
  * <p>The episode ends at {@link #horizonDays}, as a truncation: a warehouse has no terminal state.
+ * {@link #drawFrame} shows the stock of each product as bars, for {@code render_mode="rgb_array"}.
  */
-public class InventoryModel implements PlainJavaModel {
+public class InventoryModel implements PlainJavaModel, Drawable {
     /** Number of products; the spaces in inventory.py have one entry per product. */
     static final int PRODUCTS = 3;
     private static final double HOUR = 1.0 / 24;
@@ -38,6 +44,12 @@ public class InventoryModel implements PlainJavaModel {
     private static final double CLOSING_HOUR = 20;
     /** Demand of each day of the week relative to the average day, Monday first. */
     private static final double[] WEEKDAY_FACTOR = {0.8, 0.9, 0.9, 1.0, 1.2, 1.5, 0.7};
+    private static final String[] WEEKDAYS = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    private static final String[] PRODUCT_NAMES = {"A", "B", "C"};
+    /** Colours of the bars: on hand, on order, backlog. */
+    public static final Color ON_HAND_COLOR = new Color(46, 139, 87);
+    public static final Color ON_ORDER_COLOR = new Color(70, 130, 180);
+    public static final Color BACKLOG_COLOR = new Color(205, 55, 55);
 
     /** What caused a decision; reported in the observation as {@code trigger}. */
     static final int DAILY_REVIEW = 0;
@@ -237,6 +249,58 @@ public class InventoryModel implements PlainJavaModel {
     @Override
     public boolean hasFinished() {
         return false;
+    }
+
+    // ---- picture ------------------------------------------------------------------------------
+
+    /**
+     * A simple view of the warehouse: the model time and why the model decides on top, and per
+     * product three bars, units on hand (green), on order (blue) and backlogged (red), on a common
+     * scale of at least {@code 2 * initialStock} units.
+     */
+    @Override
+    public void drawFrame(Graphics2D g, int width, int height) {
+        double now = events.now();
+        int day = (int) Math.floor(now);
+        double hours = (now - day) * 24;
+        int fontSize = Math.max(10, height / 20);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, fontSize));
+        g.setColor(Color.BLACK);
+        g.drawString(String.format("day %d (%s) %02d:%02d   %s", day, WEEKDAYS[Math.floorMod(day, 7)], (int) hours,
+                (int) ((hours - Math.floor(hours)) * 60), trigger == STOCKOUT_REVIEW ? "stock-out review" : "daily review"),
+                fontSize / 2, fontSize * 3 / 2);
+
+        String[] legend = {"on hand", "on order", "backlog"};
+        Color[] legendColors = {ON_HAND_COLOR, ON_ORDER_COLOR, BACKLOG_COLOR};
+        for (int b = 0; b < legend.length; b++) {
+            g.setColor(legendColors[b]);
+            g.drawString(legend[b], fontSize / 2 + b * fontSize * 6, fontSize * 3);
+        }
+
+        double top = fontSize * 4;
+        double bottom = height - fontSize * 2.0;
+        double largest = 2.0 * initialStock;
+        for (int p = 0; p < PRODUCTS; p++) {
+            largest = Math.max(largest, Math.max(onHand[p], Math.max(onOrder[p], backlog[p])));
+        }
+        double unitHeight = (bottom - top) / Math.max(largest, 1);
+        double groupWidth = (double) width / PRODUCTS;
+        double barWidth = groupWidth / 4;
+        double[][] bars = {onHand, onOrder, backlog};
+        Color[] colors = {ON_HAND_COLOR, ON_ORDER_COLOR, BACKLOG_COLOR};
+        for (int p = 0; p < PRODUCTS; p++) {
+            double left = p * groupWidth + barWidth / 2;
+            for (int b = 0; b < bars.length; b++) {
+                double barHeight = bars[b][p] * unitHeight;
+                g.setColor(colors[b]);
+                g.fill(new Rectangle2D.Double(left + b * barWidth, bottom - barHeight, barWidth * 0.9, barHeight));
+            }
+            g.setColor(Color.BLACK);
+            g.drawString(PRODUCT_NAMES[p] + ": " + (int) onHand[p] + " / " + (int) onOrder[p] + " / " + (int) backlog[p],
+                    (float) left, (float) (bottom + fontSize * 1.3));
+        }
+        g.setColor(Color.GRAY);
+        g.drawLine(0, (int) bottom, width, (int) bottom);
     }
 
     // ---- helpers ------------------------------------------------------------------------------
