@@ -579,6 +579,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     private void probe(ModelThread self) {
         ModelRuntime.ModelRun run = null;
+        Throwable problem = null;
         self.connector = null;
         try {
             run = folder.runtime().create(Collections.emptyMap(), episodeSeed);
@@ -607,16 +608,25 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
                 json.append(']');
             }
             probeResult = json.append('}').toString();
-            handBack(self, TRUNCATED, false, null);
         } catch (EpisodeAbandoned abandoned) {
             throw abandoned;
         } catch (Throwable t) {
-            fail(self, t);
+            problem = t;
         } finally {
-            self.connector = null;
             if (run != null) {
-                run.dispose();
+                try {
+                    run.dispose();
+                } catch (Throwable t) {
+                    problem = problem != null ? problem : t;
+                }
             }
+        }
+        // Only now hand the turn back: the caller may look at the connector (render) once it has the turn.
+        self.connector = null;
+        if (problem != null) {
+            fail(self, problem);
+        } else {
+            handBack(self, TRUNCATED, false, null);
         }
     }
 
