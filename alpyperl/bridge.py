@@ -13,7 +13,7 @@ import gymnasium as gym
 import jpype
 import numpy as np
 
-from . import jvm, launch_script
+from . import jvm, launch_script, output
 from .errors import AlpyperlError, ModelError, ModelLoadError, ModelTimeoutError, SpaceDefinitionError
 from .spaces import space_from_json, space_to_json
 
@@ -47,13 +47,16 @@ def _model_jvm_options(model_path: str) -> list[str]:
     return []
 
 
-def close_session(session) -> None:
-    """Closes a session; does nothing once the JVM has shut down (at interpreter exit)."""
+def close_session(session, instance_output: "output.InstanceOutput | None" = None) -> None:
+    """Closes a session, then logs what its model printed last (``model_output="log"``); does
+    nothing once the JVM has shut down (at interpreter exit)."""
     if jvm.is_running():
         try:
             session.close()
         except jpype.JException:
             pass
+        if instance_output is not None:
+            instance_output.drain()
 
 
 def choose_space(kind: str, from_model: dict | None, from_python: gym.Space | None) -> gym.Space:
@@ -110,6 +113,7 @@ def settings_from(config: Mapping[str, Any] | str | os.PathLike | None, defaults
     timeout = settings["step_timeout"]
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"step_timeout must be a positive number of seconds, got {timeout!r}")
+    settings["model_output"] = output.check_setting(settings["model_output"])
     return settings
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from . import jvm, render
 from .bridge import agree_on_spaces, call_java, close_session, open_session, parameters_json, settings_from, translate
 from .errors import AlpyperlError, ModelLoadError, ResetNeeded
+from .output import OUTPUT_WAITING, InstanceOutput
 from .spaces import Codec, flat_size, space_to_json
 
 RUNNING, TERMINATED, TRUNCATED = 0, 1, 2  # the launcher's step statuses
@@ -54,6 +55,10 @@ class AnyLogicEnv(gym.Env):
         render_size: ``(width, height)`` of the frames in pixels (default 600 x 400).
         render_fps: frames per second of videos and of the window (``metadata["render_fps"]``,
             default 30).
+        model_output: where what the model prints goes (``System.out``, ``System.err``,
+            AnyLogic's ``traceln()``), in whole lines labelled with the instance: ``"log"`` (the
+            default: Python logging, logger ``alpyperl.model``), ``"console"`` (unchanged), a
+            folder (one file per instance) or ``"off"``/None. See :mod:`alpyperl.output`.
 
     The settings may also come as one mapping, as RLlib passes its ``env_config``:
     ``AnyLogicEnv({"model": ..., "env_params": {...}})``.
@@ -80,12 +85,13 @@ class AnyLogicEnv(gym.Env):
         render_mode: str | None = None,
         render_size: tuple[int, int] = render.DEFAULT_SIZE,
         render_fps: float = 30,
+        model_output: str | os.PathLike | None = "log",
     ):
         settings = settings_from(config, dict(
             model=model, env_params=env_params, observation_space=observation_space,
             action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options,
             debug_port=debug_port, debug_suspend=debug_suspend, render_mode=render_mode,
-            render_size=render_size, render_fps=render_fps))
+            render_size=render_size, render_fps=render_fps, model_output=model_output))
         self.render_mode, self.render_size, fps = render.check_settings(
             settings["render_mode"], settings["render_size"], settings["render_fps"])
         self.metadata = {**self.metadata, "render_fps": fps}
@@ -99,10 +105,13 @@ class AnyLogicEnv(gym.Env):
         self._episode_over = True
 
         self._session = open_session(self.model_path, jvm_options_of(settings))
-        self._closer = weakref.finalize(self, close_session, self._session)
+        self._output = InstanceOutput(self._session)
+        self._closer = weakref.finalize(self, close_session, self._session, self._output)
         try:
+            self._output.send_to(settings["model_output"])
             self.observation_space, self.action_space, self.model_parameters = agree_on_spaces(
                 self._session, self.step_timeout, settings["observation_space"], settings["action_space"])
+            self._output.drain()
             self._share_buffer()
             call_java(self._session.setParameters, parameters_json(self._env_params))
             if self.render_mode is not None:
@@ -164,7 +173,14 @@ class AnyLogicEnv(gym.Env):
         episode_seed = int(seed) % SEED_LIMIT if seed is not None else int(self.np_random.integers(SEED_LIMIT - 1))
         self._episode_over = True
         self.episode_seed = episode_seed
-        status = call_java(self._session.reset, episode_seed)
+        try:
+            status = call_java(self._session.reset, episode_seed)
+        except BaseException:
+            self._output.drain()  # what the model printed before it failed
+            raise
+        if status & OUTPUT_WAITING:
+            self._output.drain()
+            status &= ~OUTPUT_WAITING
         self._episode_over = status != RUNNING
         if self._window is not None:
             self._window.show(self._draw())
@@ -184,9 +200,13 @@ class AnyLogicEnv(gym.Env):
             status = self._java_step()
         except jpype.JException as error:
             self._episode_over = True
+            self._output.drain()
             raise translate(error) from None
-        if status:  # not RUNNING (0): TERMINATED (1) or TRUNCATED (2)
-            self._episode_over = True
+        if status:  # not RUNNING (0): TERMINATED (1) or TRUNCATED (2), or printed lines wait
+            if status & OUTPUT_WAITING:
+                self._output.drain()
+                status &= ~OUTPUT_WAITING
+            self._episode_over = status != RUNNING
         return self._read_observation(), self._buffer.item(self._reward_index), status == 1, status == 2, {}
 
     def _step_and_show(self, action):

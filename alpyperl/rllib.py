@@ -50,6 +50,7 @@ from ray.rllib.utils.metrics import (
 )
 from ray.tune.registry import register_env as _ray_register_env
 
+from . import output
 from .env import SEED_LIMIT, AnyLogicEnv
 from .errors import AlpyperlError, ModelLoadError
 
@@ -87,11 +88,13 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
     ``w``'s JVM listen for a Java debugger on 127.0.0.1:P+w (logged by each runner), and
     ``record_dir`` records every environment's episodes with
     :class:`~alpyperl.recording.EpisodeRecorder` to its own file
-    ``episodes-runner<w>-env<instance>-pid<process>.jsonl`` in that folder.
+    ``episodes-runner<w>-env<instance>-pid<process>.jsonl`` in that folder. What the models of
+    EnvRunner ``w`` (from 1) print is labelled ``[runner w, <Model>#<n>]`` (``model_output``).
     """
     global _created
     settings = dict(env_config)
     worker_index = int(getattr(env_config, "worker_index", 0) or 0)
+    output.runner_index = worker_index or None  # the driver's own runner (0) needs no label
     record_dir = settings.pop("record_dir", None)
     _debug_per_runner(settings, worker_index)
     if record_dir is not None and "num_envs" in settings:

@@ -22,6 +22,7 @@ from . import jvm
 from .bridge import agree_on_spaces, call_java, close_session, open_session, parameters_json, settings_from, translate
 from .env import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED, jvm_options_of
 from .errors import AlpyperlError, ResetNeeded
+from .output import InstanceOutput
 from .spaces import Codec, flat_size, space_to_json
 
 STEP = -1  # the launcher's command for "apply the action"; a command >= 0 is a reset with that seed
@@ -38,6 +39,9 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
 
     ``reset(seed=s)`` seeds sub-environment ``i`` with ``s + i``; ``info["seed"]`` holds each
     episode's seed where ``info["_seed"]`` is true.
+
+    With ``model_output="log"`` each instance's lines carry its own label (``[CartPole#3] ...``);
+    ``instance_labels`` lists them in sub-environment order.
     """
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -55,11 +59,12 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         jvm_options: Sequence[str] = (),
         debug_port: int | None = None,
         debug_suspend: bool = False,
+        model_output: str | os.PathLike | None = "log",
     ):
         settings = settings_from(config, dict(
             num_envs=num_envs, model=model, env_params=env_params, observation_space=observation_space,
             action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options,
-            debug_port=debug_port, debug_suspend=debug_suspend))
+            debug_port=debug_port, debug_suspend=debug_suspend, model_output=model_output))
         if isinstance(settings["num_envs"], bool) or not isinstance(settings["num_envs"], int) \
                 or settings["num_envs"] < 1:
             raise ValueError(f"num_envs must be a positive integer, got {settings['num_envs']!r}")
@@ -68,7 +73,8 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         self.step_timeout = float(settings["step_timeout"])
         self._env_params: dict[str, Any] = dict(settings["env_params"] or {})
         self._sessions: list = []
-        self._closer = weakref.finalize(self, _close_all, self._sessions)
+        self._outputs: list[InstanceOutput] = []
+        self._closer = weakref.finalize(self, _close_all, self._sessions, self._outputs)
         self._needs_reset = True
         try:
             self._open(settings)
@@ -80,8 +86,11 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         jvm_options = jvm_options_of(settings)
         for _ in range(self.num_envs):
             self._sessions.append(open_session(self.model_path, jvm_options))
+            self._outputs.append(InstanceOutput(self._sessions[-1]))
+            self._outputs[-1].send_to(settings["model_output"])
         single_observation, single_action, self.model_parameters = agree_on_spaces(
             self._sessions[0], self.step_timeout, settings["observation_space"], settings["action_space"])
+        self._drain_output()
         self.single_observation_space, self.single_action_space = single_observation, single_action
         self.observation_space = batch_space(single_observation, self.num_envs)
         self.action_space = batch_space(single_action, self.num_envs)
@@ -104,6 +113,11 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         self._rewards = self._buffer[:, -1]
         self._episode_rngs = [seeding.np_random()[0] for _ in range(self.num_envs)]
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
+
+    @property
+    def instance_labels(self) -> list[str]:
+        """The label of each sub-environment's model instance, as its printed lines show it."""
+        return [output.label for output in self._outputs]
 
     @property
     def env_params(self) -> dict[str, Any]:
@@ -174,10 +188,17 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
     def _run_commands(self) -> None:
         self._needs_reset = True
         try:
-            self._step_all()
+            output_waiting = self._step_all()
         except jpype.JException as error:
+            self._drain_output()  # what the models printed before one failed
             raise translate(error) from None
+        if output_waiting:
+            self._drain_output()
         self._needs_reset = False
+
+    def _drain_output(self) -> None:
+        for output in self._outputs:
+            output.drain()
 
     def _next_seed(self, index: int) -> int:
         return int(self._episode_rngs[index].integers(SEED_LIMIT - 1))
@@ -188,6 +209,6 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
             call_java(session.setParameters, text)
 
 
-def _close_all(sessions: list) -> None:
-    for session in sessions:
-        close_session(session)
+def _close_all(sessions: list, outputs: list) -> None:
+    for index, session in enumerate(sessions):
+        close_session(session, outputs[index] if index < len(outputs) else None)

@@ -27,7 +27,7 @@ from alpyperl import (
 
 TIMEOUT = 1.0  # seconds: the step timeout of the timeout tests, which wait for it
 PATIENT = 10.0  # seconds: the step timeout of all other tests, never reached
-PARAMETERS = "fault, faultAtStep, maxSteps, terminate, catchErrors"
+PARAMETERS = "fault, faultAtStep, maxSteps, terminate, catchErrors, print, printOnOtherThread"
 MODEL_CLASS = "com.alpyperl.testmodels.FaultyModel"
 DEFAULTS = {"fault": "none", "faultAtStep": 0, "maxSteps": 10, "terminate": True, "catchErrors": False}
 

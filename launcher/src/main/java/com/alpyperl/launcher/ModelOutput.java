@@ -7,22 +7,35 @@ import java.nio.charset.Charset;
 import java.util.Arrays;
 
 /**
- * What model threads print. The AnyLogic engine catches the exceptions of model code and prints
- * them on {@code System.err} of the thread that runs it, so that is the only place the cause of a
- * failed run can be read. Once installed, {@code System.out} and {@code System.err} are replaced
- * by streams that pass everything through to the original streams unchanged, and in addition keep
- * the tail of what a capturing thread (see {@link #capture()}) prints, out and err interleaved.
+ * What model threads print. Once installed, {@code System.out} and {@code System.err} are replaced
+ * by streams that route what is written by the thread that writes it:
  *
- * <p>Thread-safe without locks of its own: a capture belongs to one thread (a thread-local) and
- * only that thread writes to it or reads it; the original streams synchronize themselves.
+ * <ul>
+ * <li>A thread that {@linkplain #route routes} its output to an {@link InstanceOutput} (a model
+ * thread: every session routes its model thread's output to its own) has its output cut into
+ * whole lines, which go where that instance's output is sent: to the console unchanged (the
+ * default), to the caller (Python drains them after a call), to a file, or nowhere.
+ * <li>Any other thread's output passes through to the original streams unchanged.
+ * <li>Independently of that, a capturing thread (see {@link #capture()}) keeps the tail of what it
+ * prints, out and err interleaved. The AnyLogic engine catches the exceptions of model code and
+ * prints them on {@code System.err} of the thread that runs it, so that is the only place the
+ * cause of a failed run can be read.
+ * </ul>
+ *
+ * <p>A capture belongs to one thread (a thread-local) and only that thread writes to it or reads
+ * it; an {@link InstanceOutput} synchronizes itself (its model thread writes, the caller drains);
+ * the original streams synchronize themselves.
  */
 final class ModelOutput {
     /** How much of a thread's output is kept: the tail, where an error report is. */
     static final int KEPT_BYTES = 64 * 1024;
 
     private static final ThreadLocal<Capture> CAPTURES = new ThreadLocal<>();
+    private static final ThreadLocal<InstanceOutput> ROUTES = new ThreadLocal<>();
     private static PrintStream installedOut;
     private static PrintStream installedErr;
+    private static volatile PrintStream originalOut = System.out;
+    private static volatile PrintStream originalErr = System.err;
 
     private ModelOutput() {
     }
@@ -49,13 +62,34 @@ final class ModelOutput {
         }
     }
 
+    /**
+     * Sends what the calling thread prints from now on (for the rest of its life) to {@code output}.
+     * Installs the routing streams first, again if someone replaced them meanwhile.
+     */
+    static void route(InstanceOutput output) {
+        install();
+        ROUTES.set(output);
+    }
+
+    /** The output stream that was there before ours (where a line goes that must reach the console). */
+    static PrintStream originalOut() {
+        return originalOut;
+    }
+
+    /** The error stream that was there before ours (where alpyperl's own complaints go). */
+    static PrintStream originalErr() {
+        return originalErr;
+    }
+
     private static synchronized void install() {
         if (System.out != installedOut) {
-            installedOut = new PrintStream(new Router(System.out), true);
+            originalOut = System.out;
+            installedOut = new PrintStream(new Router(System.out, false), true);
             System.setOut(installedOut);
         }
         if (System.err != installedErr) {
-            installedErr = new PrintStream(new Router(System.err), true);
+            originalErr = System.err;
+            installedErr = new PrintStream(new Router(System.err, true), true);
             System.setErr(installedErr);
         }
     }
@@ -102,12 +136,17 @@ final class ModelOutput {
         }
     }
 
-    /** Passes everything to the original stream; also keeps what a capturing thread writes. */
+    /**
+     * Passes what a thread writes to its instance's output if it has one, else to the original
+     * stream; also keeps what a capturing thread writes.
+     */
     private static final class Router extends OutputStream {
         private final PrintStream original;
+        private final boolean isErr;
 
-        Router(PrintStream original) {
+        Router(PrintStream original, boolean isErr) {
             this.original = original;
+            this.isErr = isErr;
         }
 
         @Override
@@ -124,7 +163,10 @@ final class ModelOutput {
                 }
                 capture.keep(bytes, offset, length);
             }
-            original.write(bytes, offset, length);
+            InstanceOutput output = ROUTES.get();
+            if (output == null || !output.take(isErr, bytes, offset, length)) {
+                original.write(bytes, offset, length);
+            }
         }
 
         @Override

@@ -18,6 +18,7 @@ import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -36,6 +37,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Life cycle: {@link #describeModel()} (spaces the model defines, its parameters), then
  * {@link #configure}, then {@link #reset(long)} and {@link #step()} as often as wanted, then
  * {@link #close()}.
+ *
+ * <p>What the model thread prints goes to the console unchanged unless {@link #setOutput} sends it
+ * elsewhere (see {@link InstanceOutput}); with the destination {@code "caller"}, {@link #reset} and
+ * {@link #step} add {@link #OUTPUT_WAITING} to their status while lines wait for {@link #takeOutput()}.
  */
 public final class ModelSession extends ConnectorHost implements AutoCloseable {
     /** Status: the model waits at a decision point for the next action. */
@@ -45,6 +50,12 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     /** Status: the episode stopped without the model having finished (time limit, end of run). */
     public static final int TRUNCATED = 2;
     private static final int FAILED = 3;
+    /**
+     * Added to the status that {@link #reset} and {@link #step} return when lines the model printed
+     * wait for {@link #takeOutput()} (destination {@code "caller"} only). A step without output
+     * returns the plain status, so checking costs the caller nothing then.
+     */
+    public static final int OUTPUT_WAITING = 4;
 
     private static final int CALLER = 0;
     private static final int MODEL = 1;
@@ -61,6 +72,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     private final ModelFolder folder;
     private final String label;
+    private final InstanceOutput output;
     private final Object handoffLock = new Object();
 
     // ---- the hand-off: whose turn it is, and who is parked waiting for it --------------------
@@ -106,6 +118,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     public ModelSession(ModelFolder folder) {
         this.folder = folder;
         this.label = folder.getName() + "#" + INSTANCES.incrementAndGet();
+        this.output = new InstanceOutput(label);
         startModelThread();
     }
 
@@ -172,7 +185,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      */
     public synchronized int reset(long seed) {
         beginReset(seed);
-        return finishExchange();
+        return finishExchange() | outputWaiting();
     }
 
     /**
@@ -182,7 +195,39 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      */
     public synchronized int step() {
         beginStep();
-        return finishExchange();
+        return finishExchange() | outputWaiting();
+    }
+
+    /**
+     * Where what the model thread prints goes from now on: {@code "console"} (unchanged, the
+     * default), {@code "caller"} (whole lines wait for {@link #takeOutput()}), {@code "file"}
+     * (whole lines are appended to the file {@code path}, whose folder must exist) or {@code "off"}.
+     * Errors still carry what the model printed before them, whatever the destination.
+     */
+    public synchronized void setOutput(String destination, String path) {
+        ensureUsable();
+        InstanceOutput.Destination chosen;
+        try {
+            chosen = InstanceOutput.Destination.valueOf(String.valueOf(destination).toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the model's output can go to \"console\", \"caller\", \"file\" or "
+                    + "\"off\", not \"" + destination + "\"");
+        }
+        output.sendTo(chosen, path);
+    }
+
+    /**
+     * The lines the model printed since the last call (destination {@code "caller"}), each
+     * starting with {@code 'O'} (System.out) or {@code 'E'} (System.err) and ending with a newline;
+     * empty if there are none. Also after {@link #close()}, which completes a partial last line.
+     */
+    public String takeOutput() {
+        return output.takeLines();
+    }
+
+    /** {@link #OUTPUT_WAITING} if lines wait for {@link #takeOutput()}, else 0. */
+    int outputWaiting() {
+        return output.hasWaitingLines() ? OUTPUT_WAITING : 0;
     }
 
     // ---- the two halves of reset() and step(), so that a group can run many sessions at once --
@@ -227,6 +272,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         closed = true;
         if (modelThreadStuck) {
             stopStuckThread(modelThread);
+            output.close();
             return;
         }
         command = CLOSE;
@@ -239,6 +285,8 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             stopStuckThread(modelThread);
+        } finally {
+            output.close();
         }
     }
 
@@ -433,6 +481,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         @Override
         public void run() {
             bindToCurrentThread();
+            ModelOutput.route(output);
             try {
                 serveCommands();
             } catch (EpisodeAbandoned | ThreadDeath orphanedOrStopped) {
@@ -496,6 +545,9 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * gave up on it) unwinds instead, so it never overwrites what a newer thread reports.
      */
     private void handBack(ModelThread self, int newStatus, boolean inDecision, Throwable cause) {
+        if (!inDecision) {
+            output.endLines(); // the episode is over: a partial last line is complete now
+        }
         synchronized (handoffLock) {
             if (self.orphaned) {
                 throw new EpisodeAbandoned();
@@ -516,6 +568,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     /** Runs one episode. Returns true when it was abandoned by a command that still has to be done. */
     private boolean runEpisode(ModelThread self) {
+        output.endLines(); // a partial line of an abandoned episode is not continued by this one
         ModelRuntime.ModelRun run = null;
         self.connector = null;
         self.decisions = 0;

@@ -10,6 +10,7 @@ import java.nio.LongBuffer;
  * session): {@link #STEP} to apply the action in that session's buffer, or a seed (zero or more)
  * to start a new episode with it. {@link #stepAll()} hands the turn to every model, waits for all
  * of them, and writes each session's status (see {@link ModelSession#RUNNING}) over its command.
+ * It returns whether lines the models printed wait for {@link ModelSession#takeOutput()}.
  */
 public final class ModelSessionGroup {
     /** Command: apply the action in the session's buffer. */
@@ -34,9 +35,11 @@ public final class ModelSessionGroup {
     /**
      * Carries out every session's command, the models running concurrently, and writes the
      * statuses. If a session fails, the others still finish their step first; then the failure
-     * of the lowest-numbered failing session is thrown, naming that session.
+     * of the lowest-numbered failing session is thrown, naming that session. Returns true if
+     * some session has lines of output waiting for {@link ModelSession#takeOutput()} (their
+     * destination is {@code "caller"}), so that a caller without output pays nothing.
      */
-    public synchronized void stepAll() {
+    public synchronized boolean stepAll() {
         int started = 0;
         RuntimeException firstFailure = null;
         try {
@@ -66,6 +69,11 @@ public final class ModelSessionGroup {
         if (firstFailure != null) {
             throw firstFailure;
         }
+        int waiting = 0;
+        for (ModelSession session : sessions) {
+            waiting |= session.outputWaiting();
+        }
+        return waiting != 0;
     }
 
     /** The number of sessions. */

@@ -80,6 +80,59 @@ public class ModelOutputTest {
         }
     }
 
+    @Test
+    public void aRoutedThreadsOutputGoesToItsInstanceAndOtherThreadsPassThrough() throws InterruptedException {
+        InstanceOutput first = new InstanceOutput("Model#1");
+        InstanceOutput second = new InstanceOutput("Model#2");
+        first.sendTo(InstanceOutput.Destination.CALLER, null);
+        second.sendTo(InstanceOutput.Destination.CALLER, null);
+        Thread one = routedThread(first, "one");
+        Thread two = routedThread(second, "two");
+        one.start();
+        two.start();
+        System.out.println("not a model thread");
+        one.join();
+        two.join();
+        assertEquals("Oone: first half, second half\nEone: a warning\nOone: last\n", first.takeLines());
+        assertEquals("Otwo: first half, second half\nEtwo: a warning\nOtwo: last\n", second.takeLines());
+        assertEquals("not a model thread\n", text(out));
+        assertEquals("", text(err));
+    }
+
+    @Test
+    public void aCaptureKeepsWhatARoutedThreadPrintsWhereverItGoes() throws InterruptedException {
+        InstanceOutput off = new InstanceOutput("Model#1");
+        off.sendTo(InstanceOutput.Destination.OFF, null);
+        String[] kept = new String[1];
+        Thread thread = new Thread(() -> {
+            ModelOutput.route(off);
+            try (ModelOutput.Capture capture = ModelOutput.capture()) {
+                System.out.println("a trace");
+                new IllegalStateException("boom").printStackTrace();
+                kept[0] = capture.text();
+            }
+        });
+        thread.start();
+        thread.join();
+        assertTrue(kept[0], text(kept[0]).startsWith("a trace\njava.lang.IllegalStateException: boom\n"));
+        assertEquals("", text(out) + text(err));
+        assertEquals("", off.takeLines());
+    }
+
+    /** A thread routed to {@code output} that prints lines in pieces, the last one without a newline. */
+    private static Thread routedThread(InstanceOutput output, String name) {
+        return new Thread(() -> {
+            ModelOutput.route(output);
+            for (String piece : new String[] {name, ": first half", ", second half"}) {
+                System.out.print(piece);
+            }
+            System.out.println();
+            System.err.println(name + ": a warning");
+            System.out.print(name + ": last");
+            output.endLines();
+        });
+    }
+
     private static String text(ByteArrayOutputStream stream) {
         return text(new String(stream.toByteArray(), Charset.defaultCharset()));
     }

@@ -23,7 +23,8 @@ import com.anylogic.engine.EventTimeout;
  * <p>For alpyperl's error tests the parameter {@code fault} misbehaves on purpose: {@code event}
  * (the event throws at time {@code faultTime}), {@code silentEvent} (the same with an exception
  * that prints nothing), {@code startup} ("On startup" throws), {@code finishAtStartup} ("On
- * startup" calls finishSimulation()), {@code pause} (the event pauses the run at {@code faultTime}).
+ * startup" calls finishSimulation()), {@code pause} (the event pauses the run at {@code faultTime}),
+ * and {@code trace} (no fault: "On startup" and each decision write a line with {@code traceln()}).
  */
 public class Main extends Agent implements RLModel {
     // ---- Parameters ---------------------------------------------------------------------------
@@ -133,6 +134,7 @@ public class Main extends Agent implements RLModel {
     public double force;
     public double reward;
     public boolean fallen;
+    public int traced;
 
     // ---- Events -------------------------------------------------------------------------------
     public EventTimeout decide = new EventTimeout(this);
@@ -174,6 +176,10 @@ public class Main extends Agent implements RLModel {
             if (fault.equals("pause") && time() >= faultTime && time() < faultTime + 0.02) {
                 pauseSimulation();
             }
+            if (fault.equals("trace")) {
+                traced++;
+                traceln("decision " + traced);
+            }
             connector.requestAction();
             step();
             // ----
@@ -212,6 +218,9 @@ public class Main extends Agent implements RLModel {
         }
         if (fault.equals("finishAtStartup")) {
             finishSimulation();
+        }
+        if (fault.equals("trace")) {
+            traceln("On startup: pole length " + poleLength);
         }
         x = uniform(-0.05, 0.05);
         xDot = uniform(-0.05, 0.05);

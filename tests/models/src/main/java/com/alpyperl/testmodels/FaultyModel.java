@@ -30,6 +30,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * first value of the last action, a random draw from the episode's seed]}; the spaces are a Box of
  * 3 values and Discrete(3). The system property {@value #THROW_IN_CONSTRUCTOR}{@code =true} makes
  * the constructor throw.
+ *
+ * <p>With {@link #print} not empty the model prints, every line starting with that text: {@code
+ * "<print> starts"} in pieces when its run starts, {@code "<print> decision <k>"} in pieces on
+ * System.out and {@code "<print> warning <k>"} on System.err after its k-th decision, and {@code
+ * "<print> ends"} without a newline when its run ends, however it ends. With {@link
+ * #printOnOtherThread}, a thread the model starts prints {@code "<print> not a model thread"}.
  */
 public class FaultyModel implements PlainJavaModel {
     /** System property that makes the constructor throw while it is "true". */
@@ -59,6 +65,14 @@ public class FaultyModel implements PlainJavaModel {
     @ModelParameter
     public boolean catchErrors = false;
 
+    /** What the lines the model prints start with; empty: the model prints nothing. */
+    @ModelParameter
+    public String print = "";
+
+    /** Whether a thread the model starts prints a line too (see the class comment). */
+    @ModelParameter
+    public boolean printOnOtherThread = false;
+
     private final RLConnector connector = new RLConnector(this);
     private final Object signal = new Object();
     private volatile long spins;
@@ -81,6 +95,7 @@ public class FaultyModel implements PlainJavaModel {
     public void run() {
         RUNS_STARTED.incrementAndGet();
         try {
+            printStart();
             startUp();
             if (fault.equals("endBeforeDecision")) {
                 return;
@@ -92,10 +107,41 @@ public class FaultyModel implements PlainJavaModel {
                     return;
                 }
                 reward += 1;
+                printDecision();
             }
             finished = terminate;
         } finally {
+            if (!print.isEmpty()) {
+                System.out.print(print + " ends");
+            }
             RUNS_CLEANED_UP.incrementAndGet();
+        }
+    }
+
+    private void printStart() {
+        if (print.isEmpty()) {
+            return;
+        }
+        System.out.print(print);
+        System.out.print(" start");
+        System.out.println("s");
+        if (printOnOtherThread) {
+            Thread other = new Thread(() -> System.out.println(print + " not a model thread"));
+            other.start();
+            try {
+                other.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("interrupted while waiting for the printing thread", e);
+            }
+        }
+    }
+
+    private void printDecision() {
+        if (!print.isEmpty()) {
+            System.out.print(print + " decision ");
+            System.out.print(step);
+            System.out.println();
+            System.err.println(print + " warning " + step);
         }
     }
 
