@@ -33,18 +33,31 @@ def open_session(model_path: str, jvm_options: list[str]):
     return call_java(launcher.ModelSession, folder)
 
 
+DESCRIPTOR = "alpyperl-model.properties"
+
+
+def read_descriptor(model_path: str) -> dict[str, str] | None:
+    """The settings of a model folder's descriptor (``alpyperl-model.properties``: name,
+    model.class, classpath, jvm.options), or None if the folder has none (an AnyLogic export)."""
+    descriptor = os.path.join(model_path, DESCRIPTOR)
+    if not os.path.isfile(descriptor):
+        return None
+    settings = {}
+    with open(descriptor, encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip() and not line.lstrip().startswith(("#", "!")):
+                key, _, value = line.partition("=")
+                settings[key.strip()] = value.strip()
+    return settings
+
+
 def _model_jvm_options(model_path: str) -> list[str]:
     """The JVM options a model folder asks for: ``jvm.options=`` in its descriptor, or the options
     in the launch script of an AnyLogic export (read here because the JVM may not run yet)."""
-    descriptor = os.path.join(model_path, "alpyperl-model.properties")
-    if not os.path.isfile(descriptor):
+    settings = read_descriptor(model_path)
+    if settings is None:
         return launch_script.jvm_options(model_path)
-    with open(descriptor, encoding="utf-8") as lines:
-        for line in lines:
-            key, _, value = line.partition("=")
-            if key.strip() == "jvm.options":
-                return value.split()
-    return []
+    return settings.get("jvm.options", "").split()
 
 
 def close_session(session, instance_output: "output.InstanceOutput | None" = None) -> None:

@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any, Sequence
 
-from . import launch_script
+from . import bridge, launch_script
 from .errors import AlpyperlError
 
 PROG = "alpyperl"
@@ -298,14 +298,8 @@ def info_command(args: argparse.Namespace) -> int:
 
 def describe_folder(folder: str) -> tuple[str, str | None, list[str]]:
     """(kind, model class, classpath entries) of a model folder, read from its files."""
-    descriptor = os.path.join(folder, "alpyperl-model.properties")
-    if os.path.isfile(descriptor):
-        settings = {}
-        with open(descriptor, encoding="utf-8") as lines:
-            for line in lines:
-                if line.strip() and not line.lstrip().startswith(("#", "!")):
-                    key, _, value = line.partition("=")
-                    settings[key.strip()] = value.strip()
+    settings = bridge.read_descriptor(folder)
+    if settings is not None:
         entries = [entry for entry in settings.get("classpath", "").replace(";", ":").split(":") if entry]
         return "plain Java model (alpyperl-model.properties)", settings.get("model.class"), entries
     script = launch_script.find(folder)
