@@ -20,17 +20,21 @@ from .spaces import space_from_json, space_to_json
 # ---- opening models --------------------------------------------------------------------------
 
 
-def open_session(model_path: str, jvm_options: list[str]):
-    """Starts the JVM if needed and opens a launcher session (one model instance) on the folder."""
+def open_folder(model_path: str, jvm_options: list[str]):
+    """Starts the JVM if needed and opens the model folder in the launcher (its class loader)."""
     if not os.path.isdir(model_path):
         raise ModelLoadError(
             f"model folder {os.path.abspath(model_path)} does not exist"
             if not os.path.exists(model_path) else f"{model_path} is a file; give the model's folder"
         )
     jvm.start_jvm(jvm_options + _model_jvm_options(model_path))
-    launcher = jpype.JPackage("com.alpyperl.launcher")
-    folder = call_java(launcher.ModelFolder.open, model_path)
-    return call_java(launcher.ModelSession, folder)
+    return call_java(jpype.JClass("com.alpyperl.launcher.ModelFolder").open, model_path)
+
+
+def open_session(model_path: str, jvm_options: list[str]):
+    """Starts the JVM if needed and opens a launcher session (one model instance) on the folder."""
+    folder = open_folder(model_path, jvm_options)
+    return call_java(jpype.JClass("com.alpyperl.launcher.ModelSession"), folder)
 
 
 DESCRIPTOR = "alpyperl-model.properties"
@@ -147,8 +151,8 @@ def call_java(method, *args):
         raise translate(error) from None
 
 
-def translate(error: "jpype.JException") -> AlpyperlError:
-    """The alpyperl exception for an exception the launcher threw."""
+def translate(error: "jpype.JException") -> Exception:
+    """The alpyperl exception (or ValueError, for a refused action) for an exception the launcher threw."""
     kind = str(error.getClass().getName())
     message = str(error.getMessage())
     if kind == "com.alpyperl.launcher.ModelFailure":
@@ -157,4 +161,6 @@ def translate(error: "jpype.JException") -> AlpyperlError:
         return ModelTimeoutError(message)
     if kind == "com.alpyperl.launcher.ModelLoadException":
         return ModelLoadError(message)
+    if kind == "com.alpyperl.launcher.ActionOutsideSpaceException":
+        return ValueError(message)
     return AlpyperlError(f"{kind}: {message}\n{error.stacktrace()}")

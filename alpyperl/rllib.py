@@ -74,6 +74,10 @@ def register_env(name: str = ENV_NAME) -> str:
     return name
 
 
+#: Settings of AnyLogicVectorEnv that a single AnyLogicEnv does not take.
+VECTOR_SETTINGS = ("model_threads", "parallelism")
+
+
 def make_env(env_config: Mapping[str, Any]) -> gym.Env:
     """Creates the environment RLlib asks for, from its ``env_config`` (an ``EnvContext``).
 
@@ -83,6 +87,10 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
     wrapped in :class:`DistinctVectorSeeds` (all of a runner's models stepped in one call). A
     model folder missing on the node of this runner raises :class:`~alpyperl.ModelLoadError`
     naming the node.
+
+    The vector environment's own settings ``model_threads`` and ``parallelism`` may stay in
+    ``env_config`` when RLlib steps single environments (the default ``sync`` mode): they only
+    apply to a vector environment.
 
     Two settings are handled here, on top of AnyLogicEnv's: ``debug_port`` P makes EnvRunner
     ``w``'s JVM listen for a Java debugger on 127.0.0.1:P+w (logged by each runner), and
@@ -106,6 +114,8 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
 
             env = AnyLogicVectorEnv(settings)
         else:
+            for vector_only in VECTOR_SETTINGS:
+                settings.pop(vector_only, None)
             env = AnyLogicEnv(settings)
     except ModelLoadError as error:
         raise ModelLoadError(

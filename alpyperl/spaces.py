@@ -107,22 +107,33 @@ class Codec:
     Java; everything is bound to them once, so a read or a write costs little.
 
     ``write(value)`` checks ``value`` against the space and raises ``ValueError`` naming the space
-    and what is wrong (outside the bounds, wrong shape, NaN, not an integer). ``read()`` returns a
-    new value (a copy: the rows may change afterwards).
+    and what is wrong (outside the bounds, wrong shape, NaN, not an integer). With
+    ``check_values=False`` it checks only structure, types and shapes, and leaves bounds, NaN and
+    ranges to the reader of the rows (the launcher checks the actions of a vector step in Java,
+    where that costs next to nothing). ``read()`` returns a new value (a copy: the rows may
+    change afterwards).
     """
 
-    def __init__(self, space: spaces.Space, rows: np.ndarray, what: str = "action"):
+    def __init__(self, space: spaces.Space, rows: np.ndarray, what: str = "action", check_values: bool = True):
         size = flat_size(space)
         if rows.ndim not in (1, 2) or rows.shape[-1] != size or rows.dtype != np.float64:
             raise ValueError(f"{space} needs float64 rows of {size} values, got {rows.shape} {rows.dtype}")
         self.space = space
-        self.write: Writer = _writer(space, rows, what, space)
+        self.write: Writer = _writer(space, rows, _Check(what, space, check_values))
         self.read: Reader = _reader(space, rows)
 
 
-def _fail(what: str, value: Any, problem: str, space: spaces.Space, root: spaces.Space) -> None:
-    where = f" (part of the {root})" if space is not root else ""
-    raise ValueError(f"{what} {_short(value)} {problem}: the {what} space is {space}{where}")
+class _Check:
+    """What a writer checks and how its errors name things: the value's kind, the root space,
+    and whether values (bounds, NaN, ranges) are checked or only structure and shapes."""
+
+    def __init__(self, what: str, root: spaces.Space, values: bool):
+        self.what, self.root, self.values = what, root, values
+
+
+def _fail(check: _Check, value: Any, problem: str, space: spaces.Space) -> None:
+    where = f" (part of the {check.root})" if space is not check.root else ""
+    raise ValueError(f"{check.what} {_short(value)} {problem}: the {check.what} space is {space}{where}")
 
 
 def _short(value: Any) -> str:
@@ -138,25 +149,25 @@ def _shaped(rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return view
 
 
-def _writer(space: spaces.Space, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
+def _writer(space: spaces.Space, rows: np.ndarray, check: _Check) -> Writer:
     if isinstance(space, spaces.Discrete):
-        return _discrete_writer(space, rows, what, root)
+        return _discrete_writer(space, rows, check)
     if isinstance(space, spaces.Box):
-        return _box_writer(space, rows, what, root)
+        return _box_writer(space, rows, check)
     if isinstance(space, (spaces.MultiDiscrete, spaces.MultiBinary)):
-        return _integer_array_writer(space, rows, what, root)
+        return _integer_array_writer(space, rows, check)
     if isinstance(space, spaces.Tuple):
-        return _tuple_writer(space, rows, what, root)
+        return _tuple_writer(space, rows, check)
     if isinstance(space, spaces.Dict):
-        return _dict_writer(space, rows, what, root)
+        return _dict_writer(space, rows, check)
     raise SpaceDefinitionError(f"{space} is not supported")
 
 
-def _discrete_writer(space: spaces.Discrete, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
+def _discrete_writer(space: spaces.Discrete, rows: np.ndarray, check: _Check) -> Writer:
     low = int(space.start)
     high = low + int(space.n)
     if rows.ndim == 2:
-        return _integer_array_writer(space, rows, what, root, low, high - 1)
+        return _integer_array_writer(space, rows, check, low, high - 1)
 
     def write(value: Any) -> None:
         if type(value) is int:
@@ -166,15 +177,15 @@ def _discrete_writer(space: spaces.Discrete, rows: np.ndarray, what: str, root: 
         elif isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iu":
             number = int(value.reshape(()))
         else:
-            _fail(what, value, "is not an integer", space, root)
-        if not low <= number < high:
-            _fail(what, value, "is outside the space", space, root)
+            _fail(check, value, "is not an integer", space)
+        if check.values and not low <= number < high:
+            _fail(check, value, "is outside the space", space)
         rows[0] = number
 
     return write
 
 
-def _box_writer(space: spaces.Box, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
+def _box_writer(space: spaces.Box, rows: np.ndarray, check: _Check) -> Writer:
     batch = rows.shape[:-1]
     shape = batch + space.shape
     low = np.asarray(space.low, dtype=np.float64)
@@ -185,22 +196,23 @@ def _box_writer(space: spaces.Box, rows: np.ndarray, what: str, root: spaces.Spa
         try:
             array = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
-            _fail(what, value, "is not an array of numbers", space, root)
+            _fail(check, value, "is not an array of numbers", space)
         if array.shape != shape:
             # Accept only shapes that differ by length-1 axes, e.g. (1,) for a scalar Box.
             if array.size != target.size or array.squeeze().shape != tuple(d for d in shape if d != 1):
-                _fail(what, value, f"has shape {array.shape}, not {shape}", space, root)
+                _fail(check, value, f"has shape {array.shape}, not {shape}", space)
             array = array.reshape(shape)
-        if np.isnan(array).any():
-            _fail(what, value, "contains NaN", space, root)
-        if (array < low).any() or (array > high).any():
-            _fail(what, value, "is outside the bounds", space, root)
+        if check.values:
+            if np.isnan(array).any():
+                _fail(check, value, "contains NaN", space)
+            if (array < low).any() or (array > high).any():
+                _fail(check, value, "is outside the bounds", space)
         target[...] = array
 
     return write
 
 
-def _integer_array_writer(space: spaces.Space, rows: np.ndarray, what: str, root: spaces.Space,
+def _integer_array_writer(space: spaces.Space, rows: np.ndarray, check: _Check,
                           low: Any = None, high: Any = None) -> Writer:
     """Writes integer values: MultiDiscrete and MultiBinary entries, or a batch of Discrete values."""
     if isinstance(space, spaces.MultiDiscrete):
@@ -214,36 +226,36 @@ def _integer_array_writer(space: spaces.Space, rows: np.ndarray, what: str, root
     def write(value: Any) -> None:
         array = np.asarray(value)
         if array.dtype.kind not in "iub":
-            _fail(what, value, "is not an array of integers", space, root)
+            _fail(check, value, "is not an array of integers", space)
         if array.shape != shape:
-            _fail(what, value, f"has shape {array.shape}, not {shape}", space, root)
-        if (array < low).any() or (array > high).any():
-            _fail(what, value, "is outside the space", space, root)
+            _fail(check, value, f"has shape {array.shape}, not {shape}", space)
+        if check.values and ((array < low).any() or (array > high).any()):
+            _fail(check, value, "is outside the space", space)
         target[...] = array
 
     return write
 
 
-def _tuple_writer(space: spaces.Tuple, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
-    parts = [_writer(part, part_rows, what, root) for part, part_rows in zip(space.spaces, _split(rows, space.spaces))]
+def _tuple_writer(space: spaces.Tuple, rows: np.ndarray, check: _Check) -> Writer:
+    parts = [_writer(part, part_rows, check) for part, part_rows in zip(space.spaces, _split(rows, space.spaces))]
 
     def write(value: Any) -> None:
         if not isinstance(value, (tuple, list)) or len(value) != len(parts):
-            _fail(what, value, f"is not a tuple of {len(parts)} parts", space, root)
+            _fail(check, value, f"is not a tuple of {len(parts)} parts", space)
         for write_part, item in zip(parts, value):
             write_part(item)
 
     return write
 
 
-def _dict_writer(space: spaces.Dict, rows: np.ndarray, what: str, root: spaces.Space) -> Writer:
+def _dict_writer(space: spaces.Dict, rows: np.ndarray, check: _Check) -> Writer:
     split = _split(rows, space.spaces.values())
-    parts = [(key, _writer(part, part_rows, what, root)) for (key, part), part_rows in zip(space.spaces.items(), split)]
+    parts = [(key, _writer(part, part_rows, check)) for (key, part), part_rows in zip(space.spaces.items(), split)]
     keys = set(space.spaces)
 
     def write(value: Any) -> None:
         if not isinstance(value, Mapping) or set(value.keys()) != keys:
-            _fail(what, value, f"does not have exactly the keys {sorted(keys)}", space, root)
+            _fail(check, value, f"does not have exactly the keys {sorted(keys)}", space)
         for key, write_part in parts:
             write_part(value[key])
 

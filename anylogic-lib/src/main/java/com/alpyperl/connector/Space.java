@@ -1,5 +1,6 @@
 package com.alpyperl.connector;
 
+import java.nio.DoubleBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -32,6 +33,23 @@ public abstract class Space {
     }
 
     abstract void appendJson(StringBuilder out);
+
+    /**
+     * Why the {@link #flatSize()} values from {@code offset} on in {@code flat} are not a value of
+     * this space (for example "element 2 is 9.0, outside 0..3"), or null if they are one.
+     */
+    public abstract String problemWith(DoubleBuffer flat, int offset);
+
+    /** Why {@code value} is not a whole number in {@code low .. high}, or null if it is one. */
+    static String notAnIntegerIn(double value, long low, long high) {
+        if (value != Math.rint(value)) {
+            return value + " is not a whole number";
+        }
+        if (value < low || value > high) {
+            return (long) value + " is outside " + low + ".." + high;
+        }
+        return null;
+    }
 
     /** Reads a space from its JSON form ({@link #toJson()}). */
     public static Space fromJson(String json) {
@@ -118,6 +136,11 @@ public abstract class Space {
         }
 
         @Override
+        public String problemWith(DoubleBuffer flat, int offset) {
+            return notAnIntegerIn(flat.get(offset), start, start + n - 1);
+        }
+
+        @Override
         public String toString() {
             return start == 0 ? "Discrete(" + n + ")" : "Discrete(" + n + ", start=" + start + ")";
         }
@@ -189,6 +212,18 @@ public abstract class Space {
         }
 
         @Override
+        public String problemWith(DoubleBuffer flat, int offset) {
+            for (int i = 0; i < low.length; i++) {
+                double value = flat.get(offset + i);
+                if (!(value >= low[i] && value <= high[i])) {
+                    return "element " + i + " is " + value
+                            + (Double.isNaN(value) ? "" : ", outside [" + low[i] + ", " + high[i] + "]");
+                }
+            }
+            return null;
+        }
+
+        @Override
         public String toString() {
             return "Box(" + boundText(low) + ", " + boundText(high) + ", " + shapeText(shape) + ", " + dtype + ")";
         }
@@ -255,6 +290,17 @@ public abstract class Space {
         }
 
         @Override
+        public String problemWith(DoubleBuffer flat, int offset) {
+            for (int i = 0; i < nvec.length; i++) {
+                String problem = notAnIntegerIn(flat.get(offset + i), start[i], start[i] + nvec[i] - 1);
+                if (problem != null) {
+                    return "element " + i + ": " + problem;
+                }
+            }
+            return null;
+        }
+
+        @Override
         public String toString() {
             boolean zeroStart = Arrays.stream(start).allMatch(s -> s == 0);
             return "MultiDiscrete(" + spaced(nvec) + (zeroStart ? "" : ", start=" + spaced(start)) + ")";
@@ -293,6 +339,17 @@ public abstract class Space {
         @Override
         void appendJson(StringBuilder out) {
             out.append("{\"type\":\"MultiBinary\",\"n\":").append(n).append('}');
+        }
+
+        @Override
+        public String problemWith(DoubleBuffer flat, int offset) {
+            for (int i = 0; i < n; i++) {
+                String problem = notAnIntegerIn(flat.get(offset + i), 0, 1);
+                if (problem != null) {
+                    return "element " + i + ": " + problem;
+                }
+            }
+            return null;
         }
 
         @Override
@@ -337,6 +394,19 @@ public abstract class Space {
                 parts.get(i).appendJson(out);
             }
             out.append("]}");
+        }
+
+        @Override
+        public String problemWith(DoubleBuffer flat, int offset) {
+            int at = offset;
+            for (int i = 0; i < parts.size(); i++) {
+                String problem = parts.get(i).problemWith(flat, at);
+                if (problem != null) {
+                    return "part " + i + ": " + problem;
+                }
+                at += parts.get(i).flatSize();
+            }
+            return null;
         }
 
         @Override
@@ -389,6 +459,19 @@ public abstract class Space {
                 first = false;
             }
             out.append("]}");
+        }
+
+        @Override
+        public String problemWith(DoubleBuffer flat, int offset) {
+            int at = offset;
+            for (Map.Entry<String, Space> part : parts.entrySet()) {
+                String problem = part.getValue().problemWith(flat, at);
+                if (problem != null) {
+                    return "'" + part.getKey() + "': " + problem;
+                }
+                at += part.getValue().flatSize();
+            }
+            return null;
         }
 
         @Override

@@ -7,6 +7,7 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.DoubleBuffer;
 import java.util.Arrays;
 import java.util.ArrayList;
 import org.junit.Test;
@@ -14,6 +15,29 @@ import org.junit.function.ThrowingRunnable;
 
 /** Spaces: construction, flat sizes, Gymnasium-like names, the JSON form and refused definitions. */
 public class SpaceTest {
+
+    @Test
+    public void problemWithSaysWhyFlatValuesAreNoValueOfTheSpace() {
+        assertEquals(null, Spaces.discrete(3, -1).problemWith(values(1), 0));
+        assertEquals("2 is outside -1..1", Spaces.discrete(3, -1).problemWith(values(2), 0));
+        assertEquals("0.5 is not a whole number", Spaces.discrete(3).problemWith(values(9, 0.5), 1));
+        Space.Box box = Spaces.box(new double[] {-1, 0}, new double[] {1, Double.POSITIVE_INFINITY});
+        assertEquals(null, box.problemWith(values(-1, 1e300), 0));
+        assertEquals("element 1 is -0.5, outside [0.0, Infinity]", box.problemWith(values(0, -0.5), 0));
+        assertEquals("element 0 is NaN", box.problemWith(values(Double.NaN, 0), 0));
+        assertEquals("element 1: 4 is outside 1..3",
+                Spaces.multiDiscrete(new long[] {2, 3}, new long[] {0, 1}).problemWith(values(1, 4), 0));
+        assertEquals("element 2: 2 is outside 0..1", Spaces.multiBinary(3).problemWith(values(1, 0, 2), 0));
+        Space nested = Spaces.tuple(Spaces.discrete(2),
+                Spaces.dict().put("speed", Spaces.box(0, 1, 1)).put("gear", Spaces.discrete(3)).build());
+        assertEquals(null, nested.problemWith(values(1, 0.5, 2), 0));
+        assertEquals("part 1: 'gear': 3 is outside 0..2", nested.problemWith(values(1, 0.5, 3), 0));
+        assertEquals("part 1: 'speed': element 0 is 1.5, outside [0.0, 1.0]", nested.problemWith(values(0, 1.5, 0), 0));
+    }
+
+    private static DoubleBuffer values(double... flat) {
+        return DoubleBuffer.wrap(flat);
+    }
 
     @Test
     public void discrete() {

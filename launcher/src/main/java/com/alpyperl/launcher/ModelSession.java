@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -37,6 +38,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Life cycle: {@link #describeModel()} (spaces the model defines, its parameters), then
  * {@link #configure}, then {@link #reset(long)} and {@link #step()} as often as wanted, then
  * {@link #close()}.
+ *
+ * <p>The model thread is a platform thread of its own, or, in a {@link ModelSessionGroup} that
+ * asks for it, a virtual thread run by a {@link CarrierLane} together with other sessions' models.
  *
  * <p>What the model thread prints goes to the console unchanged unless {@link #setOutput} sends it
  * elsewhere (see {@link InstanceOutput}); with the destination {@code "caller"}, {@link #reset} and
@@ -65,7 +69,13 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private static final int STEP = 3;
     private static final int CLOSE = 4;
 
+    /** {@link #exchangeStartedAt()} while the model has not resumed for the current exchange. */
+    static final long NOT_RESUMED = Long.MIN_VALUE;
+
     private static final AtomicInteger INSTANCES = new AtomicInteger();
+    private static final AtomicInteger LIVE_MODEL_THREADS = new AtomicInteger();
+    /** The model worker whose thread is the current thread, on model threads. */
+    private static final ThreadLocal<ModelWorker> CURRENT_WORKER = new ThreadLocal<>();
     /** How long a waiting side spins before it parks, when spinning pays off (see {@link SpinPolicy}). */
     private static final long SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
             Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0) * 1000L;
@@ -80,7 +90,17 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private volatile boolean callerParked;
     private volatile boolean modelParked;
     private volatile Thread caller;
-    private ModelThread modelThread;
+    /** What runs the model now, and its thread (replaced after a timeout). */
+    private ModelWorker worker;
+    /** The lane whose carrier runs this session's virtual model thread, or null for a platform thread. */
+    private final CarrierLane lane;
+    /** The lane carrying out the current exchange for a group step (it is told of the hand-back), or null. */
+    private CarrierLane exchangeLane;
+    /**
+     * When the virtual model thread resumed for the current exchange (System.nanoTime), or
+     * NOT_RESUMED; written with release stores (cheap), read only by a group whose wait ran out.
+     */
+    private final AtomicLong exchangeStartedAt = new AtomicLong(NOT_RESUMED);
     private final SpinPolicy callerSpin = new SpinPolicy(SPIN_NANOS);
     private final SpinPolicy modelSpin = new SpinPolicy(SPIN_NANOS);
     private String pendingGoal = "";
@@ -114,9 +134,15 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     /** The image render() draws on, kept while the size stays the same. */
     private BufferedImage canvas;
 
-    /** Opens a session on a model folder and starts its model thread. */
+    /** Opens a session on a model folder and starts its model thread, a platform thread of its own. */
     public ModelSession(ModelFolder folder) {
+        this(folder, null);
+    }
+
+    /** Opens a session whose model thread is a virtual thread on {@code lane} (a platform thread if null). */
+    ModelSession(ModelFolder folder, CarrierLane lane) {
         this.folder = folder;
+        this.lane = lane;
         this.label = folder.getName() + "#" + INSTANCES.incrementAndGet();
         this.output = new InstanceOutput(label);
         startModelThread();
@@ -130,7 +156,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     public synchronized String describeModel(double timeoutSeconds) {
         ensureUsable();
         command = PROBE;
-        handOver("create the model to read its spaces");
+        handOver("create the model to read its spaces", null);
         awaitOutcome(nanos(timeoutSeconds));
         return probeResult;
     }
@@ -184,7 +210,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * the first observation is in the buffer.
      */
     public synchronized int reset(long seed) {
-        beginReset(seed);
+        beginReset(seed, null);
         return finishExchange() | outputWaiting();
     }
 
@@ -194,7 +220,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * are in the buffer.
      */
     public synchronized int step() {
-        beginStep();
+        beginStep(null);
         return finishExchange() | outputWaiting();
     }
 
@@ -232,8 +258,11 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     // ---- the two halves of reset() and step(), so that a group can run many sessions at once --
 
-    /** Hands the model thread a new episode; {@link #finishExchange()} waits for its first decision. */
-    void beginReset(long seed) {
+    /**
+     * Hands the model thread a new episode; {@link #finishExchange()} waits for its first
+     * decision, or {@code byLane} (if not null) is told when the model hands back.
+     */
+    void beginReset(long seed, CarrierLane byLane) {
         ensureUsable();
         if (buffer == null) {
             throw new IllegalStateException("configure() the session before reset()");
@@ -244,23 +273,94 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         episodeSeed = seed;
         command = RUN_EPISODE;
         abandonEpisode = modelInDecision;
-        handOver("reach its first requestAction()");
+        handOver("reach its first requestAction()", byLane);
     }
 
-    /** Hands the model thread the action in the buffer; {@link #finishExchange()} waits for the next decision. */
-    void beginStep() {
+    /**
+     * Hands the model thread the action in the buffer; {@link #finishExchange()} waits for the
+     * next decision, or {@code byLane} (if not null) is told when the model hands back.
+     */
+    void beginStep(CarrierLane byLane) {
         if (status != RUNNING || !modelInDecision || modelThreadStuck || closed) {
             ensureUsable();
             throw new IllegalStateException("step() needs a running episode: the episode has ended"
                     + (status == FAILED ? " with an error" : "") + "; call reset() first");
         }
         command = STEP;
-        handOver("reach its next requestAction()");
+        handOver("reach its next requestAction()", byLane);
     }
 
     /** Waits until the model thread hands back (within the step timeout) and returns the status. */
     int finishExchange() {
         return awaitOutcome(timeoutNanos);
+    }
+
+    /** The status of an exchange whose model has handed back, or the model's failure as an exception. */
+    int outcome() {
+        if (status == FAILED) {
+            Throwable cause = failure;
+            throw cause instanceof ModelLoadException ? (ModelLoadException) cause
+                    : new ModelFailure(failureMessage(cause), cause);
+        }
+        return status;
+    }
+
+    /**
+     * Why the action in the buffer is not a value of the action space (see {@link
+     * Space#problemWith}), or null if it is one or the session is not configured yet.
+     */
+    String actionProblem() {
+        return buffer == null ? null : actionSpace.problemWith(buffer, 0);
+    }
+
+    /** The action space agreed with the caller (null before {@link #configure}). */
+    Space configuredActionSpace() {
+        return actionSpace;
+    }
+
+    /** The step timeout in nanoseconds. */
+    long timeoutNanos() {
+        return timeoutNanos;
+    }
+
+    /** When the virtual model thread resumed for the current exchange (System.nanoTime), or {@link #NOT_RESUMED}. */
+    long exchangeStartedAt() {
+        return exchangeStartedAt.get();
+    }
+
+    /** Whether the model has handed the current exchange back. */
+    boolean handedBackThisExchange() {
+        return turn == CALLER;
+    }
+
+    /**
+     * The group's wait ran out: gives up on the model thread unless it has handed back, and
+     * returns the timeout to report (null if it handed back in time after all).
+     */
+    StepTimeoutException abandonIfStuck(long timeout) {
+        return giveUp(pendingGoal, timeout);
+    }
+
+    /**
+     * The model handed back but its virtual thread kept the carrier thread {@code carrierName}:
+     * it is pinned there (it called requestAction() from native code or a class initializer).
+     * Gives up on the model thread and returns the error to report.
+     */
+    StepTimeoutException abandonPinned(String carrierName) {
+        ModelWorker stuck;
+        synchronized (handoffLock) {
+            stuck = worker;
+            stuck.orphaned = true;
+        }
+        modelThreadStuck = true;
+        status = FAILED;
+        modelInDecision = false;
+        return new StepTimeoutException("The model " + folder.getName() + " handed its decision back, but its "
+                + "virtual thread " + stuck.thread.getName() + " did not let go of its carrier thread " + carrierName
+                + " within " + (timeoutNanos / 1e9) + " s (step_timeout): it is pinned to it, which happens when "
+                + "requestAction() is called from native code or from a class initializer. Run this model with "
+                + "model_threads=\"platform\". Its thread is at:" + stackOf(stuck.thread)
+                + "\nreset() starts a new model thread.");
     }
 
     /** Ends the episode (if any) and the model thread. Safe to call more than once. */
@@ -271,20 +371,20 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         }
         closed = true;
         if (modelThreadStuck) {
-            stopStuckThread(modelThread);
+            stopStuckThread(worker);
             output.close();
             return;
         }
         command = CLOSE;
         abandonEpisode = modelInDecision;
         try {
-            handOver("end its episode");
+            handOver("end its episode", null);
             awaitOutcome(timeoutNanos);
-            modelThread.join(Math.max(1, timeoutNanos / 1_000_000));
+            worker.thread.join(Math.max(1, timeoutNanos / 1_000_000));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            stopStuckThread(modelThread);
+            stopStuckThread(worker);
         } finally {
             output.close();
         }
@@ -315,7 +415,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             throw new IllegalArgumentException("cannot render " + width + " x " + height + " pixels into a buffer of "
                     + target.capacity() + " bytes (3 bytes per pixel are needed)");
         }
-        RLConnector current = modelThreadStuck || turn != CALLER ? null : modelThread.connector;
+        RLConnector current = modelThreadStuck || turn != CALLER ? null : worker.connector;
         if (current == null) {
             return false;
         }
@@ -355,37 +455,54 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     /** The name of the thread that runs this session's model now (diagnostics). */
     public String getModelThreadName() {
-        return modelThread.getName();
+        return worker.thread.getName();
     }
 
     /** Whether the model thread of this session is alive (tests and diagnostics). */
     public boolean isModelThreadAlive() {
-        return modelThread.isAlive();
+        return worker.thread.isAlive();
+    }
+
+    /**
+     * How many model threads of all sessions in this JVM are running now, platform and virtual
+     * ones alike ({@code Thread.getAllStackTraces()} does not see virtual threads).
+     */
+    public static int liveModelThreads() {
+        return LIVE_MODEL_THREADS.get();
+    }
+
+    /** Whether this session's model runs on a virtual thread (in a group with a carrier lane). */
+    public boolean hasVirtualModelThread() {
+        return lane != null;
     }
 
     // =========================================================================================
     // Caller side of the hand-off
     // =========================================================================================
 
-    /** Gives the turn to the model thread, which is to {@code goal} (for the timeout message). */
-    private void handOver(String goal) {
+    /**
+     * Gives the turn to the model thread, which is to {@code goal} (for the timeout message);
+     * {@code byLane}, if not null, carries out the exchange and is told of the hand-back.
+     */
+    private void handOver(String goal, CarrierLane byLane) {
         pendingGoal = goal;
-        caller = Thread.currentThread();
+        exchangeLane = byLane;
+        if (byLane == null) {
+            caller = Thread.currentThread(); // the one to wake when the model hands back
+        }
+        if (lane != null) {
+            exchangeStartedAt.lazySet(NOT_RESUMED);
+        }
         turn = MODEL;
         if (modelParked) {
-            LockSupport.unpark(modelThread);
+            LockSupport.unpark(worker.thread);
         }
     }
 
     /** Waits for the model thread's outcome: the status, or the model's failure as an exception. */
     private int awaitOutcome(long timeout) {
         awaitCallerTurn(timeout, pendingGoal);
-        if (status == FAILED) {
-            Throwable cause = failure;
-            throw cause instanceof ModelLoadException ? (ModelLoadException) cause
-                    : new ModelFailure(failureMessage(cause), cause);
-        }
-        return status;
+        return outcome();
     }
 
     private void awaitCallerTurn(long timeout, String goal) {
@@ -413,28 +530,42 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     /** The caller's wait ran out: give up on the model thread unless it just handed back. */
     private boolean timedOut(String goal, long timeout) {
-        ModelThread stuck;
+        StepTimeoutException stuck = giveUp(goal, timeout);
+        if (stuck == null) {
+            return true;
+        }
+        throw stuck;
+    }
+
+    /** Gives up on the model thread unless it has handed back; returns the timeout to report, or null. */
+    private StepTimeoutException giveUp(String goal, long timeout) {
+        ModelWorker stuck;
         synchronized (handoffLock) {
             if (turn == CALLER) {
-                return true;
+                return null;
             }
-            stuck = modelThread;
+            stuck = worker;
             stuck.orphaned = true;
-        }
-        StringBuilder where = new StringBuilder();
-        for (StackTraceElement frame : stuck.getStackTrace()) {
-            where.append("\n\tat ").append(frame);
         }
         modelThreadStuck = true;
         status = FAILED;
         modelInDecision = false;
-        throw new StepTimeoutException("The model " + folder.getName() + " did not " + goal + " within "
-                + (timeout / 1e9) + " s (step_timeout). Its thread " + stuck.getName() + " is at:" + where
+        return new StepTimeoutException("The model " + folder.getName() + " did not " + goal + " within "
+                + (timeout / 1e9) + " s (step_timeout). Its thread " + stuck.thread.getName() + " is at:"
+                + stackOf(stuck.thread)
                 + "\nIt may loop forever or wait for something that never comes. reset() starts a new model thread.");
     }
 
+    private static String stackOf(Thread thread) {
+        StringBuilder where = new StringBuilder();
+        for (StackTraceElement frame : thread.getStackTrace()) {
+            where.append("\n\tat ").append(frame);
+        }
+        return where.toString();
+    }
+
     private void replaceStuckModelThread() {
-        stopStuckThread(modelThread);
+        stopStuckThread(worker);
         modelThreadStuck = false;
         status = TRUNCATED;
         modelInDecision = false;
@@ -443,12 +574,13 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     }
 
     @SuppressWarnings({"deprecation", "removal"})
-    private static void stopStuckThread(ModelThread stuck) {
-        stuck.interrupt();
+    private static void stopStuckThread(ModelWorker stuck) {
+        Thread thread = stuck.thread;
+        thread.interrupt();
         try {
-            stuck.stop(); // the only way out of an endless loop in model code (unsupported from Java 20 on)
+            thread.stop(); // the only way out of an endless loop in model code (unsupported from Java 20 on)
         } catch (UnsupportedOperationException | SecurityException e) {
-            System.err.println("alpyperl: the stuck model thread " + stuck.getName()
+            System.err.println("alpyperl: the stuck model thread " + thread.getName()
                     + " cannot be stopped on this Java version; it is left running as a daemon");
         }
     }
@@ -463,8 +595,10 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     // Model side of the hand-off
     // =========================================================================================
 
-    /** The thread a model instance runs on, with the state of its current episode. */
-    private final class ModelThread extends Thread {
+    /** What a model thread runs: the model instance's commands, with the state of its current episode. */
+    private final class ModelWorker implements Runnable {
+        /** The thread that runs this worker: a platform daemon thread, or a virtual thread on the lane. */
+        final Thread thread;
         /** Set when the caller gave up on this thread (timeout): it must never touch the session again. */
         volatile boolean orphaned;
         RLConnector connector;
@@ -472,20 +606,28 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         /** The first failure of model code that the connector saw in this episode. */
         Throwable modelFailure;
 
-        ModelThread(String name) {
-            super(name);
-            setDaemon(true);
-            setContextClassLoader(folder.classLoader());
+        ModelWorker(String name) {
+            if (lane == null) {
+                thread = new Thread(this, name);
+                thread.setDaemon(true);
+            } else {
+                thread = VirtualThreads.newThread(lane, name, this);
+            }
+            thread.setContextClassLoader(folder.classLoader());
         }
 
         @Override
         public void run() {
+            LIVE_MODEL_THREADS.incrementAndGet();
+            CURRENT_WORKER.set(this);
             bindToCurrentThread();
             ModelOutput.route(output);
             try {
                 serveCommands();
             } catch (EpisodeAbandoned | ThreadDeath orphanedOrStopped) {
                 // The caller gave up on this thread after a timeout; a new thread serves the session.
+            } finally {
+                LIVE_MODEL_THREADS.decrementAndGet();
             }
         }
 
@@ -519,11 +661,15 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     private void startModelThread() {
         threadsStarted++;
-        modelThread = new ModelThread("alpyperl-model-" + label + (threadsStarted > 1 ? "." + threadsStarted : ""));
-        modelThread.start();
+        worker = new ModelWorker("alpyperl-model-" + label + (threadsStarted > 1 ? "." + threadsStarted : ""));
+        worker.thread.start();
     }
 
-    private void awaitModelTurn(ModelThread self) {
+    private void awaitModelTurn(ModelWorker self) {
+        if (lane != null) {
+            awaitModelTurnOnLane(self);
+            return;
+        }
         long start = System.nanoTime();
         long spin = modelSpin.nextSpin();
         while (turn != MODEL && !self.orphaned) {
@@ -541,10 +687,35 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     }
 
     /**
+     * A virtual model thread never spins: parking lets its carrier run the lane's other models
+     * (a continuation switch), and spinning would only keep them waiting.
+     */
+    private void awaitModelTurnOnLane(ModelWorker self) {
+        while (turn != MODEL && !self.orphaned) {
+            modelParked = true;
+            if (turn != MODEL) {
+                LockSupport.park(this);
+            }
+            modelParked = false;
+        }
+        exchangeStartedAt.lazySet(System.nanoTime());
+        lane.resumed(this);
+    }
+
+    /**
      * Reports the outcome and gives the turn back to the caller; an orphaned thread (the caller
      * gave up on it) unwinds instead, so it never overwrites what a newer thread reports.
      */
-    private void handBack(ModelThread self, int newStatus, boolean inDecision, Throwable cause) {
+    private void handBack(ModelWorker self, int newStatus, boolean inDecision, Throwable cause) {
+        handBack(self, newStatus, inDecision, cause, null, 0);
+    }
+
+    /**
+     * As {@link #handBack(ModelWorker, int, boolean, Throwable)}, writing {@code observation} (if
+     * not null) and {@code reward} into the buffer first, under the same lock.
+     */
+    private void handBack(ModelWorker self, int newStatus, boolean inDecision, Throwable cause,
+            double[] observation, double reward) {
         if (!inDecision) {
             output.endLines(); // the episode is over: a partial last line is complete now
         }
@@ -552,22 +723,28 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             if (self.orphaned) {
                 throw new EpisodeAbandoned();
             }
+            if (observation != null) {
+                writeObservation(observation, reward);
+            }
             status = newStatus;
             modelInDecision = inDecision;
             failure = cause;
             turn = CALLER;
         }
-        if (callerParked) {
+        CarrierLane notified = exchangeLane;
+        if (notified != null) {
+            notified.handedBack();
+        } else if (callerParked) {
             LockSupport.unpark(caller);
         }
     }
 
-    private void fail(ModelThread self, Throwable cause) {
+    private void fail(ModelWorker self, Throwable cause) {
         handBack(self, FAILED, false, cause);
     }
 
     /** Runs one episode. Returns true when it was abandoned by a command that still has to be done. */
-    private boolean runEpisode(ModelThread self) {
+    private boolean runEpisode(ModelWorker self) {
         output.endLines(); // a partial line of an abandoned episode is not continued by this one
         ModelRuntime.ModelRun run = null;
         self.connector = null;
@@ -615,13 +792,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             double[] observation = observe(self.connector, observationSpace);
             double reward = reward(self.connector);
             boolean finished = finished(self.connector);
-            synchronized (handoffLock) {
-                if (self.orphaned) {
-                    throw new EpisodeAbandoned();
-                }
-                writeObservation(observation, reward);
-            }
-            handBack(self, finished ? TERMINATED : TRUNCATED, false, null);
+            handBack(self, finished ? TERMINATED : TRUNCATED, false, null, observation, reward);
         } catch (EpisodeAbandoned abandoned) {
             throw abandoned;
         } catch (Throwable t) {
@@ -630,7 +801,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         return false;
     }
 
-    private void probe(ModelThread self) {
+    private void probe(ModelWorker self) {
         ModelRuntime.ModelRun run = null;
         Throwable problem = null;
         self.connector = null;
@@ -685,20 +856,20 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     @Override
     protected void attach(RLConnector created) {
-        ModelThread self = modelThreadOrFail("new RLConnector()");
+        ModelWorker self = modelThreadOrFail("new RLConnector()");
         if (self.connector != null && self.connector != created) {
             throw new ModelException("the model created a second RLConnector; create exactly one per model instance");
         }
         self.connector = created;
     }
 
-    private static ModelThread modelThreadOrFail(String call) {
-        Thread current = Thread.currentThread();
-        if (!(current instanceof ModelThread)) {
-            throw new ModelException(call + " was called on thread " + current.getName()
+    private static ModelWorker modelThreadOrFail(String call) {
+        ModelWorker self = CURRENT_WORKER.get();
+        if (self == null) {
+            throw new ModelException(call + " was called on thread " + Thread.currentThread().getName()
                     + "; call it on the thread that runs the model");
         }
-        return (ModelThread) current;
+        return self;
     }
 
     @Override
@@ -718,31 +889,27 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     @Override
     protected void decide(RLConnector asking) {
-        ModelThread self = modelThreadOrFail("requestAction()");
+        ModelWorker self = modelThreadOrFail("requestAction()");
         if (self.orphaned || abandonEpisode) {
             throw abandoned();
         }
         if (asking != self.connector) {
             throw new ModelException("requestAction() was called on an RLConnector that does not belong to this run");
         }
+        double[] observation;
+        double reward;
         boolean finished;
         boolean truncated;
         try {
-            double[] observation = observe(asking, observationSpace);
-            double reward = reward(asking);
+            observation = observe(asking, observationSpace);
+            reward = reward(asking);
             finished = finished(asking);
             truncated = !finished && truncated(asking);
-            synchronized (handoffLock) {
-                if (self.orphaned) {
-                    throw new EpisodeAbandoned();
-                }
-                writeObservation(observation, reward);
-            }
         } catch (ModelException e) {
             throw failInDecision(self, e);
         }
         self.decisions++;
-        handBack(self, finished ? TERMINATED : truncated ? TRUNCATED : RUNNING, true, null);
+        handBack(self, finished ? TERMINATED : truncated ? TRUNCATED : RUNNING, true, null, observation, reward);
         awaitModelTurn(self);
         if (self.orphaned || command != STEP) {
             abandonEpisode = true;
@@ -760,7 +927,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * model might catch the exception and carry on), then waits for the next command, which ends
      * the run.
      */
-    private EpisodeAbandoned failInDecision(ModelThread self, ModelException e) {
+    private EpisodeAbandoned failInDecision(ModelWorker self, ModelException e) {
         self.modelFailure = e;
         fail(self, e);
         awaitModelTurn(self);

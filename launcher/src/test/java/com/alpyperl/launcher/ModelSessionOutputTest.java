@@ -145,22 +145,22 @@ public class ModelSessionOutputTest {
         ModelSession second = printing("second", false);
         first.setOutput("caller", null);
         second.setOutput("caller", null);
-        ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * 8).order(ByteOrder.nativeOrder());
+        ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * 2 * 8).order(ByteOrder.nativeOrder());
         ModelSessionGroup group = new ModelSessionGroup(new ModelSession[] {first, second}, commandBytes);
         commandBytes.asLongBuffer().put(0, 1).put(1, 2);
-        assertTrue(group.stepAll());
-        assertEquals("statuses stay plain", RUNNING, commandBytes.asLongBuffer().get(0));
+        assertEquals(ModelSessionGroup.OUTPUT_WAITING, group.stepAll());
+        assertEquals("statuses stay plain", RUNNING, commandBytes.asLongBuffer().get(2));
         assertEquals("Ofirst starts\n", first.takeOutput());
         assertEquals("Osecond starts\n", second.takeOutput());
         commandBytes.asLongBuffer().put(0, ModelSessionGroup.STEP).put(1, ModelSessionGroup.STEP);
-        assertTrue(group.stepAll());
+        assertEquals(ModelSessionGroup.OUTPUT_WAITING, group.stepAll());
         assertEquals("Ofirst decision 1\nEfirst warning 1\n", first.takeOutput());
         assertEquals("Osecond decision 1\nEsecond warning 1\n", second.takeOutput());
         first.setOutput("off", null);
         second.setOutput("off", null);
         commandBytes.asLongBuffer().put(0, ModelSessionGroup.STEP).put(1, ModelSessionGroup.STEP);
-        assertFalse(group.stepAll());
-        assertEquals(TERMINATED, commandBytes.asLongBuffer().get(0));
+        assertEquals(ModelSessionGroup.EPISODES_ENDED, group.stepAll());
+        assertEquals("the status of the first session", TERMINATED, commandBytes.asLongBuffer().get(2));
     }
 
     private ModelSession printing(String tag, boolean otherThread) throws IOException {

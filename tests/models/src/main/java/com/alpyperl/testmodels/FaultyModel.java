@@ -19,8 +19,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * before its first decision); {@code takeAction}, {@code getObservation}, {@code getReward},
  * {@code hasFinished} (that method throws); {@code observationSize} (getObservation() returns one
  * value too many); {@code event} (an event between decisions throws); {@code stackOverflow}
- * (an event recurses without end); {@code loopForever} (an event spins in a busy loop);
- * {@code sleepForever} (an event sleeps and ignores interrupts); {@code swallowAbandon} (the
+ * (an event recurses without end); {@code loopForever} (an event spins in a busy loop until its
+ * thread is interrupted: from Java 20 on a thread cannot be stopped, and a loop that heeds nothing
+ * would burn a CPU for the rest of the test run); {@code sleepForever} (an event sleeps and ignores
+ * interrupts); {@code swallowAbandon} (the
  * model catches everything requestAction() throws, including the signal that ends an abandoned
  * episode, and returns). Each fault strikes once per episode. With {@link #catchErrors} the model
  * catches and ignores the exceptions that requestAction() throws.
@@ -209,7 +211,7 @@ public class FaultyModel implements PlainJavaModel {
     }
 
     private void spin() {
-        while (spins >= 0) {
+        while (spins >= 0 && !Thread.currentThread().isInterrupted()) {
             spins++;
         }
     }

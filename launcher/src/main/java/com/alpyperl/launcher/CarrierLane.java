@@ -1,0 +1,309 @@
+package com.alpyperl.launcher;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One OS thread, the carrier, that runs the virtual model threads of some sessions of a {@link
+ * ModelSessionGroup} (it is their scheduler) and carries out the group's steps for them.
+ *
+ * <p>A group step costs the caller one hand-off per lane instead of one per session: the caller
+ * asks each lane for the step ({@link #request}), the carrier hands the turn to each of its
+ * sessions, runs their model threads one after the other as each reaches its next decision (a
+ * continuation switch, no OS thread wake-up), writes their statuses and tells the group when all
+ * of its sessions are done. The models of one lane take turns; different lanes run in parallel.
+ *
+ * <p>A model that hangs may hold the carrier forever (an endless loop) or never hand back (it
+ * waits for something that never comes). The group's caller notices when its step timeout runs
+ * out ({@link #abandonStuckModels}): the stuck sessions are given up on, and a carrier held by
+ * one is replaced by a new carrier thread, so the lane's other sessions go on.
+ */
+final class CarrierLane implements Executor {
+    /** How long an idle carrier spins for the next task or step before it parks, when spinning pays off. */
+    private static final long SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
+            Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0) * 1000L;
+
+    private final ModelSessionGroup group;
+    private final String name;
+    private final List<Integer> memberIndexes = new ArrayList<>();
+    private int[] members = new int[0];
+    private boolean[] started = new boolean[0];
+    private boolean[] abandoned = new boolean[0];
+    /** Model threads to run, scheduled by other threads (a model thread's wake-up from a sleep, say). */
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Model threads to run, scheduled by the carrier itself when it hands the turn over: no atomics needed. */
+    private final ArrayDeque<Runnable> ownTasks = new ArrayDeque<>();
+    private final SpinPolicy idleSpin = new SpinPolicy(SPIN_NANOS);
+
+    // ---- the carrier thread ------------------------------------------------------------------
+    /** The thread that serves this lane now; a replaced (or closed) carrier stops serving. */
+    private volatile Thread carrier;
+    private volatile boolean carrierParked;
+    /**
+     * Twice the number of tasks run, plus one while a task runs (written by the carrier with
+     * release stores, which cost nothing on the carrier; the caller reads it only after a timeout).
+     */
+    private final AtomicLong taskCounter = new AtomicLong();
+    private int carriersStarted;
+
+    // ---- the group step: asked for by the group's caller, carried out by the carrier ---------
+    private volatile long requestedStep;
+    private volatile long servedStep;
+    private volatile boolean stepping;
+    /** Sessions of the current step that have not handed back (or been given up on) yet. */
+    private final AtomicInteger pending = new AtomicInteger();
+    /** The session whose model thread resumed last on this carrier (for a held carrier's diagnosis). */
+    private final AtomicReference<ModelSession> lastResumed = new AtomicReference<>();
+    /** The task counter when the caller first saw this lane's carrier held with no session to blame, or -1. */
+    private long heldAtTaskCount = -1;
+    /** When the caller first saw that (System.nanoTime). */
+    private long heldSince;
+
+    CarrierLane(ModelSessionGroup group, String name) {
+        this.group = group;
+        this.name = name;
+        startCarrier();
+    }
+
+    /** Adds the session at {@code index} of the group to this lane (before the first step). */
+    void addMember(int index) {
+        memberIndexes.add(index);
+        members = memberIndexes.stream().mapToInt(Integer::intValue).toArray();
+        started = new boolean[members.length];
+        abandoned = new boolean[members.length];
+    }
+
+    /** The number of sessions on this lane. */
+    int size() {
+        return members.length;
+    }
+
+    /** The name of the current carrier thread (diagnostics). */
+    String carrierName() {
+        Thread current = carrier;
+        return current == null ? name + " (closed)" : current.getName();
+    }
+
+    // ---- the scheduler of the model threads ---------------------------------------------------
+
+    /** Schedules a virtual model thread's next run (called by the JDK when one is started or unparked). */
+    @Override
+    public void execute(Runnable task) {
+        if (Thread.currentThread() == carrier) { // the carrier itself, handing over: no model thread is mounted
+            ownTasks.add(task);
+            return;
+        }
+        tasks.add(task);
+        if (carrierParked) {
+            LockSupport.unpark(carrier);
+        }
+    }
+
+    /** A model thread of {@code session} resumed on this carrier. */
+    void resumed(ModelSession session) {
+        lastResumed.lazySet(session);
+    }
+
+    // ---- the group step ------------------------------------------------------------------------
+
+    /** Asks the carrier to carry out group step number {@code step} for this lane's sessions. */
+    void request(long step) {
+        requestedStep = step;
+        if (carrierParked) {
+            LockSupport.unpark(carrier);
+        }
+    }
+
+    /** A session of the current step handed the turn back (called on the model thread, on this carrier). */
+    void handedBack() {
+        pending.decrementAndGet();
+    }
+
+    private boolean busy() {
+        return stepping || requestedStep != servedStep;
+    }
+
+    /** Carrier: hands the turn to every session of the lane (each command as the group says). */
+    private void beginStep() {
+        servedStep = requestedStep;
+        int begun = 0;
+        for (int m = 0; m < members.length; m++) {
+            abandoned[m] = false;
+            started[m] = group.begin(members[m], this);
+            if (started[m]) {
+                begun++;
+            }
+        }
+        pending.set(begun);
+        stepping = true;
+    }
+
+    /** Carrier: every session handed back or was given up on: collect the statuses, tell the group. */
+    private void finishStep() {
+        for (int m = 0; m < members.length; m++) {
+            if (started[m] && !abandoned[m]) {
+                group.finish(members[m]);
+            }
+        }
+        stepping = false;
+        group.laneFinished();
+    }
+
+    /**
+     * Called by the group's caller when its step timeout ran out and this lane has not finished:
+     * gives up on each session whose model has run longer than {@code timeoutNanos} since it
+     * resumed without handing back (recording its timeout for the group), and replaces a carrier
+     * that such a model holds. A carrier held by the same task for {@code timeoutNanos} although
+     * the model that resumed last handed back (a model thread that cannot unmount: "pinned") is
+     * given up on too. Returns when the caller should look again at the latest, in
+     * System.nanoTime() terms.
+     */
+    long abandonStuckModels(long now, long timeoutNanos) {
+        long nextLook = now + timeoutNanos;
+        if (!busy()) {
+            return nextLook;
+        }
+        long taskCount = taskCounter.get();
+        boolean held = (taskCount & 1) != 0;
+        boolean gaveUp = false;
+        for (int m = 0; m < members.length; m++) {
+            if (!started[m] || abandoned[m]) {
+                continue;
+            }
+            ModelSession session = group.session(members[m]);
+            long resumedAt = session.exchangeStartedAt();
+            if (resumedAt == ModelSession.NOT_RESUMED) {
+                continue; // waiting for its turn on this carrier
+            }
+            if (now - resumedAt < timeoutNanos) {
+                nextLook = Math.min(nextLook, resumedAt + timeoutNanos);
+                continue;
+            }
+            RuntimeException timeout = session.abandonIfStuck(timeoutNanos);
+            if (timeout != null) {
+                abandoned[m] = true;
+                gaveUp = true;
+                group.recordFailure(members[m], timeout);
+                pending.decrementAndGet();
+            }
+        }
+        ModelSession pinning = lastResumed.get();
+        if (held && !gaveUp && pinning != null && pinning.handedBackThisExchange()) {
+            if (heldAtTaskCount != taskCount) {
+                heldAtTaskCount = taskCount;
+                heldSince = now;
+            } else if (now - heldSince >= timeoutNanos) {
+                giveUpPinnedModel(pinning);
+                gaveUp = true;
+            }
+            nextLook = Math.min(nextLook, heldSince + timeoutNanos);
+        } else {
+            heldAtTaskCount = -1;
+        }
+        if (gaveUp && held) {
+            startCarrier(); // the old carrier is held by a stuck model: a new one serves the lane
+        } else if (carrierParked) {
+            LockSupport.unpark(carrier);
+        }
+        return nextLook;
+    }
+
+    /** The carrier stayed held by {@code pinning}, which handed back: gives up on its model thread. */
+    private void giveUpPinnedModel(ModelSession pinning) {
+        for (int m = 0; m < members.length; m++) {
+            ModelSession session = group.session(members[m]);
+            if (started[m] && !abandoned[m] && session == pinning) {
+                abandoned[m] = true;
+                group.recordFailure(members[m], session.abandonPinned(carrierName()));
+                if (!session.handedBackThisExchange()) {
+                    pending.decrementAndGet();
+                }
+            }
+        }
+        heldAtTaskCount = -1;
+    }
+
+    // ---- the carrier thread ------------------------------------------------------------------
+
+    private void startCarrier() {
+        carriersStarted++;
+        Thread next = new Thread(this::serve, name + (carriersStarted > 1 ? "." + carriersStarted : ""));
+        next.setDaemon(true);
+        Thread previous = carrier;
+        carrier = next;
+        next.start();
+        if (previous != null) {
+            LockSupport.unpark(previous); // if it only waits, it sees that it was replaced and ends
+        }
+    }
+
+    private void serve() {
+        Thread self = Thread.currentThread();
+        long tasksCounted = (taskCounter.get() | 1) + 1; // even; a replaced carrier may have left it odd
+        while (carrier == self) {
+            Runnable task = ownTasks.poll();
+            if (task == null) {
+                task = tasks.poll();
+            }
+            if (task != null) {
+                taskCounter.lazySet(++tasksCounted); // odd: inside a task
+                try {
+                    task.run();
+                } finally {
+                    if (carrier == self) {
+                        taskCounter.lazySet(++tasksCounted);
+                    }
+                }
+            } else if (stepping) {
+                if (pending.get() <= 0) {
+                    finishStep();
+                } else {
+                    idle(self);
+                }
+            } else if (requestedStep != servedStep) {
+                beginStep();
+            } else {
+                idle(self);
+            }
+        }
+    }
+
+    private boolean hasWork(Thread self) {
+        return carrier != self || !ownTasks.isEmpty() || !tasks.isEmpty()
+                || (stepping ? pending.get() <= 0 : requestedStep != servedStep);
+    }
+
+    /** Waits for work: spins while spinning pays off, else parks. */
+    private void idle(Thread self) {
+        long start = System.nanoTime();
+        long spin = idleSpin.nextSpin();
+        while (!hasWork(self)) {
+            if (System.nanoTime() - start < spin) {
+                Thread.onSpinWait();
+                continue;
+            }
+            carrierParked = true;
+            if (!hasWork(self)) {
+                LockSupport.park(this);
+            }
+            carrierParked = false;
+        }
+        idleSpin.waited(spin, System.nanoTime() - start);
+    }
+
+    /** Ends the carrier thread (after the lane's sessions are closed). */
+    void close() {
+        Thread current = carrier;
+        carrier = null;
+        if (current != null) {
+            LockSupport.unpark(current);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package com.alpyperl.launcher;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assume.assumeTrue;
+
+import com.alpyperl.connector.Spaces;
+import com.alpyperl.launcher.testmodels.CountingModel;
+import com.alpyperl.launcher.testmodels.LoopingModel;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.junit.rules.Timeout;
+
+/** Which threads a group gets, and what happens when a virtual model thread cannot let go of its carrier. */
+public class VirtualModelThreadsTest {
+    @Rule
+    public final TemporaryFolder temporary = new TemporaryFolder();
+    @Rule
+    public final Timeout timeout = Timeout.seconds(60);
+
+    @Test
+    public void autoUsesVirtualThreadsExactlyWhereTheJvmHasThem() throws IOException {
+        boolean available = Runtime.version().feature() >= VirtualThreads.MINIMUM_JAVA;
+        assertEquals(available, VirtualThreads.available());
+        ModelFolder folder = TestFolders.open(temporary, CountingModel.class);
+        ByteBuffer commands = ByteBuffer.allocateDirect(2 * 3 * 8);
+        ModelSessionGroup auto = ModelSessionGroup.open(folder, 3, "auto", 0, commands);
+        ModelSessionGroup one = ModelSessionGroup.open(folder, 1, "auto", 0, commands);
+        try {
+            assertEquals(available ? "virtual" : "platform", auto.threadKind());
+            assertEquals(available ? ModelSessionGroup.defaultParallelism(3) : 3, auto.parallelism());
+            assertEquals("one model gains nothing from a lane", "platform", one.threadKind());
+        } finally {
+            auto.close();
+            one.close();
+        }
+        if (!available) {
+            UnsupportedOperationException refused = assertThrows(UnsupportedOperationException.class,
+                    () -> ModelSessionGroup.open(folder, 2, "virtual", 0, commands));
+            assertTrue(refused.getMessage(), refused.getMessage().startsWith(
+                    "virtual model threads need Java 24 or newer; this JVM is Java " + System.getProperty("java.version")));
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> ModelSessionGroup.open(folder, 2, "green", 0, commands)).getMessage().contains("\"green\""));
+    }
+
+    @Test
+    public void aModelPinnedToItsCarrierIsGivenUpOnAndTheLaneGoesOn() throws IOException {
+        assumeTrue("virtual model threads need Java 24+; tests/test_vector_env.py runs this on it",
+                VirtualThreads.available());
+        ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * 3 * 8).order(ByteOrder.nativeOrder());
+        ModelSessionGroup group = ModelSessionGroup.open(TestFolders.open(temporary, LoopingModel.class), 3,
+                "virtual", 1, commandBytes);
+        try {
+            for (int i = 0; i < 3; i++) {
+                group.session(i).configure(Spaces.unboundedBox(1).toJson(), Spaces.discrete(2).toJson(), 0.3,
+                        ByteBuffer.allocateDirect(3 * 8));
+            }
+            group.session(0).setParameters("{\"loopAt\":1,\"stall\":\"pin\"}");
+            LongBuffer commands = commandBytes.asLongBuffer();
+            commands.put(0, 0).put(1, 1).put(2, 2);
+            group.stepAll();
+            // The seeds were used once: the commands are STEP again. This step makes session 0
+            // decide inside a class initializer, which pins its virtual thread to the carrier.
+            StepTimeoutException pinned = assertThrows(StepTimeoutException.class, group::stepAll);
+            assertTrue(pinned.getMessage(), pinned.getMessage().startsWith("[environment 0] The model LoopingModel "
+                    + "handed its decision back, but its virtual thread alpyperl-model-LoopingModel#"));
+            assertTrue(pinned.getMessage(), pinned.getMessage().contains("model_threads=\"platform\""));
+            assertEquals("the others finished their step", ModelSession.RUNNING, commands.get(3 + 1));
+            group.session(0).setParameters("{}");
+            commands.put(0, 10).put(1, 11).put(2, 12);
+            assertEquals(0, group.stepAll());
+        } finally {
+            group.close();
+        }
+    }
+}
