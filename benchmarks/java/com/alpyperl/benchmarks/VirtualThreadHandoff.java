@@ -25,7 +25,7 @@ import java.util.concurrent.locks.LockSupport;
  *       so that a hand-off is a continuation switch on a carrier thread;</li>
  *   <li>wait {@code each}: the caller waits for the models one after the other, each wait
  *       spinning up to the caller spin and then parking, and each model unparks the caller if it
- *       is parked on it (what ModelSessionGroup.stepAll does today); {@code once}: the models
+ *       is parked on it (what ModelSessionGroup.stepAll does on platform threads); {@code once}: the models
  *       count down a shared counter, and only the last one unparks the caller, which spins up to
  *       the caller spin and then parks once per group step.</li>
  * </ul>

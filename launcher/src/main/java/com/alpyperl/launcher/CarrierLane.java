@@ -80,11 +80,6 @@ final class CarrierLane implements Executor {
         abandoned = new boolean[members.length];
     }
 
-    /** The number of sessions on this lane. */
-    int size() {
-        return members.length;
-    }
-
     /** The name of the current carrier thread (diagnostics). */
     String carrierName() {
         Thread current = carrier;
