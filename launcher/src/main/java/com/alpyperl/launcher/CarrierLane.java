@@ -26,10 +26,6 @@ import java.util.concurrent.locks.LockSupport;
  * one is replaced by a new carrier thread, so the lane's other sessions go on.
  */
 final class CarrierLane implements Executor {
-    /** How long an idle carrier spins for the next task or step before it parks, when spinning pays off. */
-    private static final long SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
-            Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0) * 1000L;
-
     private final ModelSessionGroup group;
     private final String name;
     private final List<Integer> memberIndexes = new ArrayList<>();
@@ -40,7 +36,8 @@ final class CarrierLane implements Executor {
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** Model threads to run, scheduled by the carrier itself when it hands the turn over: no atomics needed. */
     private final ArrayDeque<Runnable> ownTasks = new ArrayDeque<>();
-    private final SpinPolicy idleSpin = new SpinPolicy(SPIN_NANOS);
+    /** How an idle carrier waits for its next task or step. */
+    private final SpinPolicy idleSpin = new SpinPolicy(SpinPolicy.DEFAULT_SPIN_NANOS);
 
     // ---- the carrier thread ------------------------------------------------------------------
     /** The thread that serves this lane now; a replaced (or closed) carrier stops serving. */

@@ -76,9 +76,6 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private static final AtomicInteger LIVE_MODEL_THREADS = new AtomicInteger();
     /** The model worker whose thread is the current thread, on model threads. */
     private static final ThreadLocal<ModelWorker> CURRENT_WORKER = new ThreadLocal<>();
-    /** How long a waiting side spins before it parks, when spinning pays off (see {@link SpinPolicy}). */
-    private static final long SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
-            Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0) * 1000L;
 
     private final ModelFolder folder;
     private final String label;
@@ -101,8 +98,8 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * NOT_RESUMED; written with release stores (cheap), read only by a group whose wait ran out.
      */
     private final AtomicLong exchangeStartedAt = new AtomicLong(NOT_RESUMED);
-    private final SpinPolicy callerSpin = new SpinPolicy(SPIN_NANOS);
-    private final SpinPolicy modelSpin = new SpinPolicy(SPIN_NANOS);
+    private final SpinPolicy callerSpin = new SpinPolicy(SpinPolicy.DEFAULT_SPIN_NANOS);
+    private final SpinPolicy modelSpin = new SpinPolicy(SpinPolicy.DEFAULT_SPIN_NANOS);
     private String pendingGoal = "";
 
     // ---- what the caller asks of the model thread (published by the volatile write of turn) --
@@ -469,11 +466,6 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      */
     public static int liveModelThreads() {
         return LIVE_MODEL_THREADS.get();
-    }
-
-    /** Whether this session's model runs on a virtual thread (in a group with a carrier lane). */
-    public boolean hasVirtualModelThread() {
-        return lane != null;
     }
 
     // =========================================================================================

@@ -36,9 +36,6 @@ public final class ModelSessionGroup implements AutoCloseable {
     /** Flag of {@link #stepAll()}: some session has lines of output waiting for {@link ModelSession#takeOutput()}. */
     public static final int OUTPUT_WAITING = 2;
 
-    private static final long SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
-            Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0) * 1000L;
-
     private final ModelSession[] sessions;
     private final LongBuffer commands;
     private final LongBuffer statuses;
@@ -55,20 +52,6 @@ public final class ModelSessionGroup implements AutoCloseable {
     private volatile boolean callerParked;
     private final SpinPolicy callerSpin;
     private long steps;
-
-    /**
-     * A group of sessions on platform threads, stepped one by one; {@code commandBuffer} holds
-     * 2N longs (commands, then statuses) in native byte order.
-     */
-    public ModelSessionGroup(ModelSession[] sessions, ByteBuffer commandBuffer) {
-        this(sessions.clone(), null, commandBuffer);
-        for (ModelSession session : sessions) {
-            if (session.hasVirtualModelThread()) {
-                throw new IllegalArgumentException("sessions with virtual model threads belong to the group that "
-                        + "opened them (ModelSessionGroup.open)");
-            }
-        }
-    }
 
     private ModelSessionGroup(ModelSession[] sessions, CarrierLane[] lanes, ByteBuffer commandBuffer) {
         if (sessions.length == 0) {
@@ -87,7 +70,7 @@ public final class ModelSessionGroup implements AutoCloseable {
         this.statuses = shared.duplicate().position(n).limit(2 * n).slice();
         int cores = Runtime.getRuntime().availableProcessors();
         // With a core for every lane and one for the caller, the caller's short spin finds the lanes done.
-        this.callerSpin = new SpinPolicy(lanes == null || lanes.length < cores ? SPIN_NANOS : 0);
+        this.callerSpin = new SpinPolicy(lanes == null || lanes.length < cores ? SpinPolicy.DEFAULT_SPIN_NANOS : 0);
     }
 
     /**

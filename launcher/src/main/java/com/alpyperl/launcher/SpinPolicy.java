@@ -9,6 +9,12 @@ package com.alpyperl.launcher;
  * Used by one thread at a time.
  */
 final class SpinPolicy {
+    /**
+     * How long a waiting side spins before it parks, when spinning pays off: 50 µs, 0 on a single
+     * CPU; the system property {@code alpyperl.spinMicros} sets it for every hand-off of the JVM.
+     */
+    static final long DEFAULT_SPIN_NANOS = Long.getLong("alpyperl.spinMicros",
+            Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0) * 1000L;
     private static final int MAX_WAITS_PARKED = 256;
 
     private final long spinNanos;

@@ -141,12 +141,13 @@ public class ModelSessionOutputTest {
 
     @Test
     public void aGroupSaysWhetherLinesWaitAndKeepsEachInstancesOwn() throws IOException {
-        ModelSession first = printing("first", false);
-        ModelSession second = printing("second", false);
+        ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * 2 * 8).order(ByteOrder.nativeOrder());
+        ModelSessionGroup group = ModelSessionGroup.open(TestFolders.open(temporary, PrintingModel.class), 2,
+                "platform", 0, commandBytes);
+        ModelSession first = printing(group.session(0), "first", false);
+        ModelSession second = printing(group.session(1), "second", false);
         first.setOutput("caller", null);
         second.setOutput("caller", null);
-        ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * 2 * 8).order(ByteOrder.nativeOrder());
-        ModelSessionGroup group = new ModelSessionGroup(new ModelSession[] {first, second}, commandBytes);
         commandBytes.asLongBuffer().put(0, 1).put(1, 2);
         assertEquals(ModelSessionGroup.OUTPUT_WAITING, group.stepAll());
         assertEquals("statuses stay plain", RUNNING, commandBytes.asLongBuffer().get(2));
@@ -164,7 +165,11 @@ public class ModelSessionOutputTest {
     }
 
     private ModelSession printing(String tag, boolean otherThread) throws IOException {
-        ModelSession session = new ModelSession(TestFolders.open(temporary, PrintingModel.class));
+        return printing(new ModelSession(TestFolders.open(temporary, PrintingModel.class)), tag, otherThread);
+    }
+
+    /** Configures {@code session} (closed after the test) to print with {@code tag}. */
+    private ModelSession printing(ModelSession session, String tag, boolean otherThread) {
         sessions.add(session);
         session.configure(OBSERVATION.toJson(), ACTION.toJson(), 10, ByteBuffer.allocateDirect(3 * 8));
         session.setParameters("{\"tag\":\"" + tag + "\",\"otherThread\":" + otherThread + "}");
