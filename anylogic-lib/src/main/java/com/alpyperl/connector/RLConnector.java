@@ -25,6 +25,7 @@ import java.util.Random;
  */
 public final class RLConnector {
     private final RLModel model;
+    private final long episodeSeed;
     private final Random random;
     /** Who answers: alpyperl (bound when the model was created) or, resolved at first use, a policy. */
     private ConnectorHost host;
@@ -35,7 +36,8 @@ public final class RLConnector {
     public RLConnector(RLModel model) {
         this.model = Objects.requireNonNull(model, "the model must not be null");
         this.host = ConnectorHost.forCurrentThread();
-        this.random = host != null ? new Random(host.episodeSeed()) : new Random();
+        this.episodeSeed = host != null ? host.episodeSeed() : new Random().nextLong();
+        this.random = new Random(episodeSeed);
         if (host != null) {
             host.attach(this);
         }
@@ -84,6 +86,23 @@ public final class RLConnector {
     /** The random number generator of this episode, seeded from the episode's seed. */
     public Random getRandom() {
         return random;
+    }
+
+    /**
+     * The seed of this episode: the one alpyperl chose (reported to Python as {@code
+     * info["seed"]}, so that {@code reset(seed=...)} replays the episode), or a random one in
+     * evaluation mode.
+     */
+    public long getEpisodeSeed() {
+        return episodeSeed;
+    }
+
+    /**
+     * Whether alpyperl chooses the actions (training from Python, or alpyperl's launcher runs the
+     * model); false in evaluation mode, where the connector answers from a policy file.
+     */
+    public boolean isDrivenByAlpyperl() {
+        return host != null && !(host instanceof PolicyAnswers);
     }
 
     /**

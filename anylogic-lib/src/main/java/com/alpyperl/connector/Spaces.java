@@ -46,6 +46,26 @@ public final class Spaces {
         return new Space.Box(new int[] {low.length}, low, high, "float32");
     }
 
+    /** A matrix of reals with a bound per element ({@code low[row][column]}); all rows have the same length. */
+    public static Space.Box box(double[][] low, double[][] high) {
+        if (low.length != high.length) {
+            throw new IllegalArgumentException("a matrix Box needs as many rows of low as of high bounds, got "
+                    + low.length + " and " + high.length);
+        }
+        int columns = low.length == 0 ? 0 : low[0].length;
+        double[] lows = new double[low.length * columns];
+        double[] highs = new double[lows.length];
+        for (int r = 0; r < low.length; r++) {
+            if (low[r].length != columns || high[r].length != columns) {
+                throw new IllegalArgumentException("every row of a matrix Box has " + columns + " bounds; row " + r
+                        + " has " + low[r].length + " low and " + high[r].length + " high bounds");
+            }
+            System.arraycopy(low[r], 0, lows, r * columns, columns);
+            System.arraycopy(high[r], 0, highs, r * columns, columns);
+        }
+        return new Space.Box(new int[] {low.length, columns}, lows, highs, "float32");
+    }
+
     /** Reals of the given shape with no bounds. */
     public static Space.Box unboundedBox(int... shape) {
         return box(Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, shape);

@@ -3,19 +3,25 @@ package com.alpyperl.launcher;
 import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLModel;
+import java.io.File;
+import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.net.URISyntaxException;
 import java.util.Collections;
+import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * Runs an AnyLogic export through the engine's public API, by reflection: the engine classes come
@@ -43,6 +49,7 @@ final class AnyLogicRuntime implements ModelRuntime {
 
     private final String modelName;
     private final String scriptName;
+    private final boolean alpyperl1;
     private final Class<?> experimentClass;
     private final Constructor<?> newExperiment;
     private final Constructor<?> newEngine;
@@ -65,17 +72,23 @@ final class AnyLogicRuntime implements ModelRuntime {
     private volatile Map<String, Class<?>> parameterTypes;
     private volatile String rootClassName = "root agent";
 
-    AnyLogicRuntime(ClassLoader loader, String experimentClassName, String modelName, String scriptName) {
+    AnyLogicRuntime(ClassLoader loader, String experimentClassName, String modelName, String scriptName,
+            boolean alpyperl1) {
         this.modelName = modelName;
         this.scriptName = scriptName;
+        this.alpyperl1 = alpyperl1;
         Class<?> engine = load(loader, ENGINE, "the AnyLogic engine (" + ENGINE + ", in lib/com.anylogic.engine.jar)"
                 + " is not on the classpath of " + scriptName);
         Class<?> agent = load(loader, AGENT, "the AnyLogic engine jar on the classpath of " + scriptName
                 + " has no " + AGENT);
         Class<?> simulation = load(loader, SIMULATION, "the AnyLogic engine jar on the classpath of " + scriptName
                 + " has no " + SIMULATION);
-        experimentClass = load(loader, experimentClassName, "the launch script " + scriptName + " runs "
+        Class<?> launched = load(loader, experimentClassName, "the launch script " + scriptName + " runs "
                 + experimentClassName + ", which is not in model.jar or another jar of its classpath");
+        Class<?> experimentBase = load(loader, "com.anylogic.engine.Experiment", "the AnyLogic engine jar on the "
+                + "classpath of " + scriptName + " has no com.anylogic.engine.Experiment");
+        experimentClass = simulation.isAssignableFrom(launched) || !experimentBase.isAssignableFrom(launched) ? launched
+                : simulationBeside(launched, simulation, loader, experimentClassName);
         if (!simulation.isAssignableFrom(experimentClass)) {
             throw new ModelLoadException("the launch script " + scriptName + " runs " + experimentClassName
                     + ", which is not a simulation experiment (it does not extend " + SIMULATION + "). In AnyLogic, "
@@ -83,8 +96,6 @@ final class AnyLogicRuntime implements ModelRuntime {
         }
         newExperiment = constructor(experimentClass);
         newEngine = constructor(engine);
-        Class<?> experimentBase = load(loader, "com.anylogic.engine.Experiment", "the AnyLogic engine jar on the "
-                + "classpath of " + scriptName + " has no com.anylogic.engine.Experiment");
         setExperiment = method(engine, "setExperiment", experimentBase);
         setupEngine = method(experimentClass, "setupEngine", engine);
         initRandom = method(experimentClass, "initDefaultRandomNumberGenerator", engine);
@@ -128,11 +139,13 @@ final class AnyLogicRuntime implements ModelRuntime {
         call(experimentName + ".initDefaultRandomNumberGenerator()", initRandom, experiment, engine);
         seedDefaultRandom(engine, seed);
         Object root = call("creating the root agent (" + experimentName + ".createRoot())", createRoot, experiment, engine);
-        if (!(root instanceof RLModel)) {
+        if (!(root instanceof RLModel) && !Alpyperl1Library.isController(root.getClass())) {
             throw new ModelLoadException("the root agent " + root.getClass().getSimpleName() + " of " + modelName
-                    + " does not implement " + RLModel.class.getName() + ". In AnyLogic, open the root agent's "
-                    + "properties, Advanced Java, and enter " + RLModel.class.getName() + " in the Implements field; "
-                    + "then add its functions getObservation, takeAction, getReward and hasFinished (see docs/anylogic.md)");
+                    + " does not implement " + (alpyperl1 ? Alpyperl1Library.CONTROLLER + " (this export carries "
+                    + "ALPypeRL 1.x's library) nor " : "") + RLModel.class.getName() + ". In AnyLogic, open the root "
+                    + "agent's properties, Advanced Java, and enter " + RLModel.class.getName() + " in the Implements "
+                    + "field; then add its functions getObservation, takeAction, getReward and hasFinished (see "
+                    + "docs/anylogic.md)");
         }
         call(experimentName + ".setupRootParameters()", setupRootParameters, experiment, root, true);
         Map<String, Class<?>> types = learnParameters(root);
@@ -223,23 +236,31 @@ final class AnyLogicRuntime implements ModelRuntime {
         private final Object root;
         /** How the run ended ("FINISHED at model time 10.0"), recorded before the engine is stopped. */
         private String ending = "not started";
+        private boolean started;
 
         AnyLogicRun(Object engine, Object root) {
             this.engine = engine;
             this.root = root;
         }
 
+        /** The root agent, or null for an ALPypeRL 1.x root (its connector is the model then). */
         @Override
         public RLModel model() {
-            return (RLModel) root;
+            return root instanceof RLModel ? (RLModel) root : null;
+        }
+
+        @Override
+        public void build() {
+            try (ModelOutput.Capture printed = ModelOutput.capture()) {
+                startEngine(printed);
+            }
         }
 
         @Override
         public void run() {
             try (ModelOutput.Capture printed = ModelOutput.capture()) {
-                if (!Boolean.TRUE.equals(call("Engine.start()", start, engine, root))) {
-                    throw failure("while the model started up (the root agent's On startup code, or creating "
-                            + "its agents and the initial values of their variables)", printed.text());
+                if (!started) {
+                    startEngine(printed);
                 }
                 while (true) {
                     boolean ok = Boolean.TRUE.equals(call("Engine.runFast()", runFast, engine));
@@ -253,6 +274,15 @@ final class AnyLogicRuntime implements ModelRuntime {
                     }
                     // The model paused itself (pauseSimulation()); nobody is there to press Run, so run on.
                 }
+            }
+        }
+
+        /** Engine.start(root): creates the root's agents and runs their On startup code. */
+        private void startEngine(ModelOutput.Capture printed) {
+            started = true;
+            if (!Boolean.TRUE.equals(call("Engine.start()", start, engine, root))) {
+                throw failure("while the model started up (the root agent's On startup code, or creating "
+                        + "its agents and the initial values of their variables)", printed.text());
             }
         }
 
@@ -303,6 +333,56 @@ final class AnyLogicRuntime implements ModelRuntime {
             }
         }
         return found;
+    }
+
+    /**
+     * The simulation experiment of a model whose launch script runs another experiment (a custom
+     * experiment of ALPypeRL 1.x, for example): AnyLogic generates one, usually named Simulation,
+     * in the package of the model's experiments, and it builds the model as AnyLogic's own run does.
+     */
+    private Class<?> simulationBeside(Class<?> launched, Class<?> simulation, ClassLoader loader, String launchedName) {
+        List<Class<?>> found = new ArrayList<>();
+        for (String name : classesInPackageOf(launched)) {
+            try {
+                Class<?> candidate = Class.forName(name, false, loader);
+                if (simulation.isAssignableFrom(candidate) && !Modifier.isAbstract(candidate.getModifiers())) {
+                    found.add(candidate);
+                }
+            } catch (ClassNotFoundException | LinkageError e) {
+                // not a class the model can run: look further
+            }
+        }
+        for (Class<?> candidate : found) {
+            if (found.size() == 1 || candidate.getSimpleName().equals("Simulation")) {
+                return candidate;
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (Class<?> candidate : found) {
+            names.add(candidate.getName());
+        }
+        throw new ModelLoadException("the launch script " + scriptName + " runs the experiment " + launchedName
+                + ", which is not a simulation experiment, and its package has " + (names.isEmpty() ? "none"
+                : "several (" + String.join(", ", names) + ")") + " to run the model with. In AnyLogic, export the "
+                + "model from its simulation experiment (Simulation : Main in the Projects view)");
+    }
+
+    /** The names of the classes in the package of {@code type}, in the jar it was loaded from. */
+    private static List<String> classesInPackageOf(Class<?> type) {
+        List<String> names = new ArrayList<>();
+        String name = type.getName();
+        String prefix = name.substring(0, name.lastIndexOf('.') + 1).replace('.', '/');
+        try (ZipFile jar = new ZipFile(new File(type.getProtectionDomain().getCodeSource().getLocation().toURI()))) {
+            for (Enumeration<? extends ZipEntry> e = jar.entries(); e.hasMoreElements(); ) {
+                String entry = e.nextElement().getName();
+                if (entry.startsWith(prefix) && entry.endsWith(".class") && entry.indexOf('/', prefix.length()) < 0) {
+                    names.add(entry.substring(0, entry.length() - ".class".length()).replace('/', '.'));
+                }
+            }
+        } catch (IOException | URISyntaxException | RuntimeException e) {
+            // not in a readable jar: no other experiment to offer
+        }
+        return names;
     }
 
     // ---- reflection ----------------------------------------------------------------------------

@@ -31,7 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * jvm.options=-Xmx1g
  * </pre>
  * Each folder gets its own class loader, shared by all of its sessions in this JVM; the
- * connector classes always come from alpyperl's own jar so that host and model agree on them.
+ * connector classes always come from alpyperl's own jar so that host and model agree on them. An
+ * export of an ALPypeRL 1.x model runs with alpyperl's 1.x compatibility jar in place of its 1.x
+ * library ({@link Alpyperl1Library}).
  */
 public final class ModelFolder {
     /** The file that describes a plain Java model folder. */
@@ -44,6 +46,7 @@ public final class ModelFolder {
     private final URLClassLoader classLoader;
     private final List<String> jvmOptions;
     private final ModelRuntime runtime;
+    private final boolean alpyperl1;
 
     private ModelFolder(File folder) {
         this.folder = folder;
@@ -54,16 +57,20 @@ public final class ModelFolder {
             this.name = descriptor.getProperty("name", folder.getName()).trim();
             String modelClass = required(descriptor, "model.class");
             this.classLoader = new URLClassLoader(classpath(folder, Arrays.asList(required(descriptor, "classpath")
-                    .split("[:;]")), DESCRIPTOR), ModelFolder.class.getClassLoader());
+                    .split("[:;]")), DESCRIPTOR).toArray(new URL[0]), ModelFolder.class.getClassLoader());
+            this.alpyperl1 = false;
             this.jvmOptions = words(descriptor.getProperty("jvm.options", ""));
             this.runtime = new PlainJavaRuntime(loadClass(modelClass));
         } else {
             LaunchScript launch = LaunchScript.read(script);
             this.name = launch.modelName();
-            this.classLoader = new URLClassLoader(classpath(folder, launch.classpath(), launch.fileName()),
+            List<URL> classpath = classpath(folder, launch.classpath(), launch.fileName());
+            List<URL> withCompatibilityJar = Alpyperl1Library.replaceIn(classpath);
+            this.alpyperl1 = withCompatibilityJar != null;
+            this.classLoader = new URLClassLoader((alpyperl1 ? withCompatibilityJar : classpath).toArray(new URL[0]),
                     ModelFolder.class.getClassLoader());
             this.jvmOptions = launch.jvmOptions();
-            this.runtime = new AnyLogicRuntime(classLoader, launch.experimentClass(), name, launch.fileName());
+            this.runtime = new AnyLogicRuntime(classLoader, launch.experimentClass(), name, launch.fileName(), alpyperl1);
         }
     }
 
@@ -99,6 +106,14 @@ public final class ModelFolder {
      */
     public List<String> getJvmOptions() {
         return jvmOptions;
+    }
+
+    /**
+     * Whether this is an AnyLogic export of an ALPypeRL 1.x model: it carries the 1.x library,
+     * which runs as alpyperl's compatibility jar instead (see {@link Alpyperl1Library}).
+     */
+    public boolean isAlpyperl1Model() {
+        return alpyperl1;
     }
 
     ClassLoader classLoader() {
@@ -158,7 +173,7 @@ public final class ModelFolder {
      * The classpath entries (relative to the folder) as URLs, each once. A missing jar is an
      * error; a missing folder (such as an empty {@code resources}) is left out.
      */
-    private static URL[] classpath(File folder, List<String> entries, String source) {
+    private static List<URL> classpath(File folder, List<String> entries, String source) {
         Set<URL> urls = new LinkedHashSet<>();
         for (String entry : entries) {
             String trimmed = entry.trim();
@@ -179,7 +194,7 @@ public final class ModelFolder {
                 throw new ModelLoadException("bad classpath entry " + trimmed + " in " + source + ": " + e, e);
             }
         }
-        return urls.toArray(new URL[0]);
+        return new ArrayList<>(urls);
     }
 
     private static List<String> words(String text) {

@@ -32,6 +32,14 @@ interface ModelRuntime {
         /** The instance as an {@link RLModel}, or {@code null} if it is not one. */
         RLModel model();
 
+        /**
+         * Builds the model's contents without running it, where that is a step of its own (AnyLogic:
+         * {@code Engine.start()} creates the root's agents and runs their On startup code); used to
+         * read spaces that the model declares only then. {@link #run()} builds it if this was not called.
+         */
+        default void build() {
+        }
+
         /** Runs the episode to its end on the calling thread. */
         void run();
 

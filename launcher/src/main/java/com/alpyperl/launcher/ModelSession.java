@@ -799,6 +799,9 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         self.connector = null;
         try {
             run = folder.runtime().create(Collections.emptyMap(), episodeSeed);
+            if (run.model() == null) {
+                run.build(); // a model whose connector declares the spaces while the model is built (ALPypeRL 1.x)
+            }
             RLModel model = self.connector != null ? self.connector.getModel() : run.model();
             if (model == null) {
                 throw new ModelLoadException("the model does not implement " + RLModel.class.getName());
