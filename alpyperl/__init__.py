@@ -7,6 +7,7 @@
 
 from .env import AnyLogicEnv
 from .vector_env import AnyLogicVectorEnv
+from .alpyperl1 import BaseAnyLogicEnv, create_custom_env
 from .errors import (
     AlpyperlError,
     DebuggerError,
@@ -24,6 +25,8 @@ __version__ = "2.0.0.dev0"
 __all__ = [
     "AnyLogicEnv",
     "AnyLogicVectorEnv",
+    "BaseAnyLogicEnv",
+    "create_custom_env",
     "AlpyperlError",
     "DebuggerError",
     "ExportError",

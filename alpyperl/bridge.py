@@ -119,6 +119,9 @@ def settings_from(config: Mapping[str, Any] | str | os.PathLike | None, defaults
     over the keyword arguments in ``defaults``, refusing unknown keys."""
     settings = dict(defaults)
     if isinstance(config, Mapping):
+        from .alpyperl1 import translate_settings  # (imports alpyperl.env, which imports this module)
+
+        config = translate_settings(config)
         unknown = sorted(set(config) - set(defaults))
         if unknown:
             raise TypeError(f"unknown setting(s) {unknown}; the settings are {sorted(defaults)}")

@@ -6,6 +6,7 @@
     alpyperl train MODEL [--iterations N] [--runners R] [--envs-per-runner E] [--target-return X] [--out DIR]
     alpyperl export --checkpoint DIR --out FILE.onnx
     alpyperl replay FILE [--episode K] [--debug-port P [--suspend]]
+    alpyperl upgrade-1x EXPORT [--policy FILE.onnx] [--undo]
 
 ``main(argv)`` returns the exit status: 0 when all went well, 1 when the model, a policy or a
 replay failed, 2 for a wrong command line, 130 after Ctrl-C.
@@ -21,7 +22,7 @@ import sys
 import time
 from typing import Any, Sequence
 
-from . import bridge, launch_script
+from . import alpyperl1, bridge, launch_script
 from .errors import AlpyperlError
 
 PROG = "alpyperl"
@@ -41,6 +42,7 @@ examples:
   alpyperl train examples/cartpole/build/model --target-return 475 --out cartpole-ppo
   alpyperl export --checkpoint cartpole-ppo --out cartpole.onnx
   alpyperl run examples/cartpole/build/model --policy cartpole.onnx --episodes 20
+  alpyperl upgrade-1x path/to/1x-export --policy cartpole.onnx    # ALPypeRL 1.x models
 
 Run `alpyperl COMMAND --help` for the options of a command. Debugging a model with a Java
 debugger (IntelliJ IDEA, Eclipse) is explained in docs/debugging.md."""
@@ -178,6 +180,25 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--model", metavar="DIR", help="replay against this model folder instead of the recorded one")
     _add_debug_options(replay)
     replay.set_defaults(handler=replay_command)
+
+    upgrade = commands.add_parser(
+        "upgrade-1x", help="make an ALPypeRL 1.x export run a trained policy without Python",
+        formatter_class=formatter,
+        description=_wrap("Upgrade the AnyLogic export of an ALPypeRL 1.x model in place, so that AnyLogic's own "
+                    "launch script runs it with a trained policy: no Python, no policy server. The 1.x library "
+                    "(lib/model0.jar) is kept as lib/model0.jar.alpyperl1-backup and replaced by alpyperl's "
+                    "compatibility jar; --policy copies the ONNX file (from `alpyperl export`) to policy.onnx "
+                    "in the export, where the model reads it when its RL mode is EVALUATE, and then runs one "
+                    "episode with it to check that it fits the model. Training from Python needs no upgrade: "
+                    "alpyperl runs 1.x exports as they are."),
+        epilog="examples:\n"
+               "  alpyperl upgrade-1x exported_models/cartpole_v0_eval --policy cartpole.onnx\n"
+               "  exported_models/cartpole_v0_eval/CartPole_v0_linux.sh      # AnyLogic's launcher, with the policy\n"
+               "  alpyperl upgrade-1x exported_models/cartpole_v0_eval --undo")
+    upgrade.add_argument("export", metavar="EXPORT", help="the export's folder")
+    upgrade.add_argument("--policy", metavar="FILE.onnx", help="the trained policy, exported with `alpyperl export`")
+    upgrade.add_argument("--undo", action="store_true", help="put the 1.x library back")
+    upgrade.set_defaults(handler=upgrade_command)
     return parser
 
 
@@ -306,6 +327,9 @@ def describe_folder(folder: str) -> tuple[str, str | None, list[str]]:
     if script is not None:
         command = launch_script.parse(script.name, script.read_text(encoding="utf-8", errors="replace"))
         entries = list(dict.fromkeys(command.classpath)) if command is not None else []  # repeated entries once
+        if alpyperl1.library_jars(folder):
+            return (f"AnyLogic export ({script.name}) of an ALPypeRL 1.x model (runs with alpyperl's 1.x "
+                    "compatibility jar)"), None, entries
         return f"AnyLogic export ({script.name})", None, entries
     return "unknown (no alpyperl-model.properties and no AnyLogic launch script)", None, []
 
@@ -592,6 +616,11 @@ def train_command(args: argparse.Namespace) -> int:
         for _ in range(args.iterations):
             result = algo.train()
             print(rllib.progress_line(result), flush=True)
+            if rllib.steps_this_iteration(result) == 0:
+                raise AlpyperlError(
+                    f"iteration {result.get('training_iteration')} sampled no steps: "
+                    + (f"EnvRunner processes died {rllib.runner_restarts(result)} time(s); " if args.runners else "")
+                    + "the model's output above says why. Stopped without saving a checkpoint.")
             if args.target_return is not None and rllib.episode_return(result) >= args.target_return:
                 print(f"Reached a mean return of {rllib.episode_return(result):.1f}.")
                 break
@@ -599,6 +628,10 @@ def train_command(args: argparse.Namespace) -> int:
         algo.save(out)
         print(f"Checkpoint saved in {out}\n  export the policy with: alpyperl export --checkpoint {out} "
               f"--out policy.onnx")
+        if rllib.runner_restarts(result):
+            print(f"{PROG} train: error: EnvRunner processes died {rllib.runner_restarts(result)} time(s) during "
+                  "training (Ray replaced them); their output above says why", file=sys.stderr)
+            return 1
         return 0
     finally:
         if algo is not None:
@@ -655,3 +688,32 @@ def replay_command(args: argparse.Namespace) -> int:
                     debug_suspend=args.suspend, on_ready=wait_for_debugger)
     print(result)
     return 0 if result.reproduced else 1
+
+
+# ---- upgrade-1x ---------------------------------------------------------------------------------
+
+
+def upgrade_command(args: argparse.Namespace) -> int:
+    """``alpyperl upgrade-1x EXPORT``."""
+    if args.undo:
+        if args.policy:
+            raise ValueError("--undo puts the 1.x library back; it takes no --policy")
+        alpyperl1.undo_upgrade(args.export)
+        return 0
+    alpyperl1.upgrade_export(args.export, args.policy)
+    if args.policy is None:
+        if os.path.isfile(os.path.join(args.export, alpyperl1.POLICY_FILE)):
+            return 0
+        print(f"The model now needs {alpyperl1.POLICY_FILE} in its folder (or ALPYPERL_POLICY=FILE) to run in "
+              "EVALUATE mode: upgrade again with --policy FILE.onnx")
+        return 0
+    print("Checking the policy on the model: one episode with alpyperl's launcher", flush=True)
+    check = argparse.Namespace(model=args.export, policy=os.path.join(args.export, alpyperl1.POLICY_FILE),
+                               episodes=1, seed=0, param=[], record=None, debug_port=None, suspend=False)
+    if _run_onnx(check) != 0:
+        raise AlpyperlError(f"the policy {args.policy} does not run on the model (see above); the export is "
+                            "upgraded nevertheless")
+    script = launch_script.find(args.export)
+    print(f"Done. With its RL mode EVALUATE (the root agent's rlMode), the model answers requestAction() from "
+          f"{alpyperl1.POLICY_FILE}: run it with AnyLogic's launch script {script}, in AnyLogic, or in AnyLogic Cloud.")
+    return 0

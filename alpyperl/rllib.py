@@ -201,8 +201,25 @@ def _node_name() -> str:
 # ---- building on a cluster ------------------------------------------------------------------
 
 
+def flatten_observations(env=None, spaces=None, device=None) -> list:
+    """An env-to-module connector for ``config.env_runners(env_to_module_connector=...)``: RLlib's
+    ``FlattenObservations`` when the model's observation space is not a Box (a Tuple or Dict, for
+    example the Tuple of scalar Boxes of ALPypeRL 1.x's CartPole), which RLlib's default networks
+    cannot read; nothing for a Box. :func:`build_algo` adds it when no such connector is set."""
+    from ray.rllib.connectors.env_to_module import FlattenObservations
+
+    if spaces is not None and "__env_single__" in spaces:
+        space = spaces["__env_single__"][0]
+    else:
+        space = getattr(env, "single_observation_space", getattr(env, "observation_space", None))
+    return [] if isinstance(space, gym.spaces.Box) else [FlattenObservations()]
+
+
 def build_algo(config):
     """``config.build_algo()``, failing with a readable error when a node cannot open the model.
+
+    Observations that are not a Box are flattened for RLlib's default networks
+    (:func:`flatten_observations`) unless ``config`` sets an env-to-module connector itself.
 
     First checks that every node of the Ray cluster has the model folder named by
     ``env_config["model"]`` (:func:`check_model_on_nodes`). If building fails anyway, for example
@@ -211,6 +228,8 @@ def build_algo(config):
     ``restart_failed_env_runners`` is on (RLlib's default), RLlib only logs why its runners died
     and then fails with an unrelated ``IndexError``.
     """
+    if config._env_to_module_connector is None:
+        config = config.copy(copy_frozen=False).env_runners(env_to_module_connector=flatten_observations)
     env_config = dict(config.env_config or {})
     model = env_config.get("model")
     if model is not None and ray.is_initialized():  # else RLlib starts Ray: check after a failure
@@ -324,6 +343,16 @@ def env_steps(result: Mapping[str, Any]) -> int:
     return int(result.get(NUM_ENV_STEPS_SAMPLED_LIFETIME, 0) or 0)
 
 
+def steps_this_iteration(result: Mapping[str, Any]) -> int:
+    """Environment steps sampled in this iteration."""
+    return int(result.get(ENV_RUNNER_RESULTS, {}).get(NUM_ENV_STEPS_SAMPLED, 0) or 0)
+
+
+def runner_restarts(result: Mapping[str, Any]) -> int:
+    """How often EnvRunner processes died and were replaced since training started."""
+    return int(result.get("fault_tolerance", {}).get("num_remote_worker_restarts", 0) or 0)
+
+
 def progress_line(result: Mapping[str, Any]) -> str:
     """One readable line for a result of ``algo.train()``.
 
@@ -333,14 +362,13 @@ def progress_line(result: Mapping[str, Any]) -> str:
     """
     runners = result.get(ENV_RUNNER_RESULTS, {})
     seconds = float(result.get("time_this_iter_s", 0.0))
-    sampled = int(runners.get(NUM_ENV_STEPS_SAMPLED, 0) or 0)
-    rate = sampled / seconds if seconds > 0 else 0.0
+    rate = steps_this_iteration(result) / seconds if seconds > 0 else 0.0
     mean_return = episode_return(result)
     shown_return = "    n/a" if math.isnan(mean_return) else f"{mean_return:7.1f}"
     line = (f"iter {int(result.get('training_iteration', 0)):3d} | steps {env_steps(result):10,d} | "
             f"return {shown_return} | episodes {int(runners.get(NUM_EPISODES, 0) or 0):5d} | "
             f"{rate:7,.0f} steps/s | {seconds:5.1f} s (total {float(result.get('time_total_s', 0.0)):6.1f} s)")
-    restarts = int(result.get("fault_tolerance", {}).get("num_remote_worker_restarts", 0) or 0)
+    restarts = runner_restarts(result)
     failures = int(runners.get("num_env_step_failures", 0) or 0)
     if restarts or failures:
         line += f" | model failures {failures}, runner restarts {restarts}"
