@@ -22,7 +22,7 @@ import java.util.Random;
  * {@code (engine, owner, null)} in the owner's constructor, as generated code does.
  *
  * <p>The order of a root's life cycle is that of AnyLogic 8.7.12's {@code Agent}, as read from its
- * public API: {@link #create()} is {@link #createAsEmbedded()} (so {@code doCreate()}, which
+ * class file (an assumption in so far as it was not measured by running): {@link #create()} is {@link #createAsEmbedded()} (so {@code doCreate()}, which
  * creates the embedded agents in turn) followed by {@code onCreate()} of the embedded agents
  * (depth first, in {@link #getEmbeddedObjects()} order) and then of the agent itself; {@link
  * #start()} is {@link #startAsEmbedded()} (so {@code doStart()}: events of the agent and of its

@@ -13,9 +13,9 @@ import java.util.Random;
  * <ul>
  * <li>{@link #start(Agent)} creates the root ({@link Agent#create()}) and starts it ({@link
  * Agent#start()}). An exception while creating it (a variable's initial value) escapes {@code
- * start} and nothing is printed; the engine stays in {@code PLEASE_WAIT}. An exception in On
- * startup (or while starting events) is printed on {@code System.err} after {@code Error during
- * model startup:}, the engine goes to {@code ERROR} and {@code start} returns <b>true</b>.
+ * start} and nothing is printed. An exception in On startup is printed on {@code System.err}
+ * after {@code Error during model startup:}, the engine goes to {@code ERROR} and {@code start}
+ * returns <b>true</b>.
  * <li>{@link #runFast()} refuses a root class that AnyLogic did not generate (see {@link
  * #runFast()}).
  * <li>An exception or error thrown by an event is printed on {@code System.err} after {@code
@@ -28,10 +28,14 @@ import java.util.Random;
  * scheduled}.
  * </ul>
  *
- * <p>When the run finishes (stop time, {@code finish()}) the engine calls the root's {@link
- * Agent#doFinish()}, as AnyLogic's does. Not measured, and simplified here: an exception in
- * doFinish or On destroy is printed and otherwise ignored; {@link #runFast(double)} pauses at the
- * given time; simultaneous events run in the order they were scheduled.
+ * <p>Read from AnyLogic 8.7.12's class files rather than measured: only {@code root.start()} is
+ * inside the engine's error handling (so an exception while starting events is a start-up error
+ * too, and after an exception in an initial value the engine stays in {@code PLEASE_WAIT}); when
+ * the run finishes (stop time, {@code finish()}) the engine calls the root's {@link
+ * Agent#doFinish()}. Assumed and simplified here: an exception in doFinish or On destroy is
+ * printed (with wording of this stand-in) and otherwise ignored; {@link #runFast(double)} pauses at
+ * the given time; simultaneous events run in the order they were scheduled; {@link #getRunCount()}
+ * is 1 during the first run.
  */
 public final class Engine {
     /** The states of a run. */

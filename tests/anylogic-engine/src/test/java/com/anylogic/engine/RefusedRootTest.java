@@ -5,6 +5,7 @@ import static org.junit.Assert.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
@@ -25,13 +26,23 @@ public class RefusedRootTest {
     public void aHandWrittenRootIsRefusedAndTheProcessEndsWithStatus255() throws IOException, InterruptedException {
         File output = folder.newFile("output.txt");
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), RefusedRun.class.getName())
+        String classpath = location(Engine.class) + File.pathSeparator + location(RefusedRun.class);
+        Process child = new ProcessBuilder(java, "-cp", classpath, RefusedRun.class.getName())
                 .redirectErrorStream(true).redirectOutput(output).start();
         assertTrue("the child JVM did not end", child.waitFor(120, TimeUnit.SECONDS));
         String printed = new String(Files.readAllBytes(output.toPath()), StandardCharsets.UTF_8);
         assertEquals(printed, 255, child.exitValue());
         assertTrue(printed, printed.contains("Invalid start location for AnyLogic Runtime\n"
                 + "runFast true, FINISHED at time Infinity, 0 events run; waiting for the engine to end the process\n"));
+    }
+
+    /** The folder or jar that {@code type} was loaded from. */
+    private static String location(Class<?> type) {
+        try {
+            return new File(type.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The child JVM: runs a hand-written root, reports, and waits for the engine's System.exit. */
