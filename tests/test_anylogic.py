@@ -3,14 +3,16 @@
 AnyLogic is not installed here, so the export is built by Gradle from ``tests/anylogic-model`` (a
 CartPole written the way AnyLogic generates code: root agent ``Main``, experiment ``Simulation``,
 a cyclic event calling ``connector.requestAction()``) and ``tests/anylogic-engine``, a TEST
-DOUBLE of AnyLogic's engine jar with the API and behaviour listed in anylogic-api.md. The
-launcher does not know it talks to a stand-in. The root's parameter ``fault`` makes the model
-misbehave for the error tests (see ``Main``'s class comment).
+DOUBLE of AnyLogic's engine jar with the API of AnyLogic 8.7.12 and the behaviour measured on it
+(anylogic-api.md, "Real engine behaviour"). The launcher does not know it talks to a stand-in.
+The root's parameter ``fault`` makes the model misbehave for the error tests (see ``Main``'s class
+comment).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -18,6 +20,7 @@ import sys
 import threading
 from pathlib import Path
 
+import jpype
 import numpy as np
 import pytest
 
@@ -85,10 +88,13 @@ def test_termination_when_the_model_finishes_and_truncation_at_the_stop_time(env
     assert (terminated, truncated) == (True, False)
     assert abs(observations[-1][2]) > 12 * 2 * np.pi / 360
     assert np.all(rewards == 1.0)
-    # Balancing: the engine reaches the experiment's stop time 10 after 500 decisions of 0.02.
+    # Balancing: the engine reaches the experiment's stop time 10. As on AnyLogic's engine, the cyclic
+    # event (first at 0, every 0.02) also occurs at the stop time (at 9.999999999999876 by the drift of
+    # adding 0.02 each time): 501 decisions, so 501 steps after reset's first observation.
     observations, rewards, terminated, truncated = run_episode(env, seed=1)
-    assert (terminated, truncated, len(rewards)) == (False, True, 500)
-    # Another experiment of the model (stop time 1), named in the launch script: 50 decisions.
+    assert (terminated, truncated, len(rewards)) == (False, True, 501)
+    # Another experiment of the model (stop time 1), named in the launch script: 50 decisions, since by
+    # the drift the 51st occurrence would be at 1.0000000000000004, after the stop time.
     with AnyLogicEnv(model=str(export_copy(anylogic_export, tmp_path, "com.acme.cartpole.ShortSimulation"))) as short:
         observations, rewards, terminated, truncated = run_episode(short, seed=1)
         assert (terminated, truncated, len(rewards)) == (False, True, 50)
@@ -122,7 +128,7 @@ def test_parameters_are_set_by_name_on_the_root_agent(anylogic_export):
 
 def test_a_model_that_pauses_itself_runs_on(env):
     observations, rewards, terminated, truncated = run_episode(env, seed=1, fault="pause", faultTime=0.1)
-    assert (terminated, truncated, len(rewards)) == (False, True, 500)
+    assert (terminated, truncated, len(rewards)) == (False, True, 501)
 
 
 def test_a_reset_or_close_in_mid_episode_stops_the_engine_quietly(anylogic_export, capfd):
@@ -193,20 +199,174 @@ def test_an_exception_in_an_event_reaches_python_with_the_models_stack_trace(env
     assert "during the run (in an event" in message
     assert "java.lang.IllegalStateException: the pole broke at time 0.1" in message
     trace = error.value.java_stack_trace
-    assert trace.startswith("Exception during discrete event execution:\njava.lang.IllegalStateException")
+    # As AnyLogic's engine prints it: the heading, the exception's message, its line and its trace.
+    assert trace.startswith("Exception during discrete event execution:\nthe pole broke at time 0.1\n"
+                            "java.lang.IllegalStateException: the pole broke at time 0.1\n")
     assert "at com.acme.cartpole.Main.executeActionOf(Main.java:" in trace
     with pytest.raises(ResetNeeded):
         env.step(0)
     assert run_episode(env, seed=1, fault="none")[3]  # works again after reset
 
 
-def test_an_exception_at_startup_names_on_startup(env):
+def test_an_error_in_an_event_is_reported_like_an_exception(env):
+    env.reset(seed=1, options={"env_params": {"fault": "error", "faultTime": 0.04}})
+    env.step(1)
+    with pytest.raises(ModelError) as error:
+        env.step(1)
+    message = str(error.value)
+    assert ("an exception in model code stopped the AnyLogic engine (state ERROR) at model time 0.04 during the run"
+            in message)
+    assert "java.lang.AssertionError: the cart left its rails at time 0.04" in message
+    assert "at com.acme.cartpole.Main.executeActionOf(Main.java:" in error.value.java_stack_trace
+
+
+def test_an_exception_at_startup_is_a_start_up_failure(env):
+    # AnyLogic's engine catches it, prints it and returns true from start() with state ERROR.
     with pytest.raises(ModelError) as error:
         env.reset(seed=1, options={"env_params": {"fault": "startup"}})
-    assert "while the model started up (the root agent's On startup code" in str(error.value)
-    assert "java.lang.IllegalArgumentException: the track is missing" in str(error.value)
-    assert "Error during model startup:" in error.value.java_stack_trace
+    message = str(error.value)
+    assert ("an exception in model code stopped the AnyLogic engine (state ERROR) at model time 0.0 while the model "
+            "started up (in the On startup code of Main or of an agent it contains") in message
+    assert "during the run" not in message
+    assert "java.lang.IllegalArgumentException: the track is missing" in message
+    assert error.value.java_stack_trace.startswith("Error during model startup:\n"
+                                                   "java.lang.IllegalArgumentException: the track is missing\n")
     assert "at com.acme.cartpole.Main.onStartup(Main.java:" in error.value.java_stack_trace
+    assert run_episode(env, seed=1, fault="none")[3]
+
+
+def test_an_exception_in_an_initial_value_is_a_failure_to_create_the_agents(env):
+    # AnyLogic's engine lets it escape start() and prints nothing: the launcher reports it.
+    with pytest.raises(ModelError) as error:
+        env.reset(seed=1, options={"env_params": {"fault": "initialValue"}})
+    message = str(error.value)
+    assert ("The model CartPole failed: an exception in model code stopped the creation of the model's agents, before "
+            "any On startup code (in the initial value of a variable of Main or of an agent it contains") in message
+    assert "java.lang.IllegalStateException: the track cannot be measured" in message
+    trace = error.value.java_stack_trace
+    assert "Caused by: java.lang.IllegalStateException: the track cannot be measured" in trace
+    assert "at com.acme.cartpole.Main.measureTrack(Main.java:" in trace
+    assert "at com.acme.cartpole.Main.setupPlainVariables_Main_xjal(Main.java:" in trace
+    assert run_episode(env, seed=1, fault="none")[3]
+
+
+def test_parameter_on_change_code_does_not_run_on_a_half_built_agent(anylogic_export, caplog):
+    # Main's On change code for poleLength uses a variable that exists only once the agent is created.
+    # The launcher sets parameters as AnyLogic's own run flow does (callOnChange false), so this runs:
+    caplog.set_level(logging.INFO, logger="alpyperl.model")
+    with AnyLogicEnv(model=str(anylogic_export), env_params={"poleLength": 2.0, "fault": "trace"}) as env:
+        env.reset(seed=1)
+        assert any(record.getMessage().endswith("] On startup: pole length 2.0") for record in caplog.records)
+    # ... where a launcher that set them with callOnChange true before engine.start(root) would fail.
+    jars = [anylogic_export / "model.jar", anylogic_export / "lib" / "com.anylogic.engine.jar"]
+    loader = jpype.JClass("java.net.URLClassLoader")([jpype.JClass("java.io.File")(str(jar)).toURI().toURL()
+                                                       for jar in jars])
+    Class = jpype.JClass("java.lang.Class")
+    experiment = Class.forName("com.acme.cartpole.Simulation", True, loader).getConstructor().newInstance()
+    engine = Class.forName("com.anylogic.engine.Engine", True, loader).getConstructor().newInstance()
+    experiment.setupRootParameters(experiment.createRoot(engine), False)  # fine: no On change code
+    with pytest.raises(jpype.JException, match="NullPointerException"):
+        experiment.setupRootParameters(experiment.createRoot(engine), True)
+
+
+def test_a_hand_written_root_agent_is_refused_before_the_engine_ends_the_process(anylogic_export, tmp_path):
+    """AnyLogic's engine (and the stand-in) refuse a root that AnyLogic did not generate and then call
+    System.exit; the launcher refuses it first. In a process of its own, which must end normally."""
+    folder = export_copy(anylogic_export, tmp_path, "com.acme.cartpole.HandWrittenSimulation")
+    code = ("import jpype; from alpyperl import AnyLogicEnv, ModelLoadError\n"
+            f"env = AnyLogicEnv(model={str(folder)!r})\n"
+            "try:\n"
+            "    env.reset(seed=1)\n"
+            "except ModelLoadError as error:\n"
+            "    print('refused:', error)\n"
+            "threads = jpype.JClass('java.lang.Thread').getAllStackTraces().keySet()\n"
+            "print('engine exit thread:', any(str(t.getName()) == 'AnyLogic engine exit' for t in threads))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr  # 255 if the engine had ended the process
+    assert ("refused: the root agent HandWrittenMain of CartPole was not generated by AnyLogic: its class "
+            "com.acme.cartpole.HandWrittenMain declares no serialVersionUID") in done.stdout
+    assert ("The AnyLogic engine only runs models that AnyLogic generated: it refuses any other root agent (\"Invalid "
+            "start location for AnyLogic Runtime\") and then ends the whole process with System.exit") in done.stdout
+    assert "Export the model from AnyLogic" in done.stdout
+    assert "engine exit thread: False" in done.stdout  # runFast() was never called
+    assert "Invalid start location" not in done.stderr
+    assert "ended this process" not in done.stderr  # a normal end of the interpreter is not reported
+
+
+# ---- System.exit: the embedded JVM ends the Python process, so the launcher says who did it ---------
+
+
+MODEL_EXITS = """
+import sys
+from alpyperl import AnyLogicEnv
+env = AnyLogicEnv(model=sys.argv[1], env_params={"fault": "exit", "faultTime": 0.04})
+print("model thread:", env._session.getModelThreadName(), flush=True)
+env.reset(seed=1)
+env.step(0)
+env.step(0)  # the event at time 0.04 calls System.exit(3)
+print("the process went on", flush=True)
+"""
+
+
+def test_a_system_exit_in_model_code_names_the_thread_and_its_stack(anylogic_export):
+    done = subprocess.run([sys.executable, "-c", MODEL_EXITS, str(anylogic_export)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "the process went on" not in done.stdout
+    thread = done.stdout.split("model thread: ", 1)[1].splitlines()[0]
+    assert (f'alpyperl: the model\'s Java code ended this process: System.exit(...) was called on thread "{thread}". '
+            "Its stack:\n\tat java.lang.System.exit(") in done.stderr
+    assert "\n\tat com.acme.cartpole.Main.executeActionOf(Main.java:" in done.stderr
+    assert "the AnyLogic engine ends the process" not in done.stderr  # the model called it, not the engine
+
+
+ENGINE_EXITS = """
+import sys, time
+import jpype
+from alpyperl import AnyLogicEnv
+AnyLogicEnv(model=sys.argv[1])  # opens the model folder: from now on its classes are watched
+folder = jpype.JClass("com.alpyperl.launcher.ModelFolder").open(sys.argv[1])
+get_loader = folder.getClass().getDeclaredMethod("classLoader")
+get_loader.setAccessible(True)
+Class = jpype.JClass("java.lang.Class")
+loader = get_loader.invoke(folder)
+# Driving the engine directly, without the launcher's check, on a root AnyLogic did not generate:
+experiment = Class.forName("com.acme.cartpole.HandWrittenSimulation", True, loader).getConstructor().newInstance()
+engine = Class.forName("com.anylogic.engine.Engine", True, loader).getConstructor().newInstance()
+engine.setExperiment(experiment)
+engine.start(experiment.createRoot(engine))
+print("runFast:", engine.runFast(), engine.getState(), flush=True)
+while True:
+    time.sleep(1)  # until the engine ends the process
+"""
+
+
+def test_a_system_exit_by_the_anylogic_engine_says_to_export_the_model_from_anylogic(anylogic_export, tmp_path):
+    folder = export_copy(anylogic_export, tmp_path)
+    done = subprocess.run([sys.executable, "-c", ENGINE_EXITS, str(folder)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 255, done.stdout + done.stderr
+    assert "runFast: True FINISHED" in done.stdout
+    assert "Invalid start location for AnyLogic Runtime" in done.stderr
+    assert ('alpyperl: the model\'s Java code ended this process: System.exit(...) was called on thread '
+            '"AnyLogic engine exit". Its stack:\n') in done.stderr
+    assert "\tat com.anylogic.engine.Engine." in done.stderr
+    assert ("alpyperl: the AnyLogic engine ends the process this way when it refuses a model that AnyLogic did not "
+            "generate") in done.stderr
+    assert "only models exported by AnyLogic can run, so export the model from AnyLogic" in done.stderr
+
+
+def test_on_destroy_runs_when_the_episode_ends_and_leaves_no_events(anylogic_export, caplog, capfd):
+    caplog.set_level(logging.INFO, logger="alpyperl.model")
+    with AnyLogicEnv(model=str(anylogic_export), env_params={"fault": "trace"}) as env:
+        run_episode(env, seed=1)  # truncated at the stop time
+        observation, _ = env.reset(seed=2)  # abandons this episode at its first decision
+        env.step(balance(observation))
+    lines = [record.getMessage().split("] ", 1)[1] for record in caplog.records if record.name == "alpyperl.model"]
+    assert lines.count("On destroy at time 10.0") == 1
+    assert "On destroy at time 0.02" in lines  # the abandoned episode, stopped at close()
+    output = capfd.readouterr()
+    assert "INTERNAL ERROR" not in output.out + output.err + "\n".join(lines)
 
 
 def test_an_engine_error_without_a_printed_exception_is_reported(env):

@@ -31,8 +31,8 @@ import java.util.zip.ZipFile;
  * experiment = new Simulation(); engine = new Engine(); engine.setExperiment(experiment)
  * experiment.setupEngine(engine); experiment.initDefaultRandomNumberGenerator(engine)
  * engine's default RNG re-seeded from the episode seed
- * root = experiment.createRoot(engine); experiment.setupRootParameters(root, true)
- * root.setParameter(name, value, true) for each parameter from Python
+ * root = experiment.createRoot(engine); experiment.setupRootParameters(root, false)
+ * root.setParameter(name, value, false) for each parameter from Python (no On change code yet)
  * engine.start(root); engine.runFast()     (the model calls requestAction() in its events)
  * engine.stop()                            (when the episode ended or was abandoned)
  * </pre>
@@ -147,12 +147,13 @@ final class AnyLogicRuntime implements ModelRuntime {
                     + "field; then add its functions getObservation, takeAction, getReward and hasFinished (see "
                     + "docs/anylogic.md)");
         }
-        call(experimentName + ".setupRootParameters()", setupRootParameters, experiment, root, true);
+        // As AnyLogic's own run flow: the root is not created yet, so its On change code must not run.
+        call(experimentName + ".setupRootParameters()", setupRootParameters, experiment, root, false);
         Map<String, Class<?>> types = learnParameters(root);
         for (Map.Entry<String, Object> value : values.entrySet()) {
             Object converted = convert(types, value.getKey(), value.getValue());
             Object known = call("setting the parameter " + value.getKey() + " of the root agent", setParameter,
-                    root, value.getKey(), converted, true);
+                    root, value.getKey(), converted, false);
             if (!Boolean.TRUE.equals(known)) {
                 throw unknownParameter(value.getKey(), types);
             }
@@ -252,15 +253,16 @@ final class AnyLogicRuntime implements ModelRuntime {
         @Override
         public void build() {
             try (ModelOutput.Capture printed = ModelOutput.capture()) {
-                startEngine(printed);
+                start(printed);
             }
         }
 
         @Override
         public void run() {
+            requireGeneratedByAnyLogic(root.getClass());
             try (ModelOutput.Capture printed = ModelOutput.capture()) {
                 if (!started) {
-                    startEngine(printed);
+                    start(printed);
                 }
                 while (true) {
                     boolean ok = Boolean.TRUE.equals(call("Engine.runFast()", runFast, engine));
@@ -277,18 +279,47 @@ final class AnyLogicRuntime implements ModelRuntime {
             }
         }
 
-        /** Engine.start(root): creates the root's agents and runs their On startup code. */
-        private void startEngine(ModelOutput.Capture printed) {
+        /**
+         * Engine.start(root): creates the root's agents and runs their On startup code. AnyLogic's
+         * engine catches an exception in On startup, reports it and returns true with state ERROR.
+         */
+        private void start(ModelOutput.Capture printed) {
             started = true;
-            if (!Boolean.TRUE.equals(call("Engine.start()", start, engine, root))) {
-                throw failure("while the model started up (the root agent's On startup code, or creating "
-                        + "its agents and the initial values of their variables)", printed.text());
+            if (!startEngine() || state().equals("ERROR")) {
+                throw failure("while the model started up (in the On startup code of " + rootName() + " or of an "
+                        + "agent it contains, or while their events were started)", printed.text());
             }
         }
 
         @Override
         public void dispose() {
             call("Engine.stop()", stop, engine);
+        }
+
+        /**
+         * {@code engine.start(root)}. An exception in the creation of the model's agents (initial
+         * values of variables) escapes AnyLogic's {@code Engine.start()} unreported, so it is
+         * reported here, with the model's stack trace.
+         */
+        private boolean startEngine() {
+            try {
+                return Boolean.TRUE.equals(start.invoke(engine, root));
+            } catch (InvocationTargetException e) {
+                RuntimeException passed = modelThrew("Engine.start()", e.getCause());
+                if (passed == e.getCause()) {
+                    throw passed; // the connector's or the launcher's own message
+                }
+                throw new ModelException("an exception in model code stopped the creation of the model's agents, "
+                        + "before any On startup code (in the initial value of a variable of " + rootName() + " or of an "
+                        + "agent it contains, or in another part of their creation): " + e.getCause() + ". The AnyLogic "
+                        + "engine does not report this itself; the model's stack trace follows", e.getCause());
+            } catch (IllegalAccessException e) {
+                throw new ModelLoadException("Engine.start() failed: " + e, e);
+            }
+        }
+
+        private String rootName() {
+            return root.getClass().getSimpleName();
         }
 
         @Override
@@ -321,6 +352,42 @@ final class AnyLogicRuntime implements ModelRuntime {
 
         private double time() {
             return (Double) call("Engine.time()", time, engine);
+        }
+    }
+
+    /** The root agent class that passed {@link #requireGeneratedByAnyLogic}, or null. */
+    private volatile Class<?> generatedRootClass;
+
+    /**
+     * Refuses a root agent class that AnyLogic did not generate, before its first run. AnyLogic's
+     * engine runs only generated models: it refuses any other root in {@code runFast()} ("Invalid
+     * start location for AnyLogic Runtime") and then ends the whole process with {@code
+     * System.exit(-1)}. Its check involves the {@code serialVersionUID} that AnyLogic's code
+     * generator writes into every agent class; a root class that declares none cannot pass it.
+     */
+    private void requireGeneratedByAnyLogic(Class<?> rootClass) {
+        if (rootClass == generatedRootClass) {
+            return;
+        }
+        if (!declaresSerialVersionUID(rootClass)) {
+            throw new ModelLoadException("the root agent " + rootClass.getSimpleName() + " of " + modelName + " was not "
+                    + "generated by AnyLogic: its class " + rootClass.getName() + " declares no serialVersionUID, which "
+                    + "AnyLogic's code generator writes into every agent class. The AnyLogic engine only runs models that "
+                    + "AnyLogic generated: it refuses any other root agent (\"Invalid start location for AnyLogic "
+                    + "Runtime\") and then ends the whole process with System.exit, so alpyperl does not start the run. "
+                    + "Export the model from AnyLogic (File > Export > To standalone Java application, from its simulation "
+                    + "experiment); a hand-written root agent cannot run on AnyLogic's engine");
+        }
+        generatedRootClass = rootClass;
+    }
+
+    private static boolean declaresSerialVersionUID(Class<?> type) {
+        try {
+            Field field = type.getDeclaredField("serialVersionUID");
+            return field.getType() == long.class && Modifier.isStatic(field.getModifiers())
+                    && Modifier.isFinal(field.getModifiers());
+        } catch (NoSuchFieldException e) {
+            return false;
         }
     }
 

@@ -87,7 +87,9 @@ public final class ModelFolder {
         } catch (IOException e) {
             throw new ModelLoadException("cannot resolve model folder " + path + ": " + e, e);
         }
-        return OPENED.computeIfAbsent(key, k -> new ModelFolder(new File(k)));
+        ModelFolder opened = OPENED.computeIfAbsent(key, k -> new ModelFolder(new File(k)));
+        ExitReporter.watch(opened.classLoader); // a System.exit in model code would end the Python process without a word
+        return opened;
     }
 
     /** The model's name (from the descriptor, else the folder's name). */

@@ -9,6 +9,7 @@ import com.anylogic.engine.Agent;
 import com.anylogic.engine.AgentList;
 import com.anylogic.engine.Engine;
 import com.anylogic.engine.EventTimeout;
+import java.util.ArrayList;
 
 /**
  * The root agent of the stand-in AnyLogic CartPole, shaped like the code AnyLogic generates for a
@@ -20,13 +21,26 @@ import com.anylogic.engine.EventTimeout;
  * {@code uniform()} (the engine's default RNG); with {@code actionNoise} the push is flipped with
  * that probability, drawn from {@code connector.getRandom()}.
  *
+ * <p>Like every class AnyLogic generates, it declares a {@code serialVersionUID} (the stand-in
+ * engine, like AnyLogic's, runs only roots that have one). Its On destroy code destroys the event
+ * ({@code decide.onDestroy()}), as generated code does. The parameter {@code poleLength} has On
+ * change code that records the new length in the variable {@code poleLengths}, which exists only
+ * once the agent has been created: called on a half-built agent (parameters set with
+ * {@code callOnChange = true} before {@code engine.start(root)}), it throws a
+ * NullPointerException, so a launcher that does that is caught.
+ *
  * <p>For alpyperl's error tests the parameter {@code fault} misbehaves on purpose: {@code event}
- * (the event throws at time {@code faultTime}), {@code silentEvent} (the same with an exception
- * that prints nothing), {@code startup} ("On startup" throws), {@code finishAtStartup} ("On
- * startup" calls finishSimulation()), {@code pause} (the event pauses the run at {@code faultTime}),
- * and {@code trace} (no fault: "On startup" and each decision write a line with {@code traceln()}).
+ * (the event throws an exception at time {@code faultTime}), {@code error} (the event throws an
+ * {@code AssertionError}, an Error), {@code silentEvent} (an exception that prints nothing),
+ * {@code initialValue} (the initial value of the variable {@code trackLength} throws), {@code
+ * startup} ("On startup" throws), {@code finishAtStartup} ("On startup" calls
+ * finishSimulation()), {@code pause} (the event pauses the run at {@code faultTime}), {@code exit}
+ * (the event calls {@code System.exit(3)} at {@code faultTime}), and {@code trace} (no fault: "On
+ * startup", each decision and "On destroy" write a line with {@code traceln()}).
  */
 public class Main extends Agent implements RLModel {
+    private static final long serialVersionUID = 5106744418208203301L;
+
     // ---- Parameters ---------------------------------------------------------------------------
     public double poleLength;
     public double actionNoise;
@@ -37,7 +51,15 @@ public class Main extends Agent implements RLModel {
         if (value == poleLength) {
             return;
         }
+        double _oldValue_xjal = poleLength;
         poleLength = value;
+        onChange_poleLength_xjal(_oldValue_xjal);
+        onChange();
+    }
+
+    protected void onChange_poleLength_xjal(double oldValue) {
+        // ---- the parameter's "On change" code, as typed in AnyLogic ----
+        poleLengths.add(poleLength);
     }
 
     public void set_actionNoise(double value) {
@@ -45,6 +67,7 @@ public class Main extends Agent implements RLModel {
             return;
         }
         actionNoise = value;
+        onChange();
     }
 
     public void set_fault(String value) {
@@ -52,6 +75,7 @@ public class Main extends Agent implements RLModel {
             return;
         }
         fault = value;
+        onChange();
     }
 
     public void set_faultTime(double value) {
@@ -59,6 +83,7 @@ public class Main extends Agent implements RLModel {
             return;
         }
         faultTime = value;
+        onChange();
     }
 
     @Override
@@ -127,6 +152,9 @@ public class Main extends Agent implements RLModel {
 
     // ---- Plain variables ----------------------------------------------------------------------
     public RLConnector connector;
+    /** The pole lengths set during the run (On change of poleLength), for a chart. */
+    public ArrayList<Double> poleLengths;
+    public double trackLength;
     public double x;
     public double xDot;
     public double theta;
@@ -170,6 +198,12 @@ public class Main extends Agent implements RLModel {
             if (fault.equals("event") && time() >= faultTime) {
                 throw new IllegalStateException("the pole broke at time " + time());
             }
+            if (fault.equals("error") && time() >= faultTime) {
+                throw new AssertionError("the cart left its rails at time " + time());
+            }
+            if (fault.equals("exit") && time() >= faultTime) {
+                System.exit(3);
+            }
             if (fault.equals("silentEvent") && time() >= faultTime) {
                 throw new SilentFailure();
             }
@@ -189,24 +223,37 @@ public class Main extends Agent implements RLModel {
     }
 
     // ---- Generated constructor and life cycle -------------------------------------------------
-    public Main(Engine engine, Agent owner, AgentList<? super Main> ownerPopulation) {
+    public Main(Engine engine, Agent owner, AgentList<? extends Main> ownerPopulation) {
         super(engine, owner, ownerPopulation);
     }
 
     @Override
-    protected void doCreate() {
+    public void doCreate() {
         super.doCreate();
         setupPlainVariables_Main_xjal();
     }
 
     private void setupPlainVariables_Main_xjal() {
         connector = new RLConnector(this);
+        poleLengths = new ArrayList<>();
+        trackLength = measureTrack();
     }
 
     @Override
-    protected void doStart() {
+    public void doStart() {
         super.doStart();
         decide.start();
+    }
+
+    @Override
+    public void onDestroy() {
+        decide.onDestroy();
+        // ---- "On destroy", as typed in AnyLogic ----
+        if (fault.equals("trace")) {
+            traceln("On destroy at time " + time());
+        }
+        // ----
+        super.onDestroy();
     }
 
     @Override
@@ -226,6 +273,15 @@ public class Main extends Agent implements RLModel {
         xDot = uniform(-0.05, 0.05);
         theta = uniform(-0.05, 0.05);
         thetaDot = uniform(-0.05, 0.05);
+    }
+
+    // ---- Functions ------------------------------------------------------------------------------
+    /** The length of the track (the initial value of {@code trackLength}). */
+    double measureTrack() {
+        if (fault.equals("initialValue")) {
+            throw new IllegalStateException("the track cannot be measured");
+        }
+        return 4.8;
     }
 
     // ---- Functions: the RLModel contract ------------------------------------------------------
@@ -286,7 +342,7 @@ public class Main extends Agent implements RLModel {
         thetaDot += tau * thetaAcc;
         reward += 1.0;
         double thetaLimit = 12 * 2 * Math.PI / 360;
-        fallen = x < -2.4 || x > 2.4 || theta < -thetaLimit || theta > thetaLimit;
+        fallen = x < -trackLength / 2 || x > trackLength / 2 || theta < -thetaLimit || theta > thetaLimit;
         if (fallen) {
             finishSimulation();
         }

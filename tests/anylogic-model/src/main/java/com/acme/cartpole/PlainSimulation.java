@@ -5,6 +5,8 @@ import com.anylogic.engine.ExperimentSimulation;
 
 /** For alpyperl's error tests: an experiment whose root agent ({@link PlainMain}) does not implement RLModel. */
 public class PlainSimulation extends ExperimentSimulation<PlainMain> {
+    private static final long serialVersionUID = 2904125329848164703L;
+
     @Override
     public PlainMain createRoot(Engine engine) {
         return new PlainMain(engine, null, null);

@@ -6,11 +6,15 @@ import com.anylogic.engine.ExperimentSimulation;
 import java.util.Random;
 
 /**
- * The simulation experiment, shaped like the code AnyLogic generates: stop time 10 (500 decisions
- * of 0.02), a fixed seed of 1 for the default RNG ("Fixed seed" in the experiment's Randomness
- * settings), the root's parameters at their defaults. The launcher re-seeds the RNG per episode.
+ * The simulation experiment, shaped like the code AnyLogic generates: stop time 10 (the event
+ * {@code decide} occurs at 0, 0.02, ... and, as on AnyLogic's engine, also at the stop time: 501
+ * decisions), a fixed seed of 1 for the default RNG ("Fixed seed" in the experiment's Randomness
+ * settings), the root's parameters set to the experiment's values (through their setters, which
+ * run On change code, only when {@code callOnChange}). The launcher re-seeds the RNG per episode.
  */
 public class Simulation extends ExperimentSimulation<Main> {
+    private static final long serialVersionUID = -3321608761454129045L;
+
     public Simulation() {
     }
 
@@ -21,7 +25,30 @@ public class Simulation extends ExperimentSimulation<Main> {
 
     @Override
     public void setupRootParameters(final Main self, boolean callOnChange) {
-        self.setParametersToDefaultValues();
+        double poleLength = 0.5;
+        if (callOnChange) {
+            self.set_poleLength(poleLength);
+        } else {
+            self.poleLength = poleLength;
+        }
+        double actionNoise = 0;
+        if (callOnChange) {
+            self.set_actionNoise(actionNoise);
+        } else {
+            self.actionNoise = actionNoise;
+        }
+        String fault = "none";
+        if (callOnChange) {
+            self.set_fault(fault);
+        } else {
+            self.fault = fault;
+        }
+        double faultTime = 0.1;
+        if (callOnChange) {
+            self.set_faultTime(faultTime);
+        } else {
+            self.faultTime = faultTime;
+        }
     }
 
     @Override
@@ -41,12 +68,13 @@ public class Simulation extends ExperimentSimulation<Main> {
      */
     public static void main(String[] args) {
         Simulation experiment = new Simulation();
+        experiment.setCommandLineArguments_xjal(args);
         Engine engine = new Engine();
         engine.setExperiment(experiment);
         experiment.setupEngine(engine);
         experiment.initDefaultRandomNumberGenerator(engine);
         Agent root = experiment.createRoot(engine);
-        experiment.setupRootParameters((Main) root, true);
+        experiment.setupRootParameters((Main) root, false);
         if (engine.start(root)) {
             engine.runFast();
         }
