@@ -610,33 +610,37 @@ def train_command(args: argparse.Namespace) -> int:
     print(f"Training PPO on {model}\n  {args.runners} runner(s) x {args.envs_per_runner} model instance(s), "
           f"{args.batch_size} steps per iteration, seed {args.seed}, at most {args.iterations} iterations"
           + (f", target mean return {args.target_return:g}" if args.target_return is not None else ""), flush=True)
-    algo = None
+    algo, failure, restarts = None, None, 0
     try:
         algo = rllib.build_algo(config)
         for _ in range(args.iterations):
             result = algo.train()
             print(rllib.progress_line(result), flush=True)
+            restarts = rllib.runner_restarts(result)
             if rllib.steps_this_iteration(result) == 0:
-                raise AlpyperlError(
-                    f"iteration {result.get('training_iteration')} sampled no steps: "
-                    + (f"EnvRunner processes died {rllib.runner_restarts(result)} time(s); " if args.runners else "")
-                    + "the model's output above says why. Stopped without saving a checkpoint.")
+                failure = (f"iteration {result.get('training_iteration')} sampled no steps: the models failed or "
+                           "their EnvRunner processes died, and the output above says why. Stopped without saving "
+                           "a checkpoint.")
+                break
             if args.target_return is not None and rllib.episode_return(result) >= args.target_return:
                 print(f"Reached a mean return of {rllib.episode_return(result):.1f}.")
                 break
-        out = os.path.abspath(args.out)
-        algo.save(out)
-        print(f"Checkpoint saved in {out}\n  export the policy with: alpyperl export --checkpoint {out} "
-              f"--out policy.onnx")
-        if rllib.runner_restarts(result):
-            print(f"{PROG} train: error: EnvRunner processes died {rllib.runner_restarts(result)} time(s) during "
-                  "training (Ray replaced them); their output above says why", file=sys.stderr)
-            return 1
-        return 0
+        if failure is None:
+            out = os.path.abspath(args.out)
+            algo.save(out)
+            print(f"Checkpoint saved in {out}\n  export the policy with: alpyperl export --checkpoint {out} "
+                  f"--out policy.onnx")
     finally:
-        if algo is not None:
+        if algo is not None:  # (a failure is raised only after this: RLlib logs an exception being handled)
             algo.stop()
         ray.shutdown()
+    if failure is not None:
+        raise AlpyperlError(failure)
+    if restarts:
+        print(f"{PROG} train: error: EnvRunner processes died {restarts} time(s) during training and Ray replaced "
+              "them; their output above says why", file=sys.stderr)
+        return 1
+    return 0
 
 
 # ---- export -------------------------------------------------------------------------------------

@@ -201,3 +201,20 @@ def test_info_of_a_folder_that_is_no_model_says_what_it_found(tmp_path):
     assert result.returncode == 1
     assert "kind          unknown (no alpyperl-model.properties and no AnyLogic launch script)" in result.stdout
     assert result.stderr.startswith("alpyperl info: error: ") and "is not a model folder" in result.stderr
+
+
+def test_train_fails_and_says_why_when_the_model_ends_its_runner_process(anylogic_export, tmp_path):
+    """The stand-in model calls System.exit in an event: the EnvRunner process dies with the model's
+    stack on its output (forwarded by Ray), no iteration samples a step, and train exits non-zero."""
+    result = subprocess.run(
+        [sys.executable, "-m", "alpyperl", "train", str(anylogic_export), "--param", "fault=exit", "--param",
+         "faultTime=0.1", "--runners", "1", "--envs-per-runner", "1", "--batch-size", "200", "--iterations", "3",
+         "--out", "checkpoint"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path)})  # RLlib's logs go to $HOME/ray_results
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert "alpyperl: the model's Java code ended this process: System.exit(...) was called on thread" in output
+    assert "at com.acme.cartpole.Main.executeActionOf(Main.java:" in output
+    assert "alpyperl train: error: iteration 1 sampled no steps" in result.stderr
+    assert not (tmp_path / "checkpoint").exists()

@@ -28,7 +28,8 @@ import java.util.zip.ZipFile;
  * from the export's class loader, and nothing here is compiled against them (one launcher for
  * every AnyLogic version from 8.7 on). Per episode, on the session's model thread:
  * <pre>
- * experiment = new Simulation(); engine = new Engine(); engine.setExperiment(experiment)
+ * experiment = new Simulation()            (once per model thread, then reused)
+ * engine = new Engine(); engine.setExperiment(experiment)
  * experiment.setupEngine(engine); experiment.initDefaultRandomNumberGenerator(engine)
  * engine's default RNG re-seeded from the episode seed
  * root = experiment.createRoot(engine); experiment.setupRootParameters(root, false)
@@ -68,6 +69,7 @@ final class AnyLogicRuntime implements ModelRuntime {
     private final Method setRandom;
     private final Method setParameter;
     private final Method getParameterNames;
+    private final ThreadLocal<Object> experiments = new ThreadLocal<>();
     /** The root agent's parameters and their types (null where unknown), learnt from the first root created. */
     private volatile Map<String, Class<?>> parameterTypes;
     private volatile String rootClassName = "root agent";
@@ -131,7 +133,7 @@ final class AnyLogicRuntime implements ModelRuntime {
 
     @Override
     public ModelRun create(Map<String, Object> values, long seed) {
-        Object experiment = call("creating the experiment " + experimentClass.getSimpleName(), newExperiment);
+        Object experiment = experimentOfThisThread();
         Object engine = call("creating the AnyLogic engine", newEngine);
         call("Engine.setExperiment()", setExperiment, engine, experiment);
         String experimentName = experimentClass.getSimpleName();
@@ -159,6 +161,20 @@ final class AnyLogicRuntime implements ModelRuntime {
             }
         }
         return new AnyLogicRun(engine, root);
+    }
+
+    /**
+     * The experiment object of the calling model thread, made at its first episode. AnyLogic's own
+     * runs reuse theirs too; an experiment is never shared between threads (engines of different
+     * threads run at the same time).
+     */
+    private Object experimentOfThisThread() {
+        Object experiment = experiments.get();
+        if (experiment == null) {
+            experiment = call("creating the experiment " + experimentClass.getSimpleName(), newExperiment);
+            experiments.set(experiment);
+        }
+        return experiment;
     }
 
     /**
