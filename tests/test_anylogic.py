@@ -426,6 +426,18 @@ def test_an_export_without_its_engine_or_experiment(anylogic_export, tmp_path):
     missing = export_copy(anylogic_export, tmp_path / "c", "com.acme.cartpole.Simulation2")
     with pytest.raises(ModelLoadError, match="runs com.acme.cartpole.Simulation2, which is not in model.jar"):
         AnyLogicEnv(model=str(missing))
+    only_custom = export_copy(anylogic_export, tmp_path / "d", "com.acme.cartpole.custom.OnlyCustomExperiment")
+    with pytest.raises(ModelLoadError, match="runs the experiment com.acme.cartpole.custom.OnlyCustomExperiment, and "
+                                             "the model has no simulation experiment, which alpyperl needs"):
+        AnyLogicEnv(model=str(only_custom))
+
+
+def test_an_export_launched_with_a_custom_experiment_runs_with_its_simulation(anylogic_export, tmp_path):
+    """ALPypeRL 1.x's custom-experiment exports: the launch script runs a custom experiment, whose
+    run() is code of its own; alpyperl builds each episode with the model's Simulation experiment."""
+    folder = export_copy(anylogic_export, tmp_path, "com.acme.cartpole.CustomExperiment")
+    with AnyLogicEnv(model=str(folder)) as custom, AnyLogicEnv(model=str(anylogic_export)) as simulation:
+        np.testing.assert_array_equal(run_episode(custom, seed=4)[0], run_episode(simulation, seed=4)[0])
 
 
 # ---- launch scripts: Python reads the JVM options like the launcher --------------------------

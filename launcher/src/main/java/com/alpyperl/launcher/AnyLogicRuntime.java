@@ -44,6 +44,7 @@ final class AnyLogicRuntime implements ModelRuntime {
     private static final String ENGINE = "com.anylogic.engine.Engine";
     private static final String AGENT = "com.anylogic.engine.Agent";
     private static final String SIMULATION = "com.anylogic.engine.ExperimentSimulation";
+    private static final String CUSTOM_EXPERIMENT = "com.anylogic.engine.ExperimentCustom";
     /** A line that names an exception: a qualified class name ending in Exception, Error or Throwable, or followed by ": ". */
     private static final Pattern EXCEPTION_LINE = Pattern.compile(
             "(?:[\\w$]+\\.)+[\\w$]*(?:Exception|Error|Throwable)(?:: .*)?|(?:[\\w$]+\\.)+[\\w$]+: .*");
@@ -89,7 +90,8 @@ final class AnyLogicRuntime implements ModelRuntime {
                 + experimentClassName + ", which is not in model.jar or another jar of its classpath");
         Class<?> experimentBase = load(loader, "com.anylogic.engine.Experiment", "the AnyLogic engine jar on the "
                 + "classpath of " + scriptName + " has no com.anylogic.engine.Experiment");
-        experimentClass = simulation.isAssignableFrom(launched) || !experimentBase.isAssignableFrom(launched) ? launched
+        boolean otherExperiment = experimentBase.isAssignableFrom(launched) || extendsClass(launched, CUSTOM_EXPERIMENT);
+        experimentClass = simulation.isAssignableFrom(launched) || !otherExperiment ? launched
                 : simulationBeside(launched, simulation, loader, experimentClassName);
         if (!simulation.isAssignableFrom(experimentClass)) {
             throw new ModelLoadException("the launch script " + scriptName + " runs " + experimentClassName
@@ -444,10 +446,26 @@ final class AnyLogicRuntime implements ModelRuntime {
         for (Class<?> candidate : found) {
             names.add(candidate.getName());
         }
+        if (names.isEmpty()) {
+            throw new ModelLoadException("the launch script " + scriptName + " runs the experiment " + launchedName
+                    + ", and the model has no simulation experiment, which alpyperl needs: each episode is built as "
+                    + "AnyLogic's Simulation experiment builds a run (a custom experiment's run() is code of its own). "
+                    + "In AnyLogic, add a Simulation experiment to the model (New > Experiment > Simulation) and "
+                    + "export the model again");
+        }
         throw new ModelLoadException("the launch script " + scriptName + " runs the experiment " + launchedName
-                + ", which is not a simulation experiment, and its package has " + (names.isEmpty() ? "none"
-                : "several (" + String.join(", ", names) + ")") + " to run the model with. In AnyLogic, export the "
-                + "model from its simulation experiment (Simulation : Main in the Projects view)");
+                + ", which is not a simulation experiment, and the model has several (" + String.join(", ", names)
+                + "), none named Simulation. In AnyLogic, export the model from the simulation experiment to train "
+                + "with");
+    }
+
+    private static boolean extendsClass(Class<?> type, String superclassName) {
+        for (Class<?> t = type; t != null; t = t.getSuperclass()) {
+            if (t.getName().equals(superclassName)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The names of the classes in the package of {@code type}, in the jar it was loaded from. */
