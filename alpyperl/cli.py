@@ -459,7 +459,7 @@ def _summary(returns: list[float], lengths: list[int], failures: list[int], elap
     values = np.asarray(returns)
     steps = int(sum(lengths))
     return (f"{len(returns)} episode(s)" + (f", {len(failures)} failed" if failures else "") +
-            f": return mean {values.mean():.6g}, std {values.std():.6g}, min {values.min():.6g}, "
+            f": mean return {values.mean():.6g}, std {values.std():.6g}, min {values.min():.6g}, "
             f"max {values.max():.6g} | steps {steps:,} (mean {steps / len(lengths):.1f}) | "
             f"{elapsed:.2f} s, {steps / elapsed if elapsed > 0 else 0:,.0f} steps/s")
 

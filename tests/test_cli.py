@@ -89,7 +89,7 @@ def test_run_with_a_random_policy_prints_each_episode_and_a_summary(cartpole_mod
     episodes = [line.split() for line in lines[1:5]]
     assert [words[:4] for words in episodes] == [["episode", str(k), "seed", str(10 + k)] for k in range(4)]
     returns = [float(words[7]) for words in episodes]
-    assert lines[5].startswith(f"4 episode(s): return mean {sum(returns) / 4:.6g}, std ")
+    assert lines[5].startswith(f"4 episode(s): mean return {sum(returns) / 4:.6g}, std ")
     assert f"min {min(returns):.6g}, max {max(returns):.6g} | steps {int(sum(returns)):,}" in lines[5]
     recorded = [json.loads(line) for line in record.read_text().splitlines()[1:]]
     assert [(r["seed"], r["return"], r["env_params"]) for r in recorded] == \

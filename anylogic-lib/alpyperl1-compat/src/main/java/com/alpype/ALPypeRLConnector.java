@@ -142,10 +142,13 @@ public class ALPypeRLConnector extends Agent {
         return action;
     }
 
-    /** The model's random number generator, seeded with {@link #seed}. */
+    /**
+     * The model's random number generator: with the default {@link #seed} (the episode's seed) the
+     * connector's generator of the episode; with a seed the model sets, {@code new Random(seed)} as in 1.x.
+     */
     public Random getRNG() {
         if (rng == null) {
-            rng = new Random(seed);
+            rng = seed == connector.getEpisodeSeed() ? connector.getRandom() : new Random(seed);
         }
         return rng;
     }

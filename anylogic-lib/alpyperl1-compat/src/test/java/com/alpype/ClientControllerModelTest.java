@@ -3,6 +3,7 @@ package com.alpype;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 
 import com.alpyperl.connector.Space;
@@ -91,9 +92,10 @@ public class ClientControllerModelTest {
     }
 
     @Test
-    public void theRandomGeneratorIsSeededWithTheConnectorsSeed() {
+    public void theRandomGeneratorIsTheEpisodesUnlessTheModelSetsASeed() {
         Root root = new Root();
         assertEquals(root.connector._seed_DefaultValue_xjal(), root.connector.getSeed());
+        assertSame(root.connector.connector().getRandom(), root.connector.getRNG());
         root.connector.set_seed(42);
         assertEquals(new java.util.Random(42).nextLong(), root.connector.getRNG().nextLong());
         root.connector.set_seed(42);

@@ -2,6 +2,7 @@ package com.alpyperl.connector;
 
 import java.util.Objects;
 import java.util.Random;
+import java.util.SplittableRandom;
 
 /**
  * Connects a model to reinforcement learning. Create one in the model's root, passing the model
@@ -37,7 +38,7 @@ public final class RLConnector {
         this.model = Objects.requireNonNull(model, "the model must not be null");
         this.host = ConnectorHost.forCurrentThread();
         this.episodeSeed = host != null ? host.episodeSeed() : new Random().nextLong();
-        this.random = new Random(episodeSeed);
+        this.random = randomOfEpisode(episodeSeed);
         if (host != null) {
             host.attach(this);
         }
@@ -125,6 +126,17 @@ public final class RLConnector {
     /** The model this connector serves. */
     public RLModel getModel() {
         return model;
+    }
+
+    /**
+     * A new generator equal to {@link #getRandom()} of an episode with this seed, for tools and
+     * tests that replay a model's draws. Its seed is mixed from the episode seed: java.util.Random's
+     * first numbers for nearby seeds (0, 1, 2, ...) are nearly equal. (The launcher seeds the
+     * AnyLogic engine's generator from another mix of the episode seed, so the two never replay
+     * each other.)
+     */
+    public static Random randomOfEpisode(long episodeSeed) {
+        return new Random(new SplittableRandom(episodeSeed).split().nextLong());
     }
 
     private ConnectorHost evaluationHostIfNeeded() {

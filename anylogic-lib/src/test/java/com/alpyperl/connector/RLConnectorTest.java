@@ -193,11 +193,24 @@ public class RLConnectorTest {
         long[] other = drawWithSeed(43);
         assertArrayEquals(first, again);
         assertFalse(Arrays.equals(first, other));
+    }
 
-        Random expected = new Random(42);
-        for (long value : first) {
-            assertEquals(expected.nextLong(), value);
+    @Test
+    public void consecutiveEpisodeSeedsGiveIndependentFirstNumbers() throws Exception {
+        // java.util.Random seeded with 0, 1, 2, ... itself starts with nearly equal numbers.
+        double[] firsts = new double[200];
+        for (int seed = 0; seed < firsts.length; seed++) {
+            firsts[seed] = uniform(drawWithSeed(seed)[0]);
         }
+        double mean = Arrays.stream(firsts).average().orElse(0);
+        double spread = Math.sqrt(Arrays.stream(firsts).map(x -> (x - mean) * (x - mean)).average().orElse(0));
+        assertEquals("mean of the first numbers", 0.5, mean, 0.07);
+        assertEquals("spread of the first numbers (uniform: 0.289)", Math.sqrt(1.0 / 12), spread, 0.05);
+    }
+
+    /** A long drawn by Random.nextLong() as a number in [0, 1). */
+    private static double uniform(long drawn) {
+        return (drawn >>> 11) * 0x1.0p-53;
     }
 
     @Test

@@ -3,25 +3,19 @@ package com.alpyperl.launcher;
 import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLModel;
-import java.io.File;
-import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
-import java.net.URISyntaxException;
 import java.util.Collections;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * Runs an AnyLogic export through the engine's public API, by reflection: the engine classes come
@@ -44,7 +38,6 @@ final class AnyLogicRuntime implements ModelRuntime {
     private static final String ENGINE = "com.anylogic.engine.Engine";
     private static final String AGENT = "com.anylogic.engine.Agent";
     private static final String SIMULATION = "com.anylogic.engine.ExperimentSimulation";
-    private static final String CUSTOM_EXPERIMENT = "com.anylogic.engine.ExperimentCustom";
     /** A line that names an exception: a qualified class name ending in Exception, Error or Throwable, or followed by ": ". */
     private static final Pattern EXCEPTION_LINE = Pattern.compile(
             "(?:[\\w$]+\\.)+[\\w$]*(?:Exception|Error|Throwable)(?:: .*)?|(?:[\\w$]+\\.)+[\\w$]+: .*");
@@ -66,6 +59,7 @@ final class AnyLogicRuntime implements ModelRuntime {
     private final Method getState;
     private final Method time;
     private final Method getStopTime;
+    private final Method getStep;
     private final Method getRandom;
     private final Method setRandom;
     private final Method setParameter;
@@ -90,14 +84,7 @@ final class AnyLogicRuntime implements ModelRuntime {
                 + experimentClassName + ", which is not in model.jar or another jar of its classpath");
         Class<?> experimentBase = load(loader, "com.anylogic.engine.Experiment", "the AnyLogic engine jar on the "
                 + "classpath of " + scriptName + " has no com.anylogic.engine.Experiment");
-        boolean otherExperiment = experimentBase.isAssignableFrom(launched) || extendsClass(launched, CUSTOM_EXPERIMENT);
-        experimentClass = simulation.isAssignableFrom(launched) || !otherExperiment ? launched
-                : simulationBeside(launched, simulation, loader, experimentClassName);
-        if (!simulation.isAssignableFrom(experimentClass)) {
-            throw new ModelLoadException("the launch script " + scriptName + " runs " + experimentClassName
-                    + ", which is not a simulation experiment (it does not extend " + SIMULATION + "). In AnyLogic, "
-                    + "export the model from its simulation experiment (Simulation : Main in the Projects view)");
-        }
+        experimentClass = SimulationExperiment.of(launched, simulation, experimentBase, scriptName);
         newExperiment = constructor(experimentClass);
         newEngine = constructor(engine);
         setExperiment = method(engine, "setExperiment", experimentBase);
@@ -111,6 +98,7 @@ final class AnyLogicRuntime implements ModelRuntime {
         getState = method(engine, "getState");
         time = method(engine, "time");
         getStopTime = method(engine, "getStopTime");
+        getStep = method(engine, "getStep");
         getRandom = method(engine, "getDefaultRandomGenerator");
         setRandom = method(engine, "setDefaultRandomGenerator", Random.class);
         setParameter = method(agent, "setParameter", String.class, Object.class, boolean.class);
@@ -180,9 +168,8 @@ final class AnyLogicRuntime implements ModelRuntime {
     }
 
     /**
-     * Seeds the engine's default RNG from the episode seed. The connector's RNG takes the episode
-     * seed itself, so the engine's gets a different seed derived from it: the two never replay
-     * each other's numbers.
+     * Seeds the engine's default RNG from the episode seed, mixed otherwise than the seed of the
+     * connector's RNG ({@code RLConnector.randomOfEpisode}): the two never replay each other's numbers.
      */
     private void seedDefaultRandom(Object engine, long seed) {
         long engineSeed = new SplittableRandom(seed).nextLong();
@@ -256,6 +243,8 @@ final class AnyLogicRuntime implements ModelRuntime {
         /** How the run ended ("FINISHED at model time 10.0"), recorded before the engine is stopped. */
         private String ending = "not started";
         private boolean started;
+        /** The run ended at time Infinity without an event: what AnyLogic's engine does when it refuses a root. */
+        private boolean refusedRoot;
 
         AnyLogicRun(Object engine, Object root) {
             this.engine = engine;
@@ -290,6 +279,7 @@ final class AnyLogicRuntime implements ModelRuntime {
                     }
                     if (!state.equals("PAUSED")) {
                         ending = state + " at model time " + time();
+                        refusedRoot = time() == Double.POSITIVE_INFINITY && steps() == 0;
                         return; // FINISHED: the model finished or the stop time was reached; IDLE: it was stopped
                     }
                     // The model paused itself (pauseSimulation()); nobody is there to press Run, so run on.
@@ -342,6 +332,14 @@ final class AnyLogicRuntime implements ModelRuntime {
 
         @Override
         public String endOfRunHint() {
+            if (refusedRoot) {
+                return "; here the AnyLogic engine ran no event and reports model time Infinity. If the console shows "
+                        + "\"Invalid start location for AnyLogic Runtime\", the engine refused the root agent "
+                        + rootClassName + ": it runs only models that AnyLogic generated, and it ends the whole process "
+                        + "in a moment; export the model from AnyLogic (File > Export > To standalone Java application). "
+                        + "Otherwise the model schedules no event: call connector.requestAction() in an event (for "
+                        + "example a cyclic event from time 0)";
+            }
             return "; here the AnyLogic engine was " + ending + " (the experiment's stop time is "
                     + call("Engine.getStopTime()", getStopTime, engine) + "). In AnyLogic, give the root agent "
                     + rootClassName + " a variable connector with the initial value new RLConnector(this), call "
@@ -370,6 +368,10 @@ final class AnyLogicRuntime implements ModelRuntime {
 
         private double time() {
             return (Double) call("Engine.time()", time, engine);
+        }
+
+        private long steps() {
+            return (Long) call("Engine.getStep()", getStep, engine);
         }
     }
 
@@ -418,72 +420,6 @@ final class AnyLogicRuntime implements ModelRuntime {
             }
         }
         return found;
-    }
-
-    /**
-     * The simulation experiment of a model whose launch script runs another experiment (a custom
-     * experiment of ALPypeRL 1.x, for example): AnyLogic generates one, usually named Simulation,
-     * in the package of the model's experiments, and it builds the model as AnyLogic's own run does.
-     */
-    private Class<?> simulationBeside(Class<?> launched, Class<?> simulation, ClassLoader loader, String launchedName) {
-        List<Class<?>> found = new ArrayList<>();
-        for (String name : classesInPackageOf(launched)) {
-            try {
-                Class<?> candidate = Class.forName(name, false, loader);
-                if (simulation.isAssignableFrom(candidate) && !Modifier.isAbstract(candidate.getModifiers())) {
-                    found.add(candidate);
-                }
-            } catch (ClassNotFoundException | LinkageError e) {
-                // not a class the model can run: look further
-            }
-        }
-        for (Class<?> candidate : found) {
-            if (found.size() == 1 || candidate.getSimpleName().equals("Simulation")) {
-                return candidate;
-            }
-        }
-        List<String> names = new ArrayList<>();
-        for (Class<?> candidate : found) {
-            names.add(candidate.getName());
-        }
-        if (names.isEmpty()) {
-            throw new ModelLoadException("the launch script " + scriptName + " runs the experiment " + launchedName
-                    + ", and the model has no simulation experiment, which alpyperl needs: each episode is built as "
-                    + "AnyLogic's Simulation experiment builds a run (a custom experiment's run() is code of its own). "
-                    + "In AnyLogic, add a Simulation experiment to the model (New > Experiment > Simulation) and "
-                    + "export the model again");
-        }
-        throw new ModelLoadException("the launch script " + scriptName + " runs the experiment " + launchedName
-                + ", which is not a simulation experiment, and the model has several (" + String.join(", ", names)
-                + "), none named Simulation. In AnyLogic, export the model from the simulation experiment to train "
-                + "with");
-    }
-
-    private static boolean extendsClass(Class<?> type, String superclassName) {
-        for (Class<?> t = type; t != null; t = t.getSuperclass()) {
-            if (t.getName().equals(superclassName)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The names of the classes in the package of {@code type}, in the jar it was loaded from. */
-    private static List<String> classesInPackageOf(Class<?> type) {
-        List<String> names = new ArrayList<>();
-        String name = type.getName();
-        String prefix = name.substring(0, name.lastIndexOf('.') + 1).replace('.', '/');
-        try (ZipFile jar = new ZipFile(new File(type.getProtectionDomain().getCodeSource().getLocation().toURI()))) {
-            for (Enumeration<? extends ZipEntry> e = jar.entries(); e.hasMoreElements(); ) {
-                String entry = e.nextElement().getName();
-                if (entry.startsWith(prefix) && entry.endsWith(".class") && entry.indexOf('/', prefix.length()) < 0) {
-                    names.add(entry.substring(0, entry.length() - ".class".length()).replace('/', '.'));
-                }
-            }
-        } catch (IOException | URISyntaxException | RuntimeException e) {
-            // not in a readable jar: no other experiment to offer
-        }
-        return names;
     }
 
     // ---- reflection ----------------------------------------------------------------------------

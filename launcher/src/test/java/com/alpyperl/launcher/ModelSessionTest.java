@@ -15,6 +15,7 @@ import static org.junit.Assert.assertTrue;
 
 import com.alpyperl.connector.Json;
 import com.alpyperl.connector.ModelException;
+import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.Space;
 import com.alpyperl.connector.Spaces;
 import com.alpyperl.launcher.testmodels.CountingModel;
@@ -27,7 +28,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
@@ -119,7 +119,7 @@ public class ModelSessionTest {
     public void anEpisodeRunsToTerminationWithObservationAndRewardInTheBuffer() throws IOException {
         DrivenSession env = counting(10);
         assertEquals(RUNNING, env.reset(1));
-        double draw = new Random(1).nextDouble();
+        double draw = RLConnector.randomOfEpisode(1).nextDouble();
         assertArrayEquals(new double[] {0, 0, draw}, env.observation(), 0);
         assertEquals(0, env.reward(), 0);
 
@@ -180,7 +180,7 @@ public class ModelSessionTest {
         double[] again = env.observation();
         assertArrayEquals(first, again, 0);
         assertNotEquals(first[2], other[2], 0);
-        assertEquals(new Random(7).nextDouble(), first[2], 0);
+        assertEquals(RLConnector.randomOfEpisode(7).nextDouble(), first[2], 0);
     }
 
     @Test
@@ -196,7 +196,7 @@ public class ModelSessionTest {
         assertEquals(1, CountingModel.FINALLY_RUNS.get());
         assertEquals(2, CountingModel.EPISODES.get());
         assertNotSame(abandoned, CountingModel.last);
-        assertArrayEquals(new double[] {0, 0, new Random(2).nextDouble()}, env.observation(), 0);
+        assertArrayEquals(new double[] {0, 0, RLConnector.randomOfEpisode(2).nextDouble()}, env.observation(), 0);
         assertEquals(0, env.reward(), 0);
         assertEquals(RUNNING, env.step(1));
         assertEquals(1, env.observation()[0], 0);
@@ -222,8 +222,8 @@ public class ModelSessionTest {
         a.step(2);
         b.step(1);
         assertEquals(RUNNING, a.step(2));
-        assertArrayEquals(new double[] {2, 4, new Random(11).nextDouble()}, a.observation(), 0);
-        assertArrayEquals(new double[] {1, 1, new Random(12).nextDouble()}, b.observation(), 0);
+        assertArrayEquals(new double[] {2, 4, RLConnector.randomOfEpisode(11).nextDouble()}, a.observation(), 0);
+        assertArrayEquals(new double[] {1, 1, RLConnector.randomOfEpisode(12).nextDouble()}, b.observation(), 0);
     }
 
     // ---- parameters --------------------------------------------------------------------------
