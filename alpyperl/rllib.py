@@ -198,9 +198,6 @@ def _node_name() -> str:
     return f"{ray.util.get_node_ip_address()} ({socket.gethostname()}, node id {node_id[:8]})"
 
 
-# ---- building on a cluster ------------------------------------------------------------------
-
-
 def flatten_observations(env=None, spaces=None, device=None) -> list:
     """An env-to-module connector for ``config.env_runners(env_to_module_connector=...)``: RLlib's
     ``FlattenObservations`` when the model's observation space is not a Box (a Tuple or Dict, for
@@ -213,6 +210,9 @@ def flatten_observations(env=None, spaces=None, device=None) -> list:
     else:
         space = getattr(env, "single_observation_space", getattr(env, "observation_space", None))
     return [] if isinstance(space, gym.spaces.Box) else [FlattenObservations()]
+
+
+# ---- building on a cluster ------------------------------------------------------------------
 
 
 def build_algo(config):

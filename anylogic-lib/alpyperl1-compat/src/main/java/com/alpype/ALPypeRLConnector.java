@@ -21,7 +21,7 @@ import java.util.Random;
  *       RL mode;</li>
  *   <li>anywhere else, in EVALUATE mode: the ONNX policy named by {@code -Dalpyperl.policy} or
  *       {@code ALPYPERL_POLICY}, else the file {@value #POLICY_FILE} in the working folder (where
- *       {@code alpyperl upgrade-1x --policy} puts it), with the model's most likely action;</li>
+ *       {@code alpyperl upgrade-1x --policy} puts it), with the policy's most likely action;</li>
  *   <li>anywhere else, in TRAIN mode: nobody; {@code requestAction()} explains how to train.</li>
  * </ul>
  */
@@ -203,7 +203,7 @@ public class ALPypeRLConnector extends Agent {
                     + "is no " + POLICY_FILE + " in its folder " + new File("").getAbsolutePath() + ", and neither "
                     + "-Dalpyperl.policy nor ALPYPERL_POLICY is set. Export the trained policy with `alpyperl export "
                     + "--checkpoint DIR --out policy.onnx` and put it there (`alpyperl upgrade-1x EXPORT --policy "
-                    + "policy.onnx` does). ALPypeRL 2 needs no policy server (serverUrl is not used).");
+                    + "policy.onnx` does). alpyperl 2 needs no policy server (serverUrl is not used).");
         }
         connector.usePolicy(POLICY_FILE);
     }
