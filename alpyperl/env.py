@@ -1,8 +1,10 @@
 """``AnyLogicEnv``: a Gymnasium environment whose dynamics are a Java simulation model.
 
-The model runs in a JVM inside this process (JPype), on a thread of its own; each ``step`` is
-one call into Java. Observations, actions and rewards travel through one float64 buffer shared
-by Python and Java.
+The model runs in a JVM inside this process (JPype); on Java 24 and newer, by default, on the
+calling thread itself (a virtual thread that ``step`` resumes), else on a thread of its own. Each
+``step`` is one call into Java. Observations, actions and rewards travel through one float64
+buffer shared by Python and Java. An ``AnyLogicEnv`` is a group of one model instance
+(:class:`~alpyperl.instances.ModelInstances`), stepped exactly as a vector environment's are.
 """
 
 from __future__ import annotations
@@ -13,20 +15,15 @@ from collections.abc import Mapping
 from typing import Any, Sequence
 
 import gymnasium as gym
-import jpype
 import numpy as np
 
 from . import jvm, render
-from .bridge import agree_on_spaces, call_java, close_session, open_session, parameters_json, settings_from, translate
+from .bridge import OUTPUT_WAITING, RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED, JavaError
 from .errors import AlpyperlError, ModelLoadError, ResetNeeded
-from .output import OUTPUT_WAITING, InstanceOutput
-from .spaces import Codec, flat_size, space_to_json
+from .instances import ModelInstances
+from .settings import DEBUG_STEP_TIMEOUT, DEFAULT_STEP_TIMEOUT, resolve
 
-RUNNING, TERMINATED, TRUNCATED = 0, 1, 2  # the launcher's step statuses
-SEED_LIMIT = 2**63  # episode seeds are Java longs
-#: A step timeout for debugging sessions: a debugger holding the model at a breakpoint (and, by
-#: default, every other thread) must not turn into a ModelTimeoutError. See docs/debugging.md.
-DEBUG_STEP_TIMEOUT = 24 * 3600.0
+__all__ = ["AnyLogicEnv", "DEBUG_STEP_TIMEOUT"]
 
 
 class AnyLogicEnv(gym.Env):
@@ -59,6 +56,13 @@ class AnyLogicEnv(gym.Env):
             AnyLogic's ``traceln()``), in whole lines labelled with the instance: ``"log"`` (the
             default: Python logging, logger ``alpyperl.model``), ``"console"`` (unchanged), a
             folder (one file per instance) or ``"off"``/None. See :mod:`alpyperl.output`.
+        model_threads: the thread the model runs on. ``"auto"`` (default): ``"caller"`` where the
+            JVM can (Java 24 or newer), else ``"platform"``. ``"caller"``: the thread that calls
+            ``step()`` runs the model itself, so a step wakes no other thread (fastest; a model
+            that loops forever cannot be stopped there: after ``step_timeout`` its stack is
+            printed instead of a :class:`~alpyperl.ModelTimeoutError`). ``"platform"``: an OS
+            thread of its own, on any Java; a step that outlasts ``step_timeout`` always raises
+            :class:`~alpyperl.ModelTimeoutError`. Trajectories are the same either way.
 
     The settings may also come as one mapping, as RLlib passes its ``env_config``:
     ``AnyLogicEnv({"model": ..., "env_params": {...}})``.
@@ -78,7 +82,7 @@ class AnyLogicEnv(gym.Env):
         env_params: Mapping[str, Any] | None = None,
         observation_space: gym.Space | None = None,
         action_space: gym.Space | None = None,
-        step_timeout: float = 10.0,
+        step_timeout: float = DEFAULT_STEP_TIMEOUT,
         jvm_options: Sequence[str] = (),
         debug_port: int | None = None,
         debug_suspend: bool = False,
@@ -86,12 +90,14 @@ class AnyLogicEnv(gym.Env):
         render_size: tuple[int, int] = render.DEFAULT_SIZE,
         render_fps: float = 30,
         model_output: str | os.PathLike | None = "log",
+        model_threads: str = "auto",
     ):
-        settings = settings_from(config, dict(
+        settings = resolve(config, dict(
             model=model, env_params=env_params, observation_space=observation_space,
             action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options,
             debug_port=debug_port, debug_suspend=debug_suspend, render_mode=render_mode,
-            render_size=render_size, render_fps=render_fps, model_output=model_output))
+            render_size=render_size, render_fps=render_fps, model_output=model_output,
+            model_threads=model_threads))
         self.render_mode, self.render_size, fps = render.check_settings(
             settings["render_mode"], settings["render_size"], settings["render_fps"])
         self.metadata = {**self.metadata, "render_fps": fps}
@@ -104,37 +110,32 @@ class AnyLogicEnv(gym.Env):
         self._closer = None
         self._episode_over = True
 
-        self._session = open_session(self.model_path, jvm_options_of(settings))
-        self._output = InstanceOutput(self._session)
-        self._closer = weakref.finalize(self, close_session, self._session, self._output)
+        instances = ModelInstances(settings, 1, batched=False)
+        self._instances = instances
+        self._closer = weakref.finalize(self, instances.close)
         try:
-            self._output.send_to(settings["model_output"])
-            self.observation_space, self.action_space, self.model_parameters = agree_on_spaces(
-                self._session, self.step_timeout, settings["observation_space"], settings["action_space"])
-            self._output.drain()
-            self._share_buffer()
-            call_java(self._session.setParameters, parameters_json(self._env_params))
+            self.observation_space, self.action_space = instances.observation_space, instances.action_space
+            self.model_parameters = instances.parameter_names
+            #: The kind of thread the model runs on: "caller" or "platform" (see ``model_threads``).
+            self.model_threads = instances.group.model_threads
+            instances.set_parameters(self._env_params)
             if self.render_mode is not None:
                 self._prepare_rendering()
         except BaseException:
             self.close()
             raise
-
-    def _share_buffer(self) -> None:
-        """Allocates the buffer Java reads actions from and writes observations and the reward to."""
-        actions, observations = flat_size(self.action_space), flat_size(self.observation_space)
-        self._buffer = np.zeros(actions + observations + 1, dtype=np.float64)
-        self._reward_index = actions + observations
-        call_java(self._session.configure, space_to_json(self.observation_space), space_to_json(self.action_space),
-                  self.step_timeout, jpype.nio.convertToDirectBuffer(self._buffer))
-        self._write_action = Codec(self.action_space, self._buffer[:actions], "action").write
-        self._read_observation = Codec(self.observation_space, self._buffer[actions:-1], "observation").read
-        self._java_step = self._session.step
+        # Bound once: the step path touches nothing else.
+        self._write_action = instances.write_actions
+        self._read_observation = instances.read_observations
+        self._step_all = instances.group.step_all
+        self._statuses = instances.statuses
+        self._row = instances.rows[0]
+        self._reward_index = self._row.size - 1
 
     def _prepare_rendering(self) -> None:
         """Checks that the model draws and allocates the frame buffer Java writes pixels into; in
         "human" mode opens the window and makes every step show its frame."""
-        if not call_java(self._session.modelDraws):
+        if not self._instances.group.model_draws():
             raise ModelLoadError(
                 f"render_mode={self.render_mode!r} needs a model that draws itself, and the model in "
                 f"{self.model_path} does not: its model class (the root agent of an AnyLogic model) must implement "
@@ -143,12 +144,17 @@ class AnyLogicEnv(gym.Env):
             )
         width, height = self.render_size
         self._frame_bytes = np.zeros(width * height * 3, dtype=np.uint8)  # B, G, R per pixel, row by row
-        self._frame_buffer = jpype.nio.convertToDirectBuffer(self._frame_bytes)
+        self._frame_buffer = self._instances.group.frame_buffer(self._frame_bytes)
         if self.render_mode == "human":
             self._window = render.Window(f"alpyperl: {os.path.basename(os.path.abspath(self.model_path))}",
                                          self.render_size, self.metadata["render_fps"])
             # Shown after every step by this instance's own step, so that the other modes pay nothing.
             self.step = self._step_and_show
+
+    @property
+    def instance_label(self) -> str:
+        """The label of the model instance, as its printed lines show it (``CartPole#3``)."""
+        return self._instances.output.labels[0]
 
     @property
     def env_params(self) -> dict[str, Any]:
@@ -168,20 +174,14 @@ class AnyLogicEnv(gym.Env):
         self.episode_seed = None
         if options and "env_params" in options:
             updated = {**self._env_params, **options["env_params"]}
-            call_java(self._session.setParameters, parameters_json(updated))
+            self._instances.set_parameters(updated)
             self._env_params = updated
         episode_seed = int(seed) % SEED_LIMIT if seed is not None else int(self.np_random.integers(SEED_LIMIT - 1))
         self._episode_over = True
         self.episode_seed = episode_seed
-        try:
-            status = call_java(self._session.reset, episode_seed)
-        except BaseException:
-            self._output.drain()  # what the model printed before it failed
-            raise
-        if status & OUTPUT_WAITING:
-            self._output.drain()
-            status &= ~OUTPUT_WAITING
-        self._episode_over = status != RUNNING
+        self._instances.commands[0] = episode_seed
+        self._instances.run()
+        self._episode_over = self._statuses[0] != RUNNING
         if self._window is not None:
             self._window.show(self._draw())
         return self._read_observation(), {"seed": episode_seed, "env_params": dict(self._env_params)}
@@ -197,17 +197,19 @@ class AnyLogicEnv(gym.Env):
             )
         self._write_action(action)
         try:
-            status = self._java_step()
-        except jpype.JException as error:
-            self._episode_over = True
-            self._output.drain()
-            raise translate(error) from None
-        if status:  # not RUNNING (0): TERMINATED (1) or TRUNCATED (2), or printed lines wait
-            if status & OUTPUT_WAITING:
-                self._output.drain()
-                status &= ~OUTPUT_WAITING
+            flags = self._step_all()
+        except JavaError as error:
+            problem = self._instances.failure(error)
+            self._episode_over = not isinstance(problem, ValueError)  # a refused action changed nothing
+            raise problem from None
+        status = RUNNING
+        if flags:  # the episode ended (EPISODES_ENDED), or printed lines wait (OUTPUT_WAITING)
+            if flags & OUTPUT_WAITING:
+                self._instances.output.drain()
+            status = self._statuses.item(0)
             self._episode_over = status != RUNNING
-        return self._read_observation(), self._buffer.item(self._reward_index), status == 1, status == 2, {}
+        return (self._read_observation(), self._row.item(self._reward_index), status == TERMINATED,
+                status == TRUNCATED, {})
 
     def _step_and_show(self, action):
         """``step()`` in "human" mode: steps, then shows the model's picture in the window."""
@@ -238,7 +240,7 @@ class AnyLogicEnv(gym.Env):
         if self._closer is None or not self._closer.alive:
             raise AlpyperlError("the environment is closed; create a new AnyLogicEnv")
         width, height = self.render_size
-        if not call_java(self._session.render, self._frame_buffer, width, height):
+        if not self._instances.group.render(0, self._frame_buffer, width, height):
             raise ResetNeeded(
                 "render() has no model to draw: no episode has been started, or the last reset() or step() "
                 "failed before the model was ready (a timeout, or an error while creating the model); "
@@ -258,12 +260,3 @@ class AnyLogicEnv(gym.Env):
         if self._closer is not None:
             self._closer()
 
-
-def jvm_options_of(settings: Mapping[str, Any]) -> list[str]:
-    """The JVM options an environment's settings ask for: ``jvm_options`` plus the debugger's."""
-    options = list(settings["jvm_options"] or ())
-    if settings["debug_port"] is not None:
-        options += jvm.debug_options(settings["debug_port"], settings["debug_suspend"])
-    elif settings["debug_suspend"]:
-        raise ValueError("debug_suspend=True needs a debug_port (the port the Java debugger attaches to)")
-    return options

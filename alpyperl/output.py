@@ -26,7 +26,8 @@ import os
 import sys
 from typing import Any
 
-import jpype
+from . import bridge
+from .errors import AlpyperlError
 
 #: The logger that model output goes to with ``model_output="log"``.
 LOGGER = logging.getLogger("alpyperl.model")
@@ -37,8 +38,6 @@ if LOGGER.level == logging.NOTSET:
 
 #: The keywords of ``model_output`` (any other string is a folder).
 KEYWORDS = ("log", "console", "off")
-#: Added by the launcher to a reset/step status while printed lines wait to be taken.
-OUTPUT_WAITING = 4
 #: The EnvRunner this process is, set by :func:`alpyperl.rllib.make_env` (None outside RLlib or in
 #: the driver); it becomes part of every instance's label.
 runner_index: int | None = None
@@ -67,27 +66,25 @@ def check_setting(value: Any) -> str | None:
                      f"'off' / None, or the path of a folder for one file per model instance; got {value!r}")
 
 
-class InstanceOutput:
-    """Where one model instance (a launcher session) sends what it prints, seen from Python.
+class InstancesOutput:
+    """Where the model instances of one environment send what they print, seen from Python.
 
-    ``label`` is the instance's label as it appears in the log; ``path`` the file its lines go to
-    (folder setting only). :meth:`drain` logs the lines waiting in Java; the environments call it
-    after a reset or step whose status carries :data:`OUTPUT_WAITING`, after errors and on close.
+    ``labels`` are the instances' labels as they appear in the log; ``paths`` the files their lines
+    go to (folder setting only, else None). :meth:`drain` logs the lines waiting in Java, all
+    instances' in one call; the environments call it after a reset or step whose flags say that
+    lines wait, after errors and on close.
     """
 
-    def __init__(self, session):
-        self.label = str(session.getLabel())
-        if runner_index is not None:
-            self.label = f"runner {runner_index}, {self.label}"
-        self.path: str | None = None
-        self._session = session
-        self._to_log = False
-
-    def send_to(self, setting: str | None) -> None:
-        """Sends the instance's lines where ``setting`` (from :func:`check_setting`) says."""
+    def __init__(self, instances: bridge.ModelGroup, setting: str | None):
+        prefix = f"runner {runner_index}, " if runner_index is not None else ""
+        self.labels = [prefix + label for label in instances.labels()]
+        self.paths: list[str | None] = [None] * len(self.labels)
+        self._instances = instances
+        self._to_log = setting == "log"
         if setting in ("log", "console", None):
-            self._session.setOutput({"log": "caller", "console": "console", None: "off"}[setting], None)
-            self._to_log = setting == "log"
+            destination = {"log": "caller", "console": "console", None: "off"}[setting]
+            for index in range(len(self.labels)):
+                instances.set_output(index, destination, None)
             return
         try:
             os.makedirs(setting, exist_ok=True)
@@ -95,33 +92,31 @@ class InstanceOutput:
             raise ValueError(f"model_output={setting!r}: cannot create the folder for the model's output: "
                              f"{error.strerror or error}") from None
         runner = f"-runner{runner_index}" if runner_index is not None else ""
-        path = os.path.join(os.path.abspath(setting), f"{self._session.getLabel()}{runner}-pid{os.getpid()}.log")
-        try:
-            self._session.setOutput("file", path)
-        except jpype.JException as error:
-            raise ValueError(f"model_output={setting!r}: {error.getMessage()}") from None
-        self.path = path
-        self._to_log = False
+        for index, label in enumerate(instances.labels()):
+            path = os.path.join(os.path.abspath(setting), f"{label}{runner}-pid{os.getpid()}.log")
+            try:
+                instances.set_output(index, "file", path)
+            except AlpyperlError as error:
+                raise ValueError(f"model_output={setting!r}: {error}") from None
+            self.paths[index] = path
 
     def drain(self) -> None:
-        """Logs the lines the instance printed since the last drain (nothing unless the setting is "log")."""
+        """Logs the lines the instances printed since the last drain (nothing unless the setting is "log")."""
         if not self._to_log:
             return
-        try:
-            text = str(self._session.takeOutput())
-        except Exception:  # noqa: BLE001 - the JVM is shutting down: nothing can be taken any more
-            return
+        text = self._instances.take_output()
         if not text:
             return
         configured = LOGGER.hasHandlers()
         for line in text[:-1].split("\n"):
+            index, _, line = line.partition(" ")
+            label = self.labels[int(index)]
             level, stream = _STREAMS.get(line[:1], _STREAMS["O"])
             if not LOGGER.isEnabledFor(level):
                 continue
             if configured:
-                LOGGER.log(level, "[%s] %s", self.label, line[1:],
-                           extra={"model_instance": self.label, "model_stream": stream})
+                LOGGER.log(level, "[%s] %s", label, line[1:], extra={"model_instance": label, "model_stream": stream})
             else:
-                sys.stderr.write(f"[{self.label}] {line[1:]}\n")
+                sys.stderr.write(f"[{label}] {line[1:]}\n")
         if not configured:
             sys.stderr.flush()

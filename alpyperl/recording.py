@@ -44,7 +44,8 @@ import numpy as np
 from gymnasium import spaces
 
 from . import __version__
-from .env import DEBUG_STEP_TIMEOUT, AnyLogicEnv
+from .env import AnyLogicEnv
+from .settings import DEBUG_STEP_TIMEOUT
 from .errors import AlpyperlError
 from .spaces import Codec, flat_size, space_from_json, space_to_json
 

@@ -51,7 +51,8 @@ from ray.rllib.utils.metrics import (
 from ray.tune.registry import register_env as _ray_register_env
 
 from . import output
-from .env import SEED_LIMIT, AnyLogicEnv
+from .bridge import SEED_LIMIT
+from .env import AnyLogicEnv
 from .errors import AlpyperlError, ModelLoadError
 
 #: The name :func:`register_env` registers by default.

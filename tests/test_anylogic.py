@@ -167,7 +167,7 @@ def test_several_instances_run_at_once_in_one_jvm_each_on_its_own_thread(anylogi
         thread.start()
     for thread in threads:
         thread.join()
-    threads_in_use = {str(environment._session.getModelThreadName()) for environment in environments}
+    threads_in_use = {environment._instances.group.model_thread_name(0) for environment in environments}
     for environment in environments:
         environment.close()
     assert len(threads_in_use) == len(seeds)
@@ -300,7 +300,7 @@ MODEL_EXITS = """
 import sys
 from alpyperl import AnyLogicEnv
 env = AnyLogicEnv(model=sys.argv[1], env_params={"fault": "exit", "faultTime": 0.04})
-print("model thread:", env._session.getModelThreadName(), flush=True)
+print("model thread:", env._instances.group.model_thread_name(0), flush=True)
 env.reset(seed=1)
 env.step(0)
 env.step(0)  # the event at time 0.04 calls System.exit(3)

@@ -41,8 +41,9 @@ def env(test_model):
 
 @pytest.fixture
 def quick_env(test_model):
-    """An environment with a short step timeout, for models that get stuck."""
-    environment = AnyLogicEnv(test_model, step_timeout=TIMEOUT)
+    """An environment with a short step timeout, for models that get stuck, on a platform thread
+    (a model that loops forever on its caller's thread cannot time out: tests/test_caller_thread.py)."""
+    environment = AnyLogicEnv(test_model, step_timeout=TIMEOUT, model_threads="platform")
     yield environment
     environment.close()
 
@@ -63,7 +64,7 @@ def model_copy(test_model, tmp_path, model_class=None, remove=(), descriptor=Non
 
 def model_thread(env):
     """The Java thread that currently runs ``env``'s model."""
-    name = str(env._session.getModelThreadName())
+    name = env._instances.group.model_thread_name(0)
     threads = [t for t in jpype.JClass("java.lang.Thread").getAllStackTraces().keySet() if str(t.getName()) == name]
     assert len(threads) == 1, f"expected one thread named {name}, found {len(threads)}"
     return threads[0]
@@ -111,8 +112,8 @@ def assert_works_again(env, episode_over=True):
 
 
 @pytest.mark.parametrize("action, problem", [
-    (3, "outside the space"),
-    (-1, "outside the space"),
+    (3, "3 is outside 0..2"),
+    (-1, "-1 is outside 0..2"),
     (1.5, "not an integer"),
     ("1", "not an integer"),
     (None, "not an integer"),
@@ -130,9 +131,9 @@ def test_bad_discrete_action_is_refused_and_the_episode_goes_on(env, action, pro
 @pytest.mark.parametrize("action, problem", [
     ([0.5], "has shape (1,), not (2,)"),
     (np.zeros((2, 2)), "has shape (2, 2), not (2,)"),
-    ([0.5, np.nan], "contains NaN"),
-    ([0.5, 1.5], "outside the bounds"),
-    ([-np.inf, 0.0], "outside the bounds"),
+    ([0.5, np.nan], "element 1 is NaN"),
+    ([0.5, 1.5], "element 1 is 1.5, outside [-1.0, 1.0]"),
+    ([-np.inf, 0.0], "element 0 is -Infinity, outside [-1.0, 1.0]"),
     (["a", "b"], "not an array of numbers"),
 ])
 def test_bad_box_action_is_refused_and_the_episode_goes_on(test_model, tmp_path, action, problem):

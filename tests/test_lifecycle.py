@@ -31,12 +31,13 @@ def model_threads():
 
 
 def thread_of(env):
-    """The Java thread that currently runs ``env``'s model.
+    """The Java thread that currently runs ``env``'s model (``model_threads="platform"``: virtual
+    threads do not show in ``Thread.getAllStackTraces()``).
 
     A thread that replaces a stuck one has the same name, and the stuck one may take a moment to
     end, so the newest thread of that name is the current one.
     """
-    name = str(env._session.getModelThreadName())
+    name = env._instances.group.model_thread_name(0)
     threads = [t for t in model_threads() if str(t.getName()) == name]
     assert threads, f"no thread named {name}"
     return max(threads, key=lambda thread: thread.getId())
@@ -76,7 +77,7 @@ def trajectory(env, seed, actions, params=None):
 
 
 def test_ten_thousand_resets_leave_the_thread_count_flat(test_model):
-    env = AnyLogicEnv(test_model, step_timeout=10.0)
+    env = AnyLogicEnv(test_model, step_timeout=10.0, model_threads="platform")
     try:
         env.reset(seed=0)
         before_total, before_ids = jvm_thread_count(), {t.getId() for t in java_threads()}
@@ -95,7 +96,7 @@ def test_ten_thousand_resets_leave_the_thread_count_flat(test_model):
 def test_hundred_environments_closed_leave_no_model_thread(test_model, cartpole_model):
     threads = []
     for index in range(100):
-        env = AnyLogicEnv(cartpole_model if index % 2 else test_model, step_timeout=10.0)
+        env = AnyLogicEnv(cartpole_model if index % 2 else test_model, step_timeout=10.0, model_threads="platform")
         threads.append(thread_of(env))
         if index % 3:
             env.reset(seed=index)
@@ -105,7 +106,7 @@ def test_hundred_environments_closed_leave_no_model_thread(test_model, cartpole_
 
 
 def test_environments_dropped_without_close_end_their_threads(test_model):
-    envs = [AnyLogicEnv(test_model, step_timeout=10.0) for _ in range(20)]
+    envs = [AnyLogicEnv(test_model, step_timeout=10.0, model_threads="platform") for _ in range(20)]
     for env in envs:
         env.reset(seed=1)
     threads = [thread_of(env) for env in envs]
@@ -118,7 +119,7 @@ def test_model_threads_stuck_in_model_code_end_after_reset(test_model):
     """reset() interrupts a stuck model thread, and stops it where Java still can (before Java 20):
     a loop that heeds interrupts ends on any Java, a sleep that ignores them only on old Java."""
     stoppable = jpype.JClass("java.lang.Runtime").version().feature() < 20
-    env = AnyLogicEnv(test_model, step_timeout=TIMEOUT)
+    env = AnyLogicEnv(test_model, step_timeout=TIMEOUT, model_threads="platform")
     try:
         stuck = []
         for fault in ("loopForever", "sleepForever") if stoppable else ("loopForever",):
@@ -140,7 +141,7 @@ def test_model_threads_stuck_in_model_code_end_after_reset(test_model):
 def test_reset_and_close_mid_episode_run_the_models_finally_blocks(test_model, tmp_path):
     folder = tmp_path / "model"  # a folder of its own: its own class loader, so its own counters
     shutil.copytree(test_model, folder)
-    env = AnyLogicEnv(folder, step_timeout=10.0)
+    env = AnyLogicEnv(folder, step_timeout=10.0, model_threads="platform")
     try:
         env.reset(seed=0)
         counters = model_counters(env)
@@ -159,7 +160,7 @@ def test_reset_and_close_mid_episode_run_the_models_finally_blocks(test_model, t
 
 
 def test_model_that_swallows_the_end_of_its_episode_is_still_reset(test_model):
-    env = AnyLogicEnv(test_model, env_params={"fault": "swallowAbandon"}, step_timeout=10.0)
+    env = AnyLogicEnv(test_model, env_params={"fault": "swallowAbandon"}, step_timeout=10.0, model_threads="platform")
     try:
         thread = thread_of(env)
         for episode in range(5):
@@ -178,10 +179,11 @@ def test_model_that_swallows_the_end_of_its_episode_is_still_reset(test_model):
 
 
 def test_environments_share_the_jvm(test_model):
-    first = AnyLogicEnv(test_model, step_timeout=10.0)
+    first = AnyLogicEnv(test_model, step_timeout=10.0, model_threads="platform")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        second = AnyLogicEnv(test_model, step_timeout=10.0, jvm_options=["-Dalpyperl.test.unused=1"])
+        second = AnyLogicEnv(test_model, step_timeout=10.0, jvm_options=["-Dalpyperl.test.unused=1"],
+                             model_threads="platform")
     try:
         assert any("already runs" in str(w.message) for w in caught), [str(w.message) for w in caught]
         assert jpype.JClass("java.lang.System").getProperty("alpyperl.test.unused") is None
@@ -244,8 +246,8 @@ def test_environments_in_parallel_threads_match_sequential_runs(test_model, cart
 
 def test_failing_environment_does_not_disturb_others(test_model):
     actions = [2, 0, 1, 1, 2, 0, 1, 2, 0]
-    healthy = AnyLogicEnv(test_model, env_params={"maxSteps": 9}, step_timeout=10.0)
-    failing = AnyLogicEnv(test_model, step_timeout=TIMEOUT)
+    healthy = AnyLogicEnv(test_model, env_params={"maxSteps": 9}, step_timeout=10.0, model_threads="platform")
+    failing = AnyLogicEnv(test_model, step_timeout=TIMEOUT, model_threads="platform")
     try:
         expected = trajectory(healthy, 4, actions)
         observation, _ = healthy.reset(seed=4)

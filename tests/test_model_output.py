@@ -75,7 +75,7 @@ def test_two_instances_printing_at_once_log_whole_lines_under_their_own_labels(t
 def test_lines_are_logged_after_the_call_that_printed_them(test_model, caplog):
     env = AnyLogicEnv(test_model, env_params=printing("a", steps=3))
     try:
-        label = env._output.label
+        label = env.instance_label
         env.reset(seed=1)
         assert logged(caplog, label) == [("INFO", "a starts")]
         env.step(0)
@@ -91,14 +91,14 @@ def test_the_partial_last_line_is_logged_when_the_episode_ends(test_model, caplo
         env.step(0)
         *_, terminated, _, _ = env.step(0)
         assert terminated
-        assert logged(caplog, env._output.label) == episode("a", 2)  # before close()
+        assert logged(caplog, env.instance_label) == episode("a", 2)  # before close()
     finally:
         env.close()
 
 
 def test_an_abandoned_episode_and_close_complete_the_partial_line(test_model, caplog):
     env = AnyLogicEnv(test_model, env_params=printing("a", steps=5))
-    label = env._output.label
+    label = env.instance_label
     env.reset(seed=1)
     env.step(0)
     env.reset(seed=2)  # abandons the running episode: its run ends and prints "a ends"
@@ -115,7 +115,7 @@ def test_a_thread_the_model_starts_prints_unchanged(test_model, caplog, capfd):
         env.close()
     out, _ = capfd.readouterr()
     assert out == "a not a model thread\n"
-    assert ("INFO", "a starts") in logged(caplog, env._output.label)
+    assert ("INFO", "a starts") in logged(caplog, env.instance_label)
     assert not any("not a model thread" in record.getMessage() for record in caplog.records)
 
 
@@ -125,7 +125,7 @@ def test_without_any_logging_configuration_lines_go_to_stderr(test_model, repo_r
         env = AnyLogicEnv({str(test_model)!r}, env_params={{"print": "a", "maxSteps": 1}})
         env.reset(seed=1)
         env.step(0)
-        print("label", env._output.label)
+        print("label", env.instance_label)
         env.close()
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=repo_root, capture_output=True, text=True, timeout=120)
@@ -144,7 +144,7 @@ def test_the_logger_level_chooses_what_is_logged(test_model, caplog):
         env.close()
     finally:
         logging.getLogger(LOGGER).setLevel(logging.INFO)
-    assert logged(caplog, env._output.label) == [("WARNING", "a warning 1")]
+    assert logged(caplog, env.instance_label) == [("WARNING", "a warning 1")]
 
 
 # ---- the other destinations --------------------------------------------------------------------
@@ -174,7 +174,7 @@ def test_console_passes_the_output_through_unchanged(test_model, caplog, capfd):
     out, err = capfd.readouterr()
     assert out == "c starts\nc decision 1\nc ends"
     assert err == "c warning 1\n"
-    assert logged(caplog, env._output.label) == []
+    assert logged(caplog, env.instance_label) == []
 
 
 @pytest.mark.parametrize("setting", ["off", None])
@@ -185,7 +185,7 @@ def test_off_prints_nothing(test_model, caplog, capfd, setting):
     env.close()
     out, err = capfd.readouterr()
     assert "o starts" not in out + err
-    assert logged(caplog, env._output.label) == []
+    assert logged(caplog, env.instance_label) == []
 
 
 # ---- AnyLogic: traceln() and engine errors -------------------------------------------------------
@@ -196,7 +196,7 @@ def test_anylogic_traceln_is_logged_per_instance(anylogic_export, caplog):
     try:
         env.reset(seed=1)
         env.step(0)
-        assert logged(caplog, env._output.label) == [
+        assert logged(caplog, env.instance_label) == [
             ("INFO", "On startup: pole length 0.5"), ("INFO", "decision 1"), ("INFO", "decision 2")]
     finally:
         env.close()
@@ -212,7 +212,7 @@ def test_an_engine_error_still_carries_the_models_stack_trace(anylogic_export, c
                 env.step(0)
         assert "java.lang.IllegalStateException: the pole broke at time" in error.value.java_stack_trace
         assert "at com.acme.cartpole.Main.executeActionOf" in error.value.java_stack_trace
-        lines = logged(caplog, env._output.label)
+        lines = logged(caplog, env.instance_label)
         if setting == "log":  # the engine's report, on System.err of the model thread, is logged too
             assert ("WARNING", "Exception during discrete event execution:") in lines
         else:
@@ -228,7 +228,7 @@ def test_lines_printed_before_a_model_error_are_logged_before_it_is_raised(test_
         env.step(0)
         with pytest.raises(ModelError, match="takeAction fault at step 2"):
             env.step(0)
-        assert logged(caplog, env._output.label) == [
+        assert logged(caplog, env.instance_label) == [
             ("INFO", "e starts"), ("INFO", "e decision 1"), ("WARNING", "e warning 1")]
     finally:
         env.close()
@@ -277,7 +277,7 @@ def test_an_env_runners_instances_carry_its_index(test_model, tmp_path, caplog):
     config = {"model": str(test_model), "env_params": printing("r", steps=1)}
     env = rllib.make_env(EnvContext(config, worker_index=2))
     try:
-        label = env.unwrapped._output.label
+        label = env.unwrapped.instance_label
         assert label.startswith("runner 2, FaultyModel#")
         env.reset(seed=1)
         assert logged(caplog, label) == [("INFO", "r starts")]
@@ -285,7 +285,7 @@ def test_an_env_runners_instances_carry_its_index(test_model, tmp_path, caplog):
         env.close()
     files = rllib.make_env(EnvContext({**config, "model_output": str(tmp_path)}, worker_index=3))
     try:
-        name = os.path.basename(files.unwrapped._output.path)
+        name = os.path.basename(files.unwrapped._instances.output.paths[0])
         assert name.startswith("FaultyModel#") and name.endswith(f"-runner3-pid{os.getpid()}.log")
     finally:
         files.close()

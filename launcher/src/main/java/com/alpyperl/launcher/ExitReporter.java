@@ -3,6 +3,7 @@ package com.alpyperl.launcher;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,7 +43,11 @@ final class ExitReporter {
 
     private static void report() {
         try {
-            for (Map.Entry<Thread, StackTraceElement[]> thread : Thread.getAllStackTraces().entrySet()) {
+            Map<Thread, StackTraceElement[]> threads = new HashMap<>(Thread.getAllStackTraces());
+            for (Thread modelThread : ModelSession.modelThreads()) { // virtual ones are not in getAllStackTraces()
+                threads.putIfAbsent(modelThread, modelThread.getStackTrace());
+            }
+            for (Map.Entry<Thread, StackTraceElement[]> thread : threads.entrySet()) {
                 String message = message(thread.getKey().getName(), thread.getValue(), ExitReporter::isModelClass);
                 if (message != null) {
                     PrintStream stderr = new PrintStream(new FileOutputStream(FileDescriptor.err), true);

@@ -20,9 +20,13 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * One model instance driven step by step by a caller (Python through JPype). The model runs on
@@ -39,8 +43,10 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #configure}, then {@link #reset(long)} and {@link #step()} as often as wanted, then
  * {@link #close()}.
  *
- * <p>The model thread is a platform thread of its own, or, in a {@link ModelSessionGroup} that
- * asks for it, a virtual thread run by a {@link CarrierLane} together with other sessions' models.
+ * <p>The model thread is a platform thread of its own; or a virtual thread that the caller's own
+ * thread runs while it waits for the model ({@link CallerCarrier}: a step is then a continuation
+ * switch, no second OS thread takes part); or, in a {@link ModelSessionGroup} that asks for it, a
+ * virtual thread run by a {@link CarrierLane} together with other sessions' models.
  *
  * <p>What the model thread prints goes to the console unchanged unless {@link #setOutput} sends it
  * elsewhere (see {@link InstanceOutput}); with the destination {@code "caller"}, {@link #reset} and
@@ -73,7 +79,8 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     static final long NOT_RESUMED = Long.MIN_VALUE;
 
     private static final AtomicInteger INSTANCES = new AtomicInteger();
-    private static final AtomicInteger LIVE_MODEL_THREADS = new AtomicInteger();
+    /** The model threads of all sessions that run now, platform and virtual ones alike. */
+    private static final Set<Thread> LIVE_MODEL_THREADS = ConcurrentHashMap.newKeySet();
     /** The model worker whose thread is the current thread, on model threads. */
     private static final ThreadLocal<ModelWorker> CURRENT_WORKER = new ThreadLocal<>();
 
@@ -81,6 +88,11 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private final String label;
     private final InstanceOutput output;
     private final Object handoffLock = new Object();
+    /**
+     * Serialises the caller's calls. Not a monitor: a thread that holds a monitor must not run a
+     * virtual model thread (the JVM crashes when that thread yields), and callers run their models.
+     */
+    private final ReentrantLock callerLock = new ReentrantLock();
 
     // ---- the hand-off: whose turn it is, and who is parked waiting for it --------------------
     private volatile int turn = CALLER;
@@ -89,8 +101,17 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     private volatile Thread caller;
     /** What runs the model now, and its thread (replaced after a timeout). */
     private ModelWorker worker;
-    /** The lane whose carrier runs this session's virtual model thread, or null for a platform thread. */
+    /** The lane whose carrier runs this session's virtual model thread, or null. */
     private final CarrierLane lane;
+    /** The carrier that runs this session's virtual model thread on the caller's thread, or null. */
+    private final CallerCarrier callerCarrier;
+    /**
+     * The {@link CallerCarrier#taskCount()} of the run in which the model thread began to wait for
+     * its turn, or -1 while it does not wait; written with release stores, read by the watchdog.
+     */
+    private final AtomicLong parkedInRun = new AtomicLong(-1);
+    /** {@link #handedBackThisExchange}, allocated once for the caller's wait. */
+    private final BooleanSupplier handedBack = this::handedBackThisExchange;
     /** The lane carrying out the current exchange for a group step (it is told of the hand-back), or null. */
     private CarrierLane exchangeLane;
     /**
@@ -133,15 +154,22 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
 
     /** Opens a session on a model folder and starts its model thread, a platform thread of its own. */
     public ModelSession(ModelFolder folder) {
-        this(folder, null);
+        this(folder, null, null);
     }
 
-    /** Opens a session whose model thread is a virtual thread on {@code lane} (a platform thread if null). */
-    ModelSession(ModelFolder folder, CarrierLane lane) {
+    /**
+     * Opens a session whose model thread is a virtual thread on {@code lane}, or one that {@code
+     * callerCarrier} runs on the caller's thread, or (both null) a platform thread.
+     */
+    ModelSession(ModelFolder folder, CarrierLane lane, CallerCarrier callerCarrier) {
         this.folder = folder;
         this.lane = lane;
+        this.callerCarrier = callerCarrier;
         this.label = folder.getName() + "#" + INSTANCES.incrementAndGet();
         this.output = new InstanceOutput(label);
+        if (callerCarrier != null) {
+            callerCarrier.add(this);
+        }
         startModelThread();
     }
 
@@ -150,42 +178,52 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * action_space} (null where the model leaves them to Python) and {@code parameters} (names,
      * or null if unknown before a run). Creates one instance of the model to ask it.
      */
-    public synchronized String describeModel(double timeoutSeconds) {
-        ensureUsable();
-        command = PROBE;
-        handOver("create the model to read its spaces", null);
-        awaitOutcome(nanos(timeoutSeconds));
-        return probeResult;
+    public String describeModel(double timeoutSeconds) {
+        callerLock.lock();
+        try {
+            ensureUsable();
+            command = PROBE;
+            handOver("create the model to read its spaces", null);
+            awaitOutcome(nanos(timeoutSeconds));
+            return probeResult;
+        } finally {
+            callerLock.unlock();
+        }
     }
 
     /**
      * Sets the spaces (JSON, see {@link Space#toJson()}), the step timeout and the shared buffer
      * (a direct buffer over the caller's memory of at least A + O + 1 doubles, native byte order).
      */
-    public synchronized void configure(String observationSpaceJson, String actionSpaceJson,
+    public void configure(String observationSpaceJson, String actionSpaceJson,
             double stepTimeoutSeconds, ByteBuffer sharedBuffer) {
-        ensureUsable();
-        if (modelInDecision) {
-            throw new IllegalStateException("configure() is only allowed between episodes");
+        callerLock.lock();
+        try {
+            ensureUsable();
+            if (modelInDecision) {
+                throw new IllegalStateException("configure() is only allowed between episodes");
+            }
+            Space observation = Space.fromJson(observationSpaceJson);
+            Space action = Space.fromJson(actionSpaceJson);
+            int needed = action.flatSize() + observation.flatSize() + 1;
+            DoubleBuffer doubles = sharedBuffer.order(ByteOrder.nativeOrder()).asDoubleBuffer();
+            if (doubles.capacity() < needed) {
+                throw new IllegalArgumentException("the shared buffer holds " + doubles.capacity() + " doubles; "
+                        + needed + " are needed (action " + action.flatSize() + ", observation "
+                        + observation.flatSize() + ", reward 1)");
+            }
+            if (!(stepTimeoutSeconds > 0)) {
+                throw new IllegalArgumentException("the step timeout must be positive, got " + stepTimeoutSeconds);
+            }
+            this.observationSpace = observation;
+            this.actionSpace = action;
+            this.timeoutNanos = nanos(stepTimeoutSeconds);
+            this.buffer = doubles;
+            this.actionSize = action.flatSize();
+            this.rewardIndex = actionSize + observation.flatSize();
+        } finally {
+            callerLock.unlock();
         }
-        Space observation = Space.fromJson(observationSpaceJson);
-        Space action = Space.fromJson(actionSpaceJson);
-        int needed = action.flatSize() + observation.flatSize() + 1;
-        DoubleBuffer doubles = sharedBuffer.order(ByteOrder.nativeOrder()).asDoubleBuffer();
-        if (doubles.capacity() < needed) {
-            throw new IllegalArgumentException("the shared buffer holds " + doubles.capacity() + " doubles; "
-                    + needed + " are needed (action " + action.flatSize() + ", observation "
-                    + observation.flatSize() + ", reward 1)");
-        }
-        if (!(stepTimeoutSeconds > 0)) {
-            throw new IllegalArgumentException("the step timeout must be positive, got " + stepTimeoutSeconds);
-        }
-        this.observationSpace = observation;
-        this.actionSpace = action;
-        this.timeoutNanos = nanos(stepTimeoutSeconds);
-        this.buffer = doubles;
-        this.actionSize = action.flatSize();
-        this.rewardIndex = actionSize + observation.flatSize();
     }
 
     /**
@@ -194,11 +232,16 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * values that do not fit their parameter's type are refused, where the model kind knows them
      * before a run.
      */
-    public synchronized void setParameters(String parametersJson) {
-        ensureUsable();
-        Map<String, Object> values = parseParameters(parametersJson);
-        folder.runtime().checkParameters(values);
-        parameters = values;
+    public void setParameters(String parametersJson) {
+        callerLock.lock();
+        try {
+            ensureUsable();
+            Map<String, Object> values = parseParameters(parametersJson);
+            folder.runtime().checkParameters(values);
+            parameters = values;
+        } finally {
+            callerLock.unlock();
+        }
     }
 
     /**
@@ -206,9 +249,14 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * runs the model to its first decision point. Returns the status (normally {@link #RUNNING});
      * the first observation is in the buffer.
      */
-    public synchronized int reset(long seed) {
-        beginReset(seed, null);
-        return finishExchange() | outputWaiting();
+    public int reset(long seed) {
+        callerLock.lock();
+        try {
+            beginReset(seed, null);
+            return finishExchange() | outputWaiting();
+        } finally {
+            callerLock.unlock();
+        }
     }
 
     /**
@@ -216,9 +264,14 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * decision point or to the end of the episode. Returns the status; observation and reward
      * are in the buffer.
      */
-    public synchronized int step() {
-        beginStep(null);
-        return finishExchange() | outputWaiting();
+    public int step() {
+        callerLock.lock();
+        try {
+            beginStep(null);
+            return finishExchange() | outputWaiting();
+        } finally {
+            callerLock.unlock();
+        }
     }
 
     /**
@@ -227,16 +280,21 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * (whole lines are appended to the file {@code path}, whose folder must exist) or {@code "off"}.
      * Errors still carry what the model printed before them, whatever the destination.
      */
-    public synchronized void setOutput(String destination, String path) {
-        ensureUsable();
-        InstanceOutput.Destination chosen;
+    public void setOutput(String destination, String path) {
+        callerLock.lock();
         try {
-            chosen = InstanceOutput.Destination.valueOf(String.valueOf(destination).toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the model's output can go to \"console\", \"caller\", \"file\" or "
-                    + "\"off\", not \"" + destination + "\"");
+            ensureUsable();
+            InstanceOutput.Destination chosen;
+            try {
+                chosen = InstanceOutput.Destination.valueOf(String.valueOf(destination).toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the model's output can go to \"console\", \"caller\", \"file\" or "
+                        + "\"off\", not \"" + destination + "\"");
+            }
+            output.sendTo(chosen, path);
+        } finally {
+            callerLock.unlock();
         }
-        output.sendTo(chosen, path);
     }
 
     /**
@@ -296,8 +354,10 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     int outcome() {
         if (status == FAILED) {
             Throwable cause = failure;
-            throw cause instanceof ModelLoadException ? (ModelLoadException) cause
-                    : new ModelFailure(failureMessage(cause), cause);
+            if (cause instanceof ModelLoadException || cause instanceof StepTimeoutException) {
+                throw (RuntimeException) cause;
+            }
+            throw new ModelFailure(failureMessage(cause), cause);
         }
         return status;
     }
@@ -360,30 +420,70 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
                 + "\nreset() starts a new model thread.");
     }
 
+    /**
+     * Whether this session's model thread handed its decision back but kept its caller's thread
+     * (it is pinned to it): it began to wait for its turn in the run {@code taskCount} of its
+     * carrier, which goes on (watchdog).
+     */
+    boolean waitsInRun(long taskCount) {
+        return parkedInRun.get() == taskCount && handedBackThisExchange();
+    }
+
+    /**
+     * The model thread is pinned to its caller's thread (see {@link #pinnedOnCaller}): gives up on
+     * it and wakes it, so that it unwinds its run and lets go of the caller, which then gets this
+     * error (called by the watchdog).
+     */
+    void abandonPinnedOnCaller(String carrierName) {
+        ModelWorker stuck = worker;
+        failure = new StepTimeoutException("The model " + folder.getName() + " handed its decision back, but its "
+                + "virtual thread " + stuck.thread.getName() + " did not let go of its caller's thread (" + carrierName
+                + ") within " + (timeoutNanos / 1e9) + " s (step_timeout): it is pinned to it, which happens when "
+                + "requestAction() is called from native code or from a class initializer. Run this model with "
+                + "model_threads=\"platform\". Its thread is at:" + stackOf(stuck.thread)
+                + "\nreset() starts a new model thread.");
+        status = FAILED;
+        modelInDecision = false;
+        modelThreadStuck = true;
+        stuck.orphaned = true;
+        LockSupport.unpark(stuck.thread);
+    }
+
+    /** The model's label and the stack of its thread, for the watchdog's report. */
+    String whereTheModelIs() {
+        Thread thread = worker.thread;
+        return "\nThe model " + label + " (thread " + thread.getName() + ") is at:" + stackOf(thread);
+    }
+
     /** Ends the episode (if any) and the model thread. Safe to call more than once. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (modelThreadStuck) {
-            stopStuckThread(worker);
-            output.close();
-            return;
-        }
-        command = CLOSE;
-        abandonEpisode = modelInDecision;
+    public void close() {
+        callerLock.lock();
         try {
-            handOver("end its episode", null);
-            awaitOutcome(timeoutNanos);
-            worker.thread.join(Math.max(1, timeoutNanos / 1_000_000));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            stopStuckThread(worker);
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (modelThreadStuck) {
+                stopStuckThread(worker);
+                output.close();
+                return;
+            }
+            command = CLOSE;
+            abandonEpisode = modelInDecision;
+            try {
+                handOver("end its episode", null);
+                awaitOutcome(timeoutNanos);
+                worker.thread.join(Math.max(1, timeoutNanos / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                stopStuckThread(worker);
+            } finally {
+                output.close();
+            }
         } finally {
-            output.close();
+            callerLock.unlock();
         }
     }
 
@@ -391,8 +491,13 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * Whether the model draws itself (implements {@link Drawable}), as seen by {@link
      * #describeModel}; false before that.
      */
-    public synchronized boolean modelDraws() {
-        return modelDraws;
+    public boolean modelDraws() {
+        callerLock.lock();
+        try {
+            return modelDraws;
+        } finally {
+            callerLock.unlock();
+        }
     }
 
     /**
@@ -406,40 +511,45 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * first episode, when the last reset failed before the model connected, or after a timeout
      * left the model thread running.
      */
-    public synchronized boolean render(ByteBuffer target, int width, int height) {
-        ensureUsable();
-        if (width < 1 || height < 1 || (long) width * height * 3 > target.capacity()) {
-            throw new IllegalArgumentException("cannot render " + width + " x " + height + " pixels into a buffer of "
-                    + target.capacity() + " bytes (3 bytes per pixel are needed)");
-        }
-        RLConnector current = modelThreadStuck || turn != CALLER ? null : worker.connector;
-        if (current == null) {
-            return false;
-        }
-        RLModel model = current.getModel();
-        if (!(model instanceof Drawable)) {
-            throw new ModelFailure("The model " + folder.getName() + " cannot draw itself: "
-                    + model.getClass().getName() + " does not implement " + Drawable.class.getName(), null);
-        }
-        if (canvas == null || canvas.getWidth() != width || canvas.getHeight() != height) {
-            canvas = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
-        }
-        Graphics2D g = canvas.createGraphics();
+    public boolean render(ByteBuffer target, int width, int height) {
+        callerLock.lock();
         try {
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, width, height);
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            ((Drawable) model).drawFrame(g, width, height);
-        } catch (Throwable t) {
-            throw new ModelFailure("The model " + folder.getName() + " failed: drawFrame() of the model threw " + t, t);
+            ensureUsable();
+            if (width < 1 || height < 1 || (long) width * height * 3 > target.capacity()) {
+                throw new IllegalArgumentException("cannot render " + width + " x " + height + " pixels into a buffer of "
+                        + target.capacity() + " bytes (3 bytes per pixel are needed)");
+            }
+            RLConnector current = modelThreadStuck || turn != CALLER ? null : worker.connector;
+            if (current == null) {
+                return false;
+            }
+            RLModel model = current.getModel();
+            if (!(model instanceof Drawable)) {
+                throw new ModelFailure("The model " + folder.getName() + " cannot draw itself: "
+                        + model.getClass().getName() + " does not implement " + Drawable.class.getName(), null);
+            }
+            if (canvas == null || canvas.getWidth() != width || canvas.getHeight() != height) {
+                canvas = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+            }
+            Graphics2D g = canvas.createGraphics();
+            try {
+                g.setColor(Color.WHITE);
+                g.fillRect(0, 0, width, height);
+                g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+                g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+                ((Drawable) model).drawFrame(g, width, height);
+            } catch (Throwable t) {
+                throw new ModelFailure("The model " + folder.getName() + " failed: drawFrame() of the model threw " + t, t);
+            } finally {
+                g.dispose();
+            }
+            byte[] pixels = ((DataBufferByte) canvas.getRaster().getDataBuffer()).getData();
+            target.clear();
+            target.put(pixels);
+            return true;
         } finally {
-            g.dispose();
+            callerLock.unlock();
         }
-        byte[] pixels = ((DataBufferByte) canvas.getRaster().getDataBuffer()).getData();
-        target.clear();
-        target.put(pixels);
-        return true;
     }
 
     /**
@@ -465,7 +575,12 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
      * ones alike ({@code Thread.getAllStackTraces()} does not see virtual threads).
      */
     public static int liveModelThreads() {
-        return LIVE_MODEL_THREADS.get();
+        return LIVE_MODEL_THREADS.size();
+    }
+
+    /** The model threads that run now, virtual ones included (which {@code Thread.getAllStackTraces()} omits). */
+    static Set<Thread> modelThreads() {
+        return Collections.unmodifiableSet(LIVE_MODEL_THREADS);
     }
 
     // =========================================================================================
@@ -498,6 +613,14 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     }
 
     private void awaitCallerTurn(long timeout, String goal) {
+        if (callerCarrier != null) {
+            while (!callerCarrier.runUntil(handedBack, timeout)) {
+                if (timedOut(goal, timeout)) {
+                    return;
+                }
+            }
+            return;
+        }
         long start = System.nanoTime();
         long spin = callerSpin.nextSpin();
         while (turn != CALLER) {
@@ -599,18 +722,34 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         Throwable modelFailure;
 
         ModelWorker(String name) {
-            if (lane == null) {
+            if (lane != null) {
+                thread = VirtualThreads.newThread(lane, name, this);
+            } else if (callerCarrier != null) {
+                thread = VirtualThreads.newThread(this::schedule, name, this);
+            } else {
                 thread = new Thread(this, name);
                 thread.setDaemon(true);
-            } else {
-                thread = VirtualThreads.newThread(lane, name, this);
             }
             thread.setContextClassLoader(folder.classLoader());
         }
 
+        /**
+         * Schedules this virtual model thread's next run: on the caller's thread, or once the
+         * caller gave up on it, on a thread of its own (an abandoned model never runs on a caller again).
+         */
+        private void schedule(Runnable task) {
+            if (orphaned) {
+                Thread runner = new Thread(task, thread.getName() + "-abandoned");
+                runner.setDaemon(true);
+                runner.start();
+            } else {
+                callerCarrier.execute(task);
+            }
+        }
+
         @Override
         public void run() {
-            LIVE_MODEL_THREADS.incrementAndGet();
+            LIVE_MODEL_THREADS.add(thread);
             CURRENT_WORKER.set(this);
             bindToCurrentThread();
             ModelOutput.route(output);
@@ -619,7 +758,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             } catch (EpisodeAbandoned | ThreadDeath orphanedOrStopped) {
                 // The caller gave up on this thread after a timeout; a new thread serves the session.
             } finally {
-                LIVE_MODEL_THREADS.decrementAndGet();
+                LIVE_MODEL_THREADS.remove(thread);
             }
         }
 
@@ -662,6 +801,10 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
             awaitModelTurnOnLane(self);
             return;
         }
+        if (callerCarrier != null) {
+            awaitModelTurnOnCaller(self);
+            return;
+        }
         long start = System.nanoTime();
         long spin = modelSpin.nextSpin();
         while (turn != MODEL && !self.orphaned) {
@@ -692,6 +835,22 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         }
         exchangeStartedAt.lazySet(System.nanoTime());
         lane.resumed(this);
+    }
+
+    /**
+     * A virtual model thread on the caller's thread never spins: parking ends the task its caller
+     * runs, which gives the caller its turn (a continuation switch).
+     */
+    private void awaitModelTurnOnCaller(ModelWorker self) {
+        parkedInRun.lazySet(callerCarrier.taskCount());
+        while (turn != MODEL && !self.orphaned) {
+            modelParked = true;
+            if (turn != MODEL) {
+                LockSupport.park(this);
+            }
+            modelParked = false;
+        }
+        parkedInRun.lazySet(-1);
     }
 
     /**

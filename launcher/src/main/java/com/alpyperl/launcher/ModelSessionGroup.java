@@ -6,10 +6,17 @@ import java.nio.LongBuffer;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Steps many sessions of one JVM with one call. The caller and the group share a buffer of 2N
+ * The model instances behind one Python environment, and the one class Python calls: it opens
+ * them, describes the model, configures the shared buffers, sets parameters and output, steps and
+ * resets every instance with one call, takes their output, renders and closes. An {@code
+ * AnyLogicEnv} is a group of one.
+ *
+ * <p>It steps many sessions of one JVM with one call. The caller and the group share a buffer of 2N
  * longs for N sessions: N commands, then N statuses. The caller says per session what to do:
  * {@link #STEP} to apply the action in that session's buffer, or a seed (zero or more) to start a
  * new episode with it; a seed is read once (its command is {@code STEP} again afterwards). {@link
@@ -17,8 +24,12 @@ import java.util.concurrent.locks.LockSupport;
  * status (see {@link ModelSession#RUNNING}). It returns flags: {@link #EPISODES_ENDED} and {@link
  * #OUTPUT_WAITING}, so that a caller looks at the statuses and the output only when it must.
  *
- * <p>The models run on one of two kinds of threads:
+ * <p>The models run on one of three kinds of threads:
  * <ul>
+ *   <li><b>caller</b> (Java 24+): each model on a virtual thread that the caller's own thread runs
+ *       during {@link #stepAll()} ({@link CallerCarrier}): the models take turns on the caller's
+ *       thread, a switch costing well under a microsecond and no OS thread wake-up; a model that
+ *       loops forever cannot be interrupted there ({@link ModelWatchdog} reports it);</li>
  *   <li><b>platform</b>: each model on an OS thread of its own; a step wakes every model thread
  *       and waits for each (one OS thread wake-up per model and step);</li>
  *   <li><b>virtual</b> (Java 24+): each model on a virtual thread, the group's models spread over
@@ -39,9 +50,19 @@ public final class ModelSessionGroup implements AutoCloseable {
     private final ModelSession[] sessions;
     private final LongBuffer commands;
     private final LongBuffer statuses;
-    /** The lanes of a group of virtual model threads; null for platform threads. */
+    /** The lanes of a group of virtual model threads on carrier threads; null for the other kinds. */
     private final CarrierLane[] lanes;
+    /** The carrier of a group whose models run on the caller's thread; null for the other kinds. */
+    private final CallerCarrier callerCarrier;
+    /** How many sessions the current step on the caller's thread has begun. */
+    private int begunOnCaller;
+    private final BooleanSupplier allBegunHandedBack = this::allBegunHandedBack;
     private final RuntimeException[] failures;
+    /**
+     * Serialises the caller's calls. Not a monitor: a thread that holds a monitor must not run a
+     * virtual model thread (the JVM crashes when that thread yields), and callers run their models.
+     */
+    private final ReentrantLock callerLock = new ReentrantLock();
     private boolean failed;
     private boolean episodesEnded;
     private boolean closed;
@@ -53,12 +74,14 @@ public final class ModelSessionGroup implements AutoCloseable {
     private final SpinPolicy callerSpin;
     private long steps;
 
-    private ModelSessionGroup(ModelSession[] sessions, CarrierLane[] lanes, ByteBuffer commandBuffer) {
+    private ModelSessionGroup(ModelSession[] sessions, CarrierLane[] lanes, CallerCarrier callerCarrier,
+            ByteBuffer commandBuffer) {
         if (sessions.length == 0) {
             throw new IllegalArgumentException("a session group needs at least one session");
         }
         this.sessions = sessions;
         this.lanes = lanes;
+        this.callerCarrier = callerCarrier;
         this.failures = new RuntimeException[sessions.length];
         LongBuffer shared = commandBuffer.order(ByteOrder.nativeOrder()).asLongBuffer();
         if (shared.capacity() < 2 * sessions.length) {
@@ -75,11 +98,12 @@ public final class ModelSessionGroup implements AutoCloseable {
 
     /**
      * Opens {@code size} sessions of a model folder as one group. {@code threads} is {@code
-     * "platform"}, {@code "virtual"} (refused with the reason where this JVM cannot) or {@code
-     * "auto"} (virtual where available and the group has two sessions or more, else platform).
-     * {@code parallelism} is the number of lanes for virtual threads (at most {@code size}); 0
-     * chooses {@link #defaultParallelism}. {@code commandBuffer} holds 2N longs (commands, then
-     * statuses) in native byte order. The sessions still need {@link ModelSession#configure}.
+     * "caller"} or {@code "virtual"} (each refused with the reason where this JVM cannot), {@code
+     * "platform"} or {@code "auto"}: where the JVM has virtual threads, {@code "caller"} when the
+     * parallelism is 1 and {@code "virtual"} when it is more, else {@code "platform"}. {@code
+     * parallelism} is the number of lanes for virtual threads (at most {@code size}); 0 chooses
+     * {@link #defaultParallelism}. {@code commandBuffer} holds 2N longs (commands, then statuses)
+     * in native byte order. The sessions still need {@link ModelSession#configure}.
      */
     public static ModelSessionGroup open(ModelFolder folder, int size, String threads, int parallelism,
             ByteBuffer commandBuffer) {
@@ -89,22 +113,27 @@ public final class ModelSessionGroup implements AutoCloseable {
         if (parallelism < 0) {
             throw new IllegalArgumentException("parallelism must be positive (or 0 for the default), not " + parallelism);
         }
-        if (!virtualThreadsWanted(threads, size)) {
-            ModelSession[] sessions = new ModelSession[size];
+        int laneCount = Math.min(size, parallelism == 0 ? defaultParallelism(size) : parallelism);
+        String kind = threadKind(threads, laneCount);
+        ModelSession[] sessions = new ModelSession[size];
+        if (!kind.equals("virtual")) {
+            CallerCarrier carrier = kind.equals("caller") ? new CallerCarrier("caller of " + folder.getName()) : null;
+            ModelSessionGroup group = new ModelSessionGroup(sessions, null, carrier, commandBuffer);
             try {
                 for (int i = 0; i < size; i++) {
-                    sessions[i] = new ModelSession(folder);
+                    sessions[i] = new ModelSession(folder, null, carrier);
                 }
             } catch (RuntimeException e) {
-                closeAll(sessions);
+                group.close();
                 throw e;
             }
-            return new ModelSessionGroup(sessions, null, commandBuffer);
+            if (carrier != null) {
+                ModelWatchdog.watch(carrier);
+            }
+            return group;
         }
-        int laneCount = Math.min(size, parallelism == 0 ? defaultParallelism(size) : parallelism);
-        ModelSession[] sessions = new ModelSession[size];
         CarrierLane[] lanes = new CarrierLane[laneCount];
-        ModelSessionGroup group = new ModelSessionGroup(sessions, lanes, commandBuffer);
+        ModelSessionGroup group = new ModelSessionGroup(sessions, lanes, null, commandBuffer);
         try {
             for (int k = 0; k < laneCount; k++) {
                 lanes[k] = new CarrierLane(group, "alpyperl-carrier-" + folder.getName() + "-" + (k + 1));
@@ -112,7 +141,7 @@ public final class ModelSessionGroup implements AutoCloseable {
             for (int i = 0; i < size; i++) {
                 CarrierLane lane = lanes[i % laneCount];
                 lane.addMember(i);
-                sessions[i] = new ModelSession(folder, lane);
+                sessions[i] = new ModelSession(folder, lane, null);
             }
         } catch (RuntimeException e) {
             group.close();
@@ -136,26 +165,111 @@ public final class ModelSessionGroup implements AutoCloseable {
         return VirtualThreads.unavailableReason();
     }
 
-    private static boolean virtualThreadsWanted(String threads, int size) {
-        switch (String.valueOf(threads).toLowerCase(Locale.ROOT)) {
+    /** The kind of model thread {@code threads} asks for, with {@code lanes} lanes for virtual threads. */
+    private static String threadKind(String threads, int lanes) {
+        String kind = String.valueOf(threads).toLowerCase(Locale.ROOT);
+        switch (kind) {
             case "platform":
-                return false;
+                return kind;
+            case "caller":
             case "virtual":
                 if (!VirtualThreads.available()) {
                     throw new UnsupportedOperationException(VirtualThreads.unavailableReason());
                 }
-                return true;
+                return kind;
             case "auto":
-                return size >= 2 && VirtualThreads.available();
+                return !VirtualThreads.available() ? "platform" : lanes == 1 ? "caller" : "virtual";
             default:
-                throw new IllegalArgumentException("model threads are \"auto\", \"virtual\" or \"platform\", not \""
-                        + threads + "\"");
+                throw new IllegalArgumentException("model threads are \"auto\", \"caller\", \"virtual\" or "
+                        + "\"platform\", not \"" + threads + "\"");
         }
     }
 
     /** The session at {@code index}. */
-    public ModelSession session(int index) {
+    ModelSession session(int index) {
         return sessions[index];
+    }
+
+    /**
+     * What the model says about itself, as JSON (see {@link ModelSession#describeModel}); the first
+     * instance creates the model to ask it.
+     */
+    public String describeModel(double timeoutSeconds) {
+        return sessions[0].describeModel(timeoutSeconds);
+    }
+
+    /** Whether the model draws itself (after {@link #describeModel}). */
+    public boolean modelDraws() {
+        return sessions[0].modelDraws();
+    }
+
+    /**
+     * Sets every instance's spaces (JSON), the step timeout and its row of the shared buffer:
+     * {@code rows} holds one row of A + O + 1 doubles per instance, one after the other, in native
+     * byte order (see {@link ModelSession#configure}).
+     */
+    public void configure(String observationSpaceJson, String actionSpaceJson, double stepTimeoutSeconds,
+            ByteBuffer rows) {
+        int rowBytes = rows.capacity() / sessions.length;
+        for (int i = 0; i < sessions.length; i++) {
+            ByteBuffer row = rows.duplicate();
+            row.position(i * rowBytes).limit((i + 1) * rowBytes);
+            sessions[i].configure(observationSpaceJson, actionSpaceJson, stepTimeoutSeconds, row.slice());
+        }
+    }
+
+    /** Sets every instance's model parameters from the next reset on (see {@link ModelSession#setParameters}). */
+    public void setParameters(String parametersJson) {
+        for (ModelSession session : sessions) {
+            session.setParameters(parametersJson);
+        }
+    }
+
+    /** The label of instance {@code index} ({@code <model name>#<n>}), as its output shows it. */
+    public String label(int index) {
+        return sessions[index].getLabel();
+    }
+
+    /** The name of the thread that runs instance {@code index}'s model now (diagnostics, tests). */
+    public String modelThreadName(int index) {
+        return sessions[index].getModelThreadName();
+    }
+
+    /** Whether the thread of instance {@code index}'s model is alive (diagnostics, tests). */
+    public boolean isModelThreadAlive(int index) {
+        return sessions[index].isModelThreadAlive();
+    }
+
+    /** Where what instance {@code index} prints goes (see {@link ModelSession#setOutput}). */
+    public void setOutput(int index, String destination, String path) {
+        sessions[index].setOutput(destination, path);
+    }
+
+    /**
+     * The lines all instances printed since the last call (destination {@code "caller"}), each as
+     * {@code <index> ' ' <'O' or 'E'> <text> '\n'}; empty if there are none. One call for all
+     * instances, so that output costs no crossing per instance.
+     */
+    public String takeOutput() {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < sessions.length; i++) {
+            String text = sessions[i].takeOutput();
+            int start = 0;
+            while (start < text.length()) {
+                int end = text.indexOf('\n', start) + 1;
+                if (end == 0) {
+                    end = text.length();
+                }
+                lines.append(i).append(' ').append(text, start, end);
+                start = end;
+            }
+        }
+        return lines.toString();
+    }
+
+    /** Draws instance {@code index}'s model into {@code target} (see {@link ModelSession#render}). */
+    public boolean render(int index, ByteBuffer target, int width, int height) {
+        return sessions[index].render(target, width, height);
     }
 
     /** The number of sessions. */
@@ -163,14 +277,17 @@ public final class ModelSessionGroup implements AutoCloseable {
         return sessions.length;
     }
 
-    /** {@code "virtual"} or {@code "platform"}: the kind of thread the models run on. */
+    /** {@code "caller"}, {@code "virtual"} or {@code "platform"}: the kind of thread the models run on. */
     public String threadKind() {
-        return lanes == null ? "platform" : "virtual";
+        return callerCarrier != null ? "caller" : lanes != null ? "virtual" : "platform";
     }
 
-    /** How many models can run at the same time: the number of lanes, or of sessions on platform threads. */
+    /**
+     * How many models can run at the same time: 1 on the caller's thread, the number of lanes, or
+     * of sessions on platform threads.
+     */
     public int parallelism() {
-        return lanes == null ? sessions.length : lanes.length;
+        return callerCarrier != null ? 1 : lanes != null ? lanes.length : sessions.length;
     }
 
     /**
@@ -181,33 +298,40 @@ public final class ModelSessionGroup implements AutoCloseable {
      * #EPISODES_ENDED} if some status is not RUNNING, plus {@link #OUTPUT_WAITING} if some
      * session has lines of output waiting (their destination is {@code "caller"}).
      */
-    public synchronized int stepAll() {
-        if (closed) {
-            throw new IllegalStateException("the environment is closed");
-        }
-        refuseActionsOutsideTheirSpace();
-        if (failed) {
-            Arrays.fill(failures, null);
-            failed = false;
-        }
-        episodesEnded = false;
-        if (lanes == null) {
-            stepEachSession();
-        } else {
-            stepOnLanes();
-        }
-        if (failed) {
-            for (int i = 0; i < failures.length; i++) {
-                if (failures[i] != null) {
-                    throw inSession(i, failures[i]);
+    public int stepAll() {
+        callerLock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the environment is closed");
+            }
+            refuseActionsOutsideTheirSpace();
+            if (failed) {
+                Arrays.fill(failures, null);
+                failed = false;
+            }
+            episodesEnded = false;
+            if (callerCarrier != null) {
+                stepOnCaller();
+            } else if (lanes == null) {
+                stepEachSession();
+            } else {
+                stepOnLanes();
+            }
+            if (failed) {
+                for (int i = 0; i < failures.length; i++) {
+                    if (failures[i] != null) {
+                        throw inSession(i, failures[i]);
+                    }
                 }
             }
+            int waiting = 0;
+            for (ModelSession session : sessions) {
+                waiting |= session.outputWaiting();
+            }
+            return (episodesEnded ? EPISODES_ENDED : 0) | (waiting != 0 ? OUTPUT_WAITING : 0);
+        } finally {
+            callerLock.unlock();
         }
-        int waiting = 0;
-        for (ModelSession session : sessions) {
-            waiting |= session.outputWaiting();
-        }
-        return (episodesEnded ? EPISODES_ENDED : 0) | (waiting != 0 ? OUTPUT_WAITING : 0);
     }
 
     /** Refuses the whole step, before any model runs, if an action to apply is not in its space. */
@@ -216,8 +340,9 @@ public final class ModelSessionGroup implements AutoCloseable {
             if (commands.get(i) == STEP) {
                 String problem = sessions[i].actionProblem();
                 if (problem != null) {
-                    throw new ActionOutsideSpaceException("the action of environment " + i + " is not in the action "
-                            + "space " + sessions[i].configuredActionSpace() + ": " + problem);
+                    String whose = sessions.length == 1 ? "the action" : "the action of environment " + i;
+                    throw new ActionOutsideSpaceException(whose + " is not in the action space "
+                            + sessions[i].configuredActionSpace() + ": " + problem);
                 }
             }
         }
@@ -225,15 +350,23 @@ public final class ModelSessionGroup implements AutoCloseable {
 
     /** Closes every session, then ends the lanes' carrier threads. Safe to call more than once. */
     @Override
-    public synchronized void close() {
-        closed = true;
-        closeAll(sessions);
-        if (lanes != null) {
-            for (CarrierLane lane : lanes) {
-                if (lane != null) {
-                    lane.close();
+    public void close() {
+        callerLock.lock();
+        try {
+            closed = true;
+            closeAll(sessions);
+            if (callerCarrier != null) {
+                ModelWatchdog.forget(callerCarrier);
+            }
+            if (lanes != null) {
+                for (CarrierLane lane : lanes) {
+                    if (lane != null) {
+                        lane.close();
+                    }
                 }
             }
+        } finally {
+            callerLock.unlock();
         }
     }
 
@@ -251,6 +384,38 @@ public final class ModelSessionGroup implements AutoCloseable {
                 recordFailure(i, e);
             }
         }
+    }
+
+    // ---- the caller's thread: the caller hands over to every model, then runs them ---------------
+
+    private void stepOnCaller() {
+        int begun = 0;
+        while (begun < sessions.length && begin(begun, null)) {
+            begun++;
+        }
+        begunOnCaller = begun;
+        callerCarrier.runUntil(allBegunHandedBack, sessions[0].timeoutNanos());
+        for (int i = 0; i < begun; i++) {
+            if (sessions[i].handedBackThisExchange()) {
+                finish(i);
+            } else {
+                RuntimeException timeout = sessions[i].abandonIfStuck(sessions[i].timeoutNanos());
+                if (timeout != null) {
+                    recordFailure(i, timeout);
+                } else {
+                    finish(i);
+                }
+            }
+        }
+    }
+
+    private boolean allBegunHandedBack() {
+        for (int i = 0; i < begunOnCaller; i++) {
+            if (!sessions[i].handedBackThisExchange()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---- virtual threads: the caller hands over to every lane, then waits once -----------------
@@ -355,7 +520,10 @@ public final class ModelSessionGroup implements AutoCloseable {
         }
     }
 
-    private static RuntimeException inSession(int index, RuntimeException e) {
+    private RuntimeException inSession(int index, RuntimeException e) {
+        if (sessions.length == 1) {
+            return e;
+        }
         String where = "[environment " + index + "] ";
         if (e instanceof ModelFailure) {
             return new ModelFailure(where + e.getMessage(), e.getCause());

@@ -33,9 +33,10 @@ public class VirtualModelThreadsTest {
         ModelSessionGroup auto = ModelSessionGroup.open(folder, 3, "auto", 0, commands);
         ModelSessionGroup one = ModelSessionGroup.open(folder, 1, "auto", 0, commands);
         try {
-            assertEquals(available ? "virtual" : "platform", auto.threadKind());
-            assertEquals(available ? ModelSessionGroup.defaultParallelism(3) : 3, auto.parallelism());
-            assertEquals("one model gains nothing from a lane", "platform", one.threadKind());
+            int lanes = ModelSessionGroup.defaultParallelism(3);
+            assertEquals(!available ? "platform" : lanes == 1 ? "caller" : "virtual", auto.threadKind());
+            assertEquals(available ? lanes : 3, auto.parallelism());
+            assertEquals("one model runs on its caller's thread", available ? "caller" : "platform", one.threadKind());
         } finally {
             auto.close();
             one.close();
@@ -74,6 +75,63 @@ public class VirtualModelThreadsTest {
             assertTrue(pinned.getMessage(), pinned.getMessage().contains("model_threads=\"platform\""));
             assertEquals("the others finished their step", ModelSession.RUNNING, commands.get(3 + 1));
             group.session(0).setParameters("{}");
+            commands.put(0, 10).put(1, 11).put(2, 12);
+            assertEquals(0, group.stepAll());
+        } finally {
+            group.close();
+        }
+    }
+
+    @Test
+    public void aModelPinnedToItsCallersThreadIsGivenUpOnAndTheOthersGoOn() throws IOException {
+        assumeTrue("models on the caller's thread need Java 24+; tests/test_vector_env.py runs this on it",
+                VirtualThreads.available());
+        ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * 3 * 8).order(ByteOrder.nativeOrder());
+        ModelSessionGroup group = ModelSessionGroup.open(TestFolders.open(temporary, LoopingModel.class), 3,
+                "caller", 0, commandBytes);
+        try {
+            group.configure(Spaces.unboundedBox(1).toJson(), Spaces.discrete(2).toJson(), 0.3,
+                    ByteBuffer.allocateDirect(3 * 3 * 8));
+            group.session(0).setParameters("{\"loopAt\":1,\"stall\":\"pinAgain\"}");
+            LongBuffer commands = commandBytes.asLongBuffer();
+            commands.put(0, 0).put(1, 1).put(2, 2);
+            group.stepAll();
+            // Session 0 decides inside a class initializer now, which pins its virtual thread to the
+            // caller's: the watchdog sees it, and the model lets go of the caller with an error.
+            StepTimeoutException pinned = assertThrows(StepTimeoutException.class, group::stepAll);
+            assertTrue(pinned.getMessage(), pinned.getMessage().startsWith("[environment 0] The model LoopingModel "
+                    + "handed its decision back, but its virtual thread alpyperl-model-LoopingModel#"));
+            assertTrue(pinned.getMessage(), pinned.getMessage().contains("did not let go of its caller's thread"));
+            assertEquals("the others finished their step", ModelSession.RUNNING, commands.get(3 + 1));
+            group.session(0).setParameters("{}");
+            commands.put(0, 10).put(1, 11).put(2, 12);
+            assertEquals(0, group.stepAll());
+        } finally {
+            group.close();
+        }
+    }
+
+    @Test
+    public void aModelBlockedOnItsCallersThreadTimesOutAndTheOthersGoOn() throws IOException {
+        assumeTrue("models on the caller's thread need Java 24+; tests/test_vector_env.py runs this on it",
+                VirtualThreads.available());
+        ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * 3 * 8).order(ByteOrder.nativeOrder());
+        ModelSessionGroup group = ModelSessionGroup.open(TestFolders.open(temporary, LoopingModel.class), 3,
+                "caller", 0, commandBytes);
+        try {
+            group.configure(Spaces.unboundedBox(1).toJson(), Spaces.discrete(2).toJson(), 0.3,
+                    ByteBuffer.allocateDirect(3 * 3 * 8));
+            group.session(1).setParameters("{\"loopAt\":1,\"stall\":\"block\"}");
+            LongBuffer commands = commandBytes.asLongBuffer();
+            commands.put(0, 0).put(1, 1).put(2, 2);
+            group.stepAll();
+            StepTimeoutException blocked = assertThrows(StepTimeoutException.class, group::stepAll);
+            assertTrue(blocked.getMessage(), blocked.getMessage().startsWith("[environment 1] The model LoopingModel "
+                    + "did not reach its next requestAction() within 0.3 s (step_timeout)"));
+            assertTrue(blocked.getMessage(), blocked.getMessage().contains("LoopingModel.stall("));
+            assertEquals(ModelSession.RUNNING, commands.get(3));
+            assertEquals(ModelSession.RUNNING, commands.get(3 + 2));
+            group.session(1).setParameters("{}");
             commands.put(0, 10).put(1, 11).put(2, 12);
             assertEquals(0, group.stepAll());
         } finally {

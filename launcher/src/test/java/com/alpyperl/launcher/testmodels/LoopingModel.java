@@ -9,9 +9,9 @@ import java.util.concurrent.CountDownLatch;
 /**
  * A model that does not reach its next decision once it has made {@code loopAt} decisions (0:
  * before the first one; -1: never), in the way {@code stall} says: "spin" (a busy loop, the
- * default), "block" (waits for a signal that never comes) or "pin" (makes its decision from a
- * class initializer, where a virtual thread cannot let go of its carrier; only the first such
- * model of the JVM does, since a class is initialized once). Spinning and blocking end when the
+ * default), "block" (waits for a signal that never comes), "pin" or "pinAgain" (makes its
+ * decision from a class initializer, where a virtual thread cannot let go of its carrier; only
+ * the first such model of the JVM does for each of the two, since a class is initialized once). Spinning and blocking end when the
  * thread is interrupted, so a stuck thread never outlives the test even where Thread.stop() is
  * unsupported. Each step also keeps the CPU busy for {@code busyMillis}.
  * Observation: Box of 1 value (decisions made); action: Discrete(2).
@@ -64,6 +64,11 @@ public class LoopingModel implements PlainJavaModel {
                 PinningInitializer.touch(); // its initializer makes this decision
                 decisions++;
                 break;
+            case "pinAgain":
+                initializing = this;
+                OtherPinningInitializer.touch();
+                decisions++;
+                break;
             default:
                 throw new IllegalArgumentException("unknown stall " + stall);
         }
@@ -108,6 +113,19 @@ public class LoopingModel implements PlainJavaModel {
         }
 
         private PinningInitializer() {
+        }
+
+        static void touch() {
+        }
+    }
+
+    /** As {@link PinningInitializer}, for a second test in the same JVM. */
+    static final class OtherPinningInitializer {
+        static {
+            initializing.connector.requestAction();
+        }
+
+        private OtherPinningInitializer() {
         }
 
         static void touch() {

@@ -1,0 +1,110 @@
+"""The model instances behind an environment: one or more instances of a model in this process's
+JVM, the spaces they agreed on, the float64 rows they share with Java, and the one call that
+resets or steps them all. :class:`~alpyperl.AnyLogicEnv` is one instance,
+:class:`~alpyperl.AnyLogicVectorEnv` many; both step through :meth:`ModelInstances.run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from . import bridge
+from .errors import SpaceDefinitionError
+from .output import InstancesOutput
+from .settings import jvm_options_of, parameters_json
+from .spaces import Codec, flat_size, space_from_json, space_to_json
+
+__all__ = ["ModelInstances", "choose_space"]
+
+
+class ModelInstances:
+    """``size`` instances of the model that ``settings`` names (see :mod:`alpyperl.settings`).
+
+    Each instance has a row of the shared buffer: ``[action | observation | reward]``.
+    ``write_actions`` and ``read_observations`` take and give the actions and observations of all
+    instances (batched as Gymnasium batches them), or of the one instance when ``batched`` is
+    false. Actions are checked in Java, before any model runs (one validator for both
+    environments); ``write_actions`` checks only what Java cannot see (types, shapes).
+    """
+
+    def __init__(self, settings: Mapping[str, Any], size: int, batched: bool):
+        self.group = bridge.ModelGroup(os.fspath(settings["model"]), jvm_options_of(settings), size,
+                                       settings["model_threads"], settings.get("parallelism"))
+        self.output: InstancesOutput | None = None
+        try:
+            self.output = InstancesOutput(self.group, settings["model_output"])
+            described = self.group.describe(settings["step_timeout"])
+            self.output.drain()
+            self.observation_space = choose_space("observation", described["observation_space"],
+                                                  settings["observation_space"])
+            self.action_space = choose_space("action", described["action_space"], settings["action_space"])
+            #: The model's parameter names, or None if the model kind cannot tell before a run.
+            self.parameter_names: list[str] | None = described["parameters"]
+            actions, observations = flat_size(self.action_space), flat_size(self.observation_space)
+            self.rows = np.zeros((size, actions + observations + 1), dtype=np.float64)
+            self.group.configure(space_to_json(self.observation_space), space_to_json(self.action_space),
+                                 float(settings["step_timeout"]), self.rows)
+            rows = self.rows if batched else self.rows[0]
+            self.write_actions = Codec(self.action_space, rows[..., :actions], "action", check_values=False).write
+            self.read_observations = Codec(self.observation_space, rows[..., actions:-1], "observation").read
+        except BaseException:
+            self.close()
+            raise
+        self.rewards = self.rows[:, -1]
+        self.commands, self.statuses = self.group.commands, self.group.statuses
+
+    def run(self) -> int:
+        """Carries out every instance's command (:data:`~alpyperl.bridge.STEP` or a seed) in one
+        call into Java and returns the launcher's flags; logs what the models printed."""
+        try:
+            flags = self.group.step_all()
+        except bridge.JavaError as error:
+            raise self.failure(error) from None
+        if flags & bridge.OUTPUT_WAITING:
+            self.output.drain()
+        return flags
+
+    def failure(self, error: Exception) -> Exception:
+        """The Python exception for a failed :meth:`run` (ValueError for a refused action, which
+        changed nothing), after logging what the models printed before they failed."""
+        problem = bridge.translate(error)
+        if not isinstance(problem, ValueError):
+            self.output.drain()
+        return problem
+
+    def set_parameters(self, params: Mapping[str, Any]) -> None:
+        """Model parameters for every instance, applied from the next reset on."""
+        self.group.set_parameters(parameters_json(params))
+
+    def close(self) -> None:
+        """Ends the episodes and model threads, then logs what the models printed last."""
+        self.group.close()
+        if self.output is not None:
+            self.output.drain()
+
+
+def choose_space(kind: str, from_model: dict | None, from_python: gym.Space | None) -> gym.Space:
+    """The one definition of a space: the model's (as JSON) or Python's; both or neither is an error."""
+    if from_model is not None and from_python is not None:
+        raise SpaceDefinitionError(
+            f"the {kind} space is defined both in the model ({space_from_json(json.dumps(from_model))}) and in "
+            f"Python ({from_python}); define it in one place only: remove {kind}_space=... or make the model's "
+            f"get{kind.capitalize()}Space() return null"
+        )
+    if from_model is not None:
+        return space_from_json(json.dumps(from_model))
+    if from_python is None:
+        raise SpaceDefinitionError(
+            f"the {kind} space is defined neither in the model (its get{kind.capitalize()}Space() returns null) "
+            f"nor in Python (pass {kind}_space=... to AnyLogicEnv)"
+        )
+    if not isinstance(from_python, gym.Space):
+        raise SpaceDefinitionError(f"{kind}_space must be a gymnasium space, got {from_python!r}")
+    space_to_json(from_python)  # refuses unsupported spaces with a clear message
+    return from_python
