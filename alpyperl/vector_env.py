@@ -90,6 +90,8 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
             model_threads=model_threads, parallelism=parallelism))
         if not positive_int(settings["num_envs"]):
             raise ValueError(f"num_envs must be a positive integer, got {settings['num_envs']!r}")
+        #: The settings this environment was created with.
+        self.settings: dict[str, Any] = settings
         self.num_envs = int(settings["num_envs"])
         self.model_path = os.fspath(settings["model"])
         self.step_timeout = float(settings["step_timeout"])
@@ -163,6 +165,8 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
     def step(self, actions):
         """Steps every sub-environment; those whose episode ended at the last step start a new one."""
         if self._needs_reset:
+            if not self._closer.alive:
+                raise AlpyperlError("the environment is closed; create a new AnyLogicVectorEnv")
             raise ResetNeeded("step() needs running episodes: call reset() first (after creation or an error)")
         self._write_actions(actions)
         resetting = self._autoreset

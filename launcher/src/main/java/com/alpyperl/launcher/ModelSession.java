@@ -8,11 +8,6 @@ import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.RLModel;
 import com.alpyperl.connector.Space;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
-import java.awt.image.DataBufferByte;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -149,8 +144,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     /** The caller gave up on the model thread (timeout); the next reset starts a new one. */
     private boolean modelThreadStuck;
     private int threadsStarted;
-    /** The image render() draws on, kept while the size stays the same. */
-    private BufferedImage canvas;
+    private final ModelRenderer renderer;
 
     /** Opens a session on a model folder and starts its model thread, a platform thread of its own. */
     public ModelSession(ModelFolder folder) {
@@ -167,6 +161,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         this.callerCarrier = callerCarrier;
         this.label = folder.getName() + "#" + INSTANCES.incrementAndGet();
         this.output = new InstanceOutput(label);
+        this.renderer = new ModelRenderer(folder.getName());
         if (callerCarrier != null) {
             callerCarrier.add(this);
         }
@@ -501,11 +496,9 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     }
 
     /**
-     * Draws the model's current state and writes the picture into {@code target}: {@code height}
-     * rows of {@code width} pixels, 3 bytes per pixel in the order blue, green, red (the raster of
-     * a {@link BufferedImage#TYPE_3BYTE_BGR} image, copied in one piece). The caller's thread
-     * draws while the model thread waits (at a decision point, or after its episode ended), so the
-     * hand-off invariant holds: model code never runs concurrently with itself.
+     * Draws the model's current state into {@code target} (see {@link ModelRenderer}). The
+     * caller's thread draws while the model thread waits (at a decision point, or after its
+     * episode ended), so the hand-off invariant holds: model code never runs concurrently with itself.
      *
      * <p>Returns false, drawing nothing, when there is no model standing still to draw: before the
      * first episode, when the last reset failed before the model connected, or after a timeout
@@ -515,37 +508,12 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
         callerLock.lock();
         try {
             ensureUsable();
-            if (width < 1 || height < 1 || (long) width * height * 3 > target.capacity()) {
-                throw new IllegalArgumentException("cannot render " + width + " x " + height + " pixels into a buffer of "
-                        + target.capacity() + " bytes (3 bytes per pixel are needed)");
-            }
+            ModelRenderer.checkSize(target, width, height);
             RLConnector current = modelThreadStuck || turn != CALLER ? null : worker.connector;
             if (current == null) {
                 return false;
             }
-            RLModel model = current.getModel();
-            if (!(model instanceof Drawable)) {
-                throw new ModelFailure("The model " + folder.getName() + " cannot draw itself: "
-                        + model.getClass().getName() + " does not implement " + Drawable.class.getName(), null);
-            }
-            if (canvas == null || canvas.getWidth() != width || canvas.getHeight() != height) {
-                canvas = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
-            }
-            Graphics2D g = canvas.createGraphics();
-            try {
-                g.setColor(Color.WHITE);
-                g.fillRect(0, 0, width, height);
-                g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-                g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-                ((Drawable) model).drawFrame(g, width, height);
-            } catch (Throwable t) {
-                throw new ModelFailure("The model " + folder.getName() + " failed: drawFrame() of the model threw " + t, t);
-            } finally {
-                g.dispose();
-            }
-            byte[] pixels = ((DataBufferByte) canvas.getRaster().getDataBuffer()).getData();
-            target.clear();
-            target.put(pixels);
+            renderer.draw(current.getModel(), target, width, height);
             return true;
         } finally {
             callerLock.unlock();
