@@ -16,6 +16,7 @@ from .errors import (
     ModelError,
     ModelLoadError,
     ModelTimeoutError,
+    RecordingError,
     ResetNeeded,
     SpaceDefinitionError,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "ModelError",
     "ModelLoadError",
     "ModelTimeoutError",
+    "RecordingError",
     "ResetNeeded",
     "SpaceDefinitionError",
 ]

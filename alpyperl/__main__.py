@@ -1,4 +1,4 @@
-"""``python -m alpyperl``: the ``alpyperl`` command line (see alpyperl/cli.py)."""
+"""``python -m alpyperl``: the ``alpyperl`` command line (see alpyperl/cli/)."""
 
 import sys
 

@@ -29,6 +29,11 @@ from . import launch_script
 from .env import AnyLogicEnv
 from .errors import ModelLoadError
 
+__all__ = [
+    "LIBRARY_MARKER", "COMPAT_MARKER", "COMPAT_JAR", "BACKUP_SUFFIX", "POLICY_FILE", "translate_settings",
+    "BaseAnyLogicEnv", "create_custom_env", "library_jars", "is_upgraded", "upgrade_export", "undo_upgrade",
+]
+
 #: The class that marks a jar as ALPypeRL 1.x's library (or alpyperl's compatibility jar).
 LIBRARY_MARKER = "com/alpype/ALPypeRLConnector.class"
 #: A class only alpyperl's compatibility jar has.

@@ -28,7 +28,7 @@ SEED_LIMIT = 2**63
 #: The kinds of thread a model instance may run on (``ModelSessionGroup.open``).
 MODEL_THREADS = ("auto", "caller", "virtual", "platform")
 #: What a failed step call raises, before :func:`translate` (for ``except`` clauses of hot paths).
-JavaError = jpype.JException
+JavaException = jpype.JException
 
 
 # ---- opening models --------------------------------------------------------------------------
@@ -37,7 +37,7 @@ JavaError = jpype.JException
 class ModelGroup:
     """Model instances of one model folder in the launcher (its ``ModelSessionGroup``): the facade
     through which alpyperl drives them. ``step_all`` is the Java method itself, for the hot path:
-    it raises :data:`JavaError`, which :func:`translate` turns into alpyperl's exceptions.
+    it raises :data:`JavaException`, which :func:`translate` turns into alpyperl's exceptions.
 
     ``commands`` and ``statuses`` are int64 arrays shared with Java: per instance, :data:`STEP`
     or a seed to start an episode with; and the status Java writes back.
@@ -192,3 +192,99 @@ def translate(error: "jpype.JException") -> Exception:
     if kind == "com.alpyperl.launcher.ActionOutsideSpaceException":
         return ValueError(message)
     return AlpyperlError(f"{kind}: {message}\n{error.stacktrace()}")
+
+
+# ---- the command line and the ONNX export -----
+
+
+class JavaError(AlpyperlError):
+    """A Java exception from a call below: ``str()`` gives its class and message, ``message`` the message."""
+
+    def __init__(self, error: "jpype.JException"):
+        super().__init__(str(error))
+        self.message = str(error.getMessage())
+
+
+def _policy_class(name: str):
+    """A class of the connector's ONNX evaluator (``com.alpyperl.policy``), in this process's JVM."""
+    jvm.start_jvm()
+    try:
+        return jpype.JClass(f"com.alpyperl.policy.{name}")
+    except TypeError:  # JPype: class not found
+        raise AlpyperlError(f"the Java class com.alpyperl.policy.{name} is missing from alpyperl's jars "
+                            "(rebuild them with `gradle build`)") from None
+
+
+def onnx_operators() -> set[str]:
+    """The ONNX operators that the connector's evaluator implements."""
+    return {str(name) for name in _policy_class("OnnxModel").supportedOperators()}
+
+
+class JavaOnnxPolicy:
+    """The connector's ONNX evaluator (``com.alpyperl.policy.OnnxPolicy``) on a policy file, as models run it.
+
+    Raises :class:`JavaError` if Java refuses the file.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        policy_class = _policy_class("OnnxPolicy")
+        try:
+            self._policy = policy_class.load(jpype.JClass("java.nio.file.Paths").get(os.path.abspath(path), []))
+        except jpype.JException as error:
+            raise JavaError(error) from None
+        self._observation = jpype.JArray(jpype.JDouble)
+
+    def act(self, observation) -> np.ndarray:
+        """The policy's most likely flat action for a flat observation; :class:`JavaError` if Java fails."""
+        try:
+            return np.asarray(self._policy.act(self._observation(observation)), dtype=np.float64)
+        except jpype.JException as error:
+            raise JavaError(error) from None
+
+
+def run_launcher(arguments: list[str]) -> int:
+    """Runs the launcher's command line (``com.alpyperl.launcher.Main``) in this process's running JVM,
+    printing to this process's stdout and stderr; returns its exit status."""
+    import sys
+
+    try:
+        launcher = jpype.JClass("com.alpyperl.launcher.Main")
+    except TypeError:
+        raise AlpyperlError("this alpyperl's launcher.jar has no command line (com.alpyperl.launcher.Main) to run "
+                            "ONNX policies; update alpyperl (or rebuild the jars with `gradle build`)") from None
+    system = jpype.JClass("java.lang.System")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        return int(launcher.execute(jpype.JArray(jpype.JString)(arguments), system.out, system.err))
+    finally:
+        system.out.flush()
+        system.err.flush()
+
+
+def parameter_defaults(folder: str, model_class: str, classpath: list[str], names: list[str]) -> dict[str, tuple]:
+    """(Java type, default shown as text) of a plain Java model's parameters: the initial values of
+    its ``@ModelParameter`` fields, read from one instance made in a class loader of its own.
+    Empty if that instance cannot be made."""
+    try:
+        url = jpype.JClass("java.net.URL")
+        urls = jpype.JArray(url)([jpype.JClass("java.io.File")(os.path.join(folder, entry)).toURI().toURL()
+                                  for entry in classpath])
+        parent = jpype.JClass("com.alpyperl.launcher.ModelFolder").class_.getClassLoader()
+        loader = jpype.JClass("java.net.URLClassLoader")(urls, parent)
+        try:
+            cls = jpype.JClass("java.lang.Class").forName(model_class, True, loader)
+            instance = cls.getConstructor().newInstance()
+            found = {}
+            for name in names:
+                field = cls.getField(name)
+                value = field.get(instance)
+                java_type = str(field.getType().getSimpleName())
+                shown = repr(str(value)) if java_type == "String" else str(value).lower() \
+                    if java_type == "boolean" else str(value)
+                found[name] = (java_type, shown)
+            return found
+        finally:
+            loader.close()
+    except (jpype.JException, TypeError, AttributeError):
+        return {}

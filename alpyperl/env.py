@@ -18,7 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from . import jvm, render
-from .bridge import OUTPUT_WAITING, RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED, JavaError
+from .bridge import OUTPUT_WAITING, RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED, JavaException
 from .errors import AlpyperlError, ModelLoadError, ResetNeeded
 from .instances import ModelInstances
 from .settings import DEBUG_STEP_TIMEOUT, DEFAULT_STEP_TIMEOUT, resolve
@@ -198,7 +198,7 @@ class AnyLogicEnv(gym.Env):
         self._write_action(action)
         try:
             flags = self._step_all()
-        except JavaError as error:
+        except JavaException as error:
             problem = self._instances.failure(error)
             self._episode_over = not isinstance(problem, ValueError)  # a refused action changed nothing
             raise problem from None

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+import gymnasium.error
+
+__all__ = [
+    "AlpyperlError",
+    "JavaNotFoundError",
+    "DebuggerError",
+    "ModelLoadError",
+    "SpaceDefinitionError",
+    "ModelError",
+    "ModelTimeoutError",
+    "ResetNeeded",
+    "ExportError",
+    "RecordingError",
+]
+
 
 class AlpyperlError(Exception):
     """Base class of alpyperl's errors."""
@@ -42,8 +57,11 @@ class ModelTimeoutError(AlpyperlError, TimeoutError):
     """
 
 
-class ResetNeeded(AlpyperlError, RuntimeError):
-    """``step()`` was called although the episode has ended (or never started); call ``reset()``."""
+class ResetNeeded(AlpyperlError, gymnasium.error.ResetNeeded, RuntimeError):
+    """``step()`` was called although the episode has ended (or never started); call ``reset()``.
+
+    Gymnasium's own ``ResetNeeded``, so code written for any Gymnasium environment catches it.
+    """
 
 
 class ExportError(AlpyperlError):
@@ -52,3 +70,7 @@ class ExportError(AlpyperlError):
     The message says what is unsupported, or on which observation the exported policy differs
     from the trained one (and by how much).
     """
+
+
+class RecordingError(AlpyperlError):
+    """A recording file is missing, malformed, or has no such episode."""

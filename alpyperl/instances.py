@@ -64,7 +64,7 @@ class ModelInstances:
         call into Java and returns the launcher's flags; logs what the models printed."""
         try:
             flags = self.group.step_all()
-        except bridge.JavaError as error:
+        except bridge.JavaException as error:
             raise self.failure(error) from None
         if flags & bridge.OUTPUT_WAITING:
             self.output.drain()

@@ -30,6 +30,7 @@ from typing import Sequence
 import jpype
 import jpype.imports  # noqa: F401  (enables `import java.lang` style access for users)
 
+from . import process
 from .errors import DebuggerError, JavaNotFoundError
 
 JARS_DIR = Path(__file__).resolve().parent / "jars"
@@ -47,7 +48,6 @@ _lock = threading.Lock()
 _started_options: tuple[str, ...] | None = None
 
 #: How this process is named in alpyperl's log lines (alpyperl.rllib names its EnvRunners).
-process_label = f"process {os.getpid()}"
 
 _JDWP = re.compile(r"^-(?:agentlib:jdwp=|Xrunjdwp:)(?P<settings>.*)$")
 
@@ -140,7 +140,7 @@ def _check_port_free(host: str, port: int) -> None:
         probe.bind((host, port))
     except OSError as error:
         raise DebuggerError(
-            f"the Java debugger cannot listen on {host}:{port} ({process_label}): {error.strerror or error}. "
+            f"the Java debugger cannot listen on {host}:{port} ({process.label()}): {error.strerror or error}. "
             "Another program (or another alpyperl process with the same debug_port) uses that port; "
             "choose another debug_port. The JVM was not started."
         ) from None
@@ -182,7 +182,7 @@ def start_jvm(options: Sequence[str] = ()) -> None:
         if debugger is not None:
             host, port, suspend = debugger
             _check_port_free(host, port)
-            print(f"alpyperl: Java debugger listening on {host}:{port} ({process_label})"
+            print(f"alpyperl: Java debugger listening on {host}:{port} ({process.label()})"
                   + ("; the JVM waits until a debugger attaches" if suspend else ""), file=sys.stderr, flush=True)
         try:
             # interrupt=False: Ctrl-C reaches Python as KeyboardInterrupt instead of halting the process.

@@ -26,7 +26,7 @@ import os
 import sys
 from typing import Any
 
-from . import bridge
+from . import bridge, process
 from .errors import AlpyperlError
 
 #: The logger that model output goes to with ``model_output="log"``.
@@ -38,9 +38,6 @@ if LOGGER.level == logging.NOTSET:
 
 #: The keywords of ``model_output`` (any other string is a folder).
 KEYWORDS = ("log", "console", "off")
-#: The EnvRunner this process is, set by :func:`alpyperl.rllib.make_env` (None outside RLlib or in
-#: the driver); it becomes part of every instance's label.
-runner_index: int | None = None
 
 _STREAMS = {"O": (logging.INFO, "stdout"), "E": (logging.WARNING, "stderr")}
 
@@ -76,6 +73,7 @@ class InstancesOutput:
     """
 
     def __init__(self, instances: bridge.ModelGroup, setting: str | None):
+        runner_index = process.runner_index()
         prefix = f"runner {runner_index}, " if runner_index is not None else ""
         self.labels = [prefix + label for label in instances.labels()]
         self.paths: list[str | None] = [None] * len(self.labels)

@@ -15,6 +15,8 @@ import numpy as np
 
 from .errors import AlpyperlError
 
+__all__ = ["RENDER_MODES", "DEFAULT_SIZE", "MAX_SIDE", "check_settings", "Window", "ppm", "VideoFile"]
+
 RENDER_MODES = ("rgb_array", "human")
 #: Frame size (width, height) in pixels when none is given: that of Gymnasium's CartPole-v1.
 DEFAULT_SIZE = (600, 400)

@@ -14,7 +14,7 @@ import gymnasium as gym
 import pytest
 from test_evaluation import CARTPOLE_SPACE, LEAN, python_returns, write_policy
 
-from alpyperl.cli import Progress
+from alpyperl.cli.run import Progress
 
 REPO = Path(__file__).resolve().parents[1]
 

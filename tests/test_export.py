@@ -27,6 +27,8 @@ from ray.rllib.connectors.env_to_module import EnvToModulePipeline, FlattenObser
 
 from alpyperl import ExportError, jvm
 from alpyperl import export as ex
+from alpyperl.cli.export import main as export_command
+from alpyperl.export import rl_module, verify
 from alpyperl.spaces import space_from_json
 
 REPO = Path(__file__).resolve().parent.parent
@@ -110,8 +112,8 @@ def test_exported_policy_matches_torch_rllib_and_java(name, tmp_path):
     import onnxruntime
 
     metadata = ex.read_metadata(path)
-    flat, module_input = ex._sample_observations(observation_space, 37, seed=99, removed_keys=(),
-                                                     module_shape=tuple(module.observation_space.shape))
+    flat, module_input = verify._sample_observations(observation_space, 37, seed=99, removed_keys=(),
+                                                  module_shape=tuple(module.observation_space.shape))
     got = onnxruntime.InferenceSession(str(path)).run(None, {"obs": ex.network_input(
         metadata["observation_layout"], flat, metadata["input_size"])})[0]
     with torch.no_grad():
@@ -236,9 +238,9 @@ def test_java_refusing_or_disagreeing_fails_the_export(tmp_path, monkeypatch):
 
     # Python's expected actions off by one (the RLlib cross-check bypassed): only Java can notice.
     rewrite_metadata(path, lambda metadata: metadata.update(format_version=1))
-    monkeypatch.setattr(ex, "_check_against_rllib", lambda *args: None)
+    monkeypatch.setattr(verify, "_check_against_rllib", lambda *args: None)
     real = ex.deterministic_actions
-    monkeypatch.setattr(ex, "deterministic_actions", lambda layout, outputs: (real(layout, outputs) + 1) % 3)
+    monkeypatch.setattr(verify, "deterministic_actions", lambda layout, outputs: (real(layout, outputs) + 1) % 3)
     with pytest.raises(ExportError, match=r"Java's OnnxPolicy chooses another action.*Java gives \[\d\.0\], Python"):
         ex.verify_export(path, module, BOX4, gym.spaces.Discrete(3), samples=50)
 
@@ -254,7 +256,7 @@ def test_a_failed_export_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypa
         metadata["action_layout"].reverse()
         return metadata
 
-    monkeypatch.setattr(ex, "policy_metadata", reversed_categoricals)
+    monkeypatch.setattr(rl_module, "policy_metadata", reversed_categoricals)
     with pytest.raises(ExportError):
         ex.export_module(module, out, observation_space=BOX4, action_space=gym.spaces.MultiDiscrete([3, 2]),
                          samples=100, log=None)
@@ -317,13 +319,13 @@ def test_export_from_a_checkpoint_of_the_java_cartpole(cartpole_checkpoint, tmp_
 
 def test_the_command_line_exports_and_reports_errors(cartpole_checkpoint, tmp_path, capsys):
     out = tmp_path / "cli.onnx"
-    assert ex.main(["--checkpoint", str(cartpole_checkpoint), "--out", str(out), "--samples", "300"]) == 0
+    assert export_command(["--checkpoint", str(cartpole_checkpoint), "--out", str(out), "--samples", "300"]) == 0
     printed = capsys.readouterr().out
     assert out.is_file() and "verified on 300 observations" in printed and f"Wrote {out}" in printed
 
-    assert ex.main(["--checkpoint", str(cartpole_checkpoint), "--out", str(out), "--module-id", "nope"]) == 1
+    assert export_command(["--checkpoint", str(cartpole_checkpoint), "--out", str(out), "--module-id", "nope"]) == 1
     assert "has no RLModule 'nope'; it has ['default_policy']" in capsys.readouterr().err
-    assert ex.main(["--checkpoint", str(tmp_path / "missing"), "--out", str(out)]) == 1
+    assert export_command(["--checkpoint", str(tmp_path / "missing"), "--out", str(out)]) == 1
     assert "does not exist" in capsys.readouterr().err
 
 

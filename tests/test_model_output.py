@@ -18,7 +18,7 @@ import textwrap
 
 import pytest
 
-from alpyperl import AnyLogicEnv, AnyLogicVectorEnv, ModelError, output
+from alpyperl import AnyLogicEnv, AnyLogicVectorEnv, ModelError, output, process
 
 LOGGER = "alpyperl.model"
 pytestmark = pytest.mark.filterwarnings("ignore:The JVM of this process already runs with options")
@@ -50,7 +50,7 @@ def episode(tag, steps):
 
 @pytest.fixture(autouse=True)
 def outside_rllib(monkeypatch):
-    monkeypatch.setattr(output, "runner_index", None)
+    monkeypatch.setattr(process, "_runner_index", None)
 
 
 # ---- "log", the default ---------------------------------------------------------------------

@@ -11,15 +11,8 @@ import numpy as np
 import pytest
 
 from alpyperl import AnyLogicEnv, ModelError
-from alpyperl.recording import (
-    EpisodeRecorder,
-    RecordingError,
-    flatten,
-    read_recording,
-    recorded_episode,
-    replay,
-    unflatten,
-)
+from alpyperl.recording import EpisodeRecorder, RecordingError
+from alpyperl.replay import flatten, read_recording, recorded_episode, replay, unflatten
 
 REPO = Path(__file__).resolve().parents[1]
 PATIENT = 10.0

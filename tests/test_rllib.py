@@ -95,7 +95,7 @@ def probe(runner) -> dict:
         "node": ray.get_runtime_context().get_node_id(),
         "jvm": runner_jpype.isJVMStarted(),
         "model_threads": threads,
-        "environments_created": rllib._created,
+        "environments_created": rllib.envs._created,
         "steps_sampled": runner.num_env_steps_sampled_lifetime,
     }
 
@@ -165,7 +165,7 @@ def wait_until_gone(pids, seconds: float = 60.0) -> set[int]:
 def test_each_runner_owns_one_jvm_with_all_its_models_and_the_driver_none(local_ray, cartpole_model,
                                                                           vectorize_mode):
     env_name = rllib.register_env()
-    driver_environments = rllib._created
+    driver_environments = rllib.envs._created
     config = tiny_config(env_name, {"model": str(cartpole_model)}, runners=2, envs=4)
     config.env_runners(gym_env_vectorize_mode=vectorize_mode)
     with built(config) as algo:
@@ -190,7 +190,7 @@ def test_each_runner_owns_one_jvm_with_all_its_models_and_the_driver_none(local_
         # Exactly two JVMs below this process: the runners'. The driver created no environment.
         assert jvm_processes == pids
         assert algo.env_runner_group.local_env_runner.env is None
-        assert rllib._created == driver_environments
+        assert rllib.envs._created == driver_environments
     # algo.stop() ends the runner processes, and with them their JVMs and model threads.
     assert wait_until_gone(pids) == set()
 

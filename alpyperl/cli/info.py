@@ -1,0 +1,77 @@
+"""``alpyperl info MODEL``: what a training script needs to know about a model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from .. import alpyperl1, bridge, launch_script
+from ..errors import AlpyperlError
+from ..spaces import flat_size, space_from_json
+from .arguments import FORMATTER, wrap
+
+__all__ = ["add_parser", "info_command", "describe_folder"]
+
+
+def add_parser(commands) -> None:
+    """Adds ``alpyperl info`` to the commands."""
+    info = commands.add_parser(
+        "info", help="show a model's spaces, parameters, classpath and kind", formatter_class=FORMATTER,
+        description=wrap("Open MODEL and show what a training script needs to know about it: its kind (plain Java "
+                    "or AnyLogic export), classpath, observation and action spaces (and whether the model "
+                    "defines them), and its parameters with their defaults."),
+        epilog="example:\n  alpyperl info examples/cartpole/build/model")
+    info.add_argument("model", metavar="MODEL", help="the model folder")
+    info.set_defaults(handler=info_command)
+
+
+def info_command(args: argparse.Namespace) -> int:
+    """``alpyperl info MODEL``."""
+    folder = os.path.abspath(args.model)
+    if not os.path.isdir(folder):
+        raise AlpyperlError(f"model folder {folder} does not exist" if not os.path.exists(folder)
+                            else f"{folder} is a file; give the model's folder")
+    kind, model_class, classpath = describe_folder(folder)
+    print(f"model         {folder}")
+    print(f"kind          {kind}")
+    if model_class:
+        print(f"model class   {model_class}")
+    print(f"classpath     {', '.join(classpath) if classpath else '(unknown)'}", flush=True)
+    described = bridge.describe_model(folder, 30.0)
+    for label, key in (("observations", "observation_space"), ("actions", "action_space")):
+        if described[key] is None:
+            print(f"{label:13} not defined by the model: give {key}=... to AnyLogicEnv")
+        else:
+            space = space_from_json(json.dumps(described[key]))
+            print(f"{label:13} {space}  (defined by the model; {flat_size(space)} value(s) flat)")
+    names = described["parameters"]
+    if names is None:
+        print("parameters    (known once the model runs)")
+    elif not names:
+        print("parameters    (none)")
+    else:
+        defaults = bridge.parameter_defaults(folder, model_class, classpath, names) if model_class else {}
+        print("parameters    (set with env_params={...} or --param NAME=VALUE)")
+        width = max(len(name) for name in names)
+        for name in names:
+            java_type, default = defaults.get(name, ("", "default unknown"))
+            print(f"  {name:{width}}  {java_type:8} {default}")
+    return 0
+
+
+def describe_folder(folder: str) -> tuple[str, str | None, list[str]]:
+    """(kind, model class, classpath entries) of a model folder, read from its files."""
+    settings = bridge.read_descriptor(folder)
+    if settings is not None:
+        entries = [entry for entry in settings.get("classpath", "").replace(";", ":").split(":") if entry]
+        return "plain Java model (alpyperl-model.properties)", settings.get("model.class"), entries
+    script = launch_script.find(folder)
+    if script is not None:
+        command = launch_script.parse(script.name, script.read_text(encoding="utf-8", errors="replace"))
+        entries = list(dict.fromkeys(command.classpath)) if command is not None else []  # repeated entries once
+        if alpyperl1.library_jars(folder):
+            return (f"AnyLogic export ({script.name}) of an ALPypeRL 1.x model (runs with alpyperl's 1.x "
+                    "compatibility jar)"), None, entries
+        return f"AnyLogic export ({script.name})", None, entries
+    return "unknown (no alpyperl-model.properties and no AnyLogic launch script)", None, []

@@ -1,0 +1,230 @@
+"""``alpyperl run MODEL``: episodes with a random policy or an exported ONNX policy, with a summary."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+
+from .. import bridge, jvm
+from ..errors import AlpyperlError
+from .arguments import FORMATTER, add_debug_options, add_param_option, check_debug, params, positive_int, size, wrap
+
+__all__ = ["add_parser", "run_command", "run_onnx", "Progress"]
+
+
+def add_parser(commands) -> None:
+    """Adds ``alpyperl run`` to the commands."""
+    run = commands.add_parser(
+        "run", help="run episodes with a random policy or an exported ONNX policy", formatter_class=FORMATTER,
+        description=wrap("Run episodes of MODEL and print each episode's return and a summary. With --policy random "
+                    "(the default) actions are drawn uniformly from the action space, in Python; with a .onnx "
+                    "file (from `alpyperl export`) the Java launcher runs the policy inside the JVM. Episode k "
+                    "uses the seed S + k, so any episode can be run again on its own."),
+        epilog="examples:\n"
+               "  alpyperl run examples/cartpole/build/model --episodes 100 --param poleLength=0.8\n"
+               "  alpyperl run MODEL --episodes 500 --record episodes.jsonl   # then: alpyperl replay episodes.jsonl\n"
+               "  alpyperl run MODEL --policy policy.onnx --episodes 20\n"
+               "  alpyperl run MODEL --policy policy.onnx --episodes 1 --render episode.mp4   # watch it")
+    run.add_argument("model", metavar="MODEL", help="the model folder")
+    run.add_argument("--policy", default="random", metavar="random|FILE.onnx",
+                     help="'random' (default) or an ONNX policy exported with `alpyperl export`")
+    run.add_argument("--episodes", type=positive_int, default=10, metavar="N", help="episodes to run (default 10)")
+    run.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the first episode (default 0)")
+    add_param_option(run)
+    run.add_argument("--step-timeout", type=float, default=None, metavar="SECONDS",
+                     help="seconds the model may take to reach its next decision (default 10; one day "
+                          "with --debug-port, so that a breakpoint is no timeout)")
+    run.add_argument("--record", metavar="FILE",
+                     help="record every episode to this JSON-lines file (random policy), for `alpyperl replay`")
+    run.add_argument("--render", metavar="VIDEO.mp4",
+                     help="write a video of the episodes (one after another) to this file, drawn by the model "
+                          "(it must implement com.alpyperl.connector.Drawable; needs `pip install alpyperl[video]`)")
+    run.add_argument("--render-size", type=size, default=None, metavar="WxH",
+                     help="with --render: frame size in pixels (default 600x400)")
+    add_debug_options(run)
+    run.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``alpyperl run MODEL``."""
+    check_debug(args)
+    if args.render_size is not None and not args.render:
+        raise ValueError("--render-size needs --render (the video file to write)")
+    if args.policy != "random" and not args.render:
+        return run_onnx(args)
+    from ..env import AnyLogicEnv
+    from ..settings import DEBUG_STEP_TIMEOUT, DEFAULT_STEP_TIMEOUT
+    from ..recording import EpisodeRecorder
+    from ..render import DEFAULT_SIZE, VideoFile
+
+    if args.policy != "random":
+        _check_policy_file(args)
+    step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else DEFAULT_STEP_TIMEOUT)
+    rendering = {"render_mode": "rgb_array", "render_size": args.render_size or DEFAULT_SIZE} if args.render else {}
+    env = AnyLogicEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
+                      debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
+    video = None
+    if args.render:
+        try:
+            video = VideoFile(args.render, fps=env.metadata["render_fps"])
+        except BaseException:
+            env.close()
+            raise
+    if args.record:
+        env = EpisodeRecorder(env, args.record)
+    if args.policy == "random":
+        env.action_space.seed(args.seed)
+        policy, policy_name = (lambda _: env.action_space.sample()), "random policy"
+    else:
+        policy, policy_name = _onnx_actor(args.policy, env), f"policy {args.policy} (most likely actions)"
+    print(f"model {os.path.abspath(args.model)}: {policy_name}, {args.episodes} episode(s), seeds {args.seed} "
+          f"to {args.seed + args.episodes - 1}" + (f", recording to {args.record}" if args.record else "")
+          + (f", video to {args.render}" if args.render else ""), flush=True)
+    returns, lengths, failures = [], [], []
+    progress = Progress(args.episodes, "episodes")
+    started = time.perf_counter()
+    try:
+        for episode in range(args.episodes):
+            total, steps, error = 0.0, 0, None
+            try:
+                observation, _ = env.reset(seed=args.seed + episode)
+                if video is not None:
+                    video.add(env.render())
+                done = False
+                while not done:
+                    observation, reward, terminated, truncated, _ = env.step(policy(observation))
+                    total += float(reward)
+                    steps += 1
+                    done = terminated or truncated
+                    if video is not None:
+                        video.add(env.render())
+            except AlpyperlError as failure:  # the model threw or timed out: report it, go on
+                error = failure
+            if error is None:
+                returns.append(total)
+                lengths.append(steps)
+                ending = "terminated" if terminated else "truncated"
+                progress.print(f"episode {episode:4d}  seed {args.seed + episode}  steps {steps:6d}  "
+                               f"return {total:12.6g}  {ending}")
+            else:
+                failures.append(episode)
+                progress.print(f"episode {episode:4d}  seed {args.seed + episode}  failed at step {steps + 1}: "
+                               f"{type(error).__name__}: {str(error).splitlines()[0]}")
+            progress.update(episode + 1)
+    finally:
+        progress.close()
+        env.close()
+        if video is not None:
+            video.close()
+    elapsed = time.perf_counter() - started
+    print(_summary(returns, lengths, failures, elapsed))
+    if video is not None:
+        print(f"video of {video.frames} frame(s) at {video.fps:g} frames/s written to {args.render}"
+              if video.frames else f"no frame to write: {args.render} was not written")
+    if failures:
+        print(f"{len(failures)} episode(s) failed: {', '.join(map(str, failures))}. "
+              + (f"Replay one with: alpyperl replay {args.record} --episode {failures[0]}" if args.record else
+                 "Run again with --record FILE to record them, then replay one with `alpyperl replay FILE "
+                 "--episode K` (under the debugger with --debug-port, see docs/debugging.md)."))
+        return 1
+    return 0
+
+
+def _summary(returns: list[float], lengths: list[int], failures: list[int], elapsed: float) -> str:
+    import numpy as np
+
+    if not returns:
+        return f"no episode finished ({len(failures)} failed)"
+    values = np.asarray(returns)
+    steps = int(sum(lengths))
+    return (f"{len(returns)} episode(s)" + (f", {len(failures)} failed" if failures else "") +
+            f": mean return {values.mean():.6g}, std {values.std():.6g}, min {values.min():.6g}, "
+            f"max {values.max():.6g} | steps {steps:,} (mean {steps / len(lengths):.1f}) | "
+            f"{elapsed:.2f} s, {steps / elapsed if elapsed > 0 else 0:,.0f} steps/s")
+
+
+def _check_policy_file(args: argparse.Namespace) -> None:
+    if not args.policy.endswith(".onnx"):
+        raise ValueError(f"--policy must be 'random' or an .onnx file, got {args.policy!r}")
+    if not os.path.isfile(args.policy):
+        raise ValueError(f"the policy file {os.path.abspath(args.policy)} does not exist")
+
+
+def _onnx_actor(policy_file: str, env):
+    """A function observation -> action that asks the ONNX policy, evaluated in Java by the
+    connector's evaluator (as the launcher does), for its most likely action."""
+    from ..replay import flatten, unflatten
+
+    try:
+        policy = bridge.JavaOnnxPolicy(policy_file)
+    except bridge.JavaError as error:
+        raise AlpyperlError(f"cannot load the policy {policy_file}: {error.message}") from None
+
+    def act(observation):
+        return unflatten(env.action_space, policy.act(flatten(env.observation_space, observation)))
+
+    return act
+
+
+def run_onnx(args: argparse.Namespace) -> int:
+    """Runs an ONNX policy with the Java launcher's command line, in this process's JVM."""
+    _check_policy_file(args)
+    if args.record:
+        raise ValueError("--record works with the random policy only (an ONNX policy runs inside Java)")
+    options = jvm.debug_options(args.debug_port, args.suspend) if args.debug_port is not None else []
+    jvm.start_jvm(options)
+    command = ["run", "--model", os.path.abspath(args.model), "--policy", os.path.abspath(args.policy),
+               "--episodes", str(args.episodes), "--seed", str(args.seed)]
+    for _, _, text in args.param:
+        command += ["--param", text]
+    return bridge.run_launcher(command)
+
+
+class Progress:
+    """A progress bar on stderr (only when stderr is a terminal): ``[#####-----] 12/40 episodes 3.1 s``.
+
+    ``print()`` writes a line to stdout without mixing it into the bar.
+    """
+
+    def __init__(self, total: int, unit: str, stream=None, enabled: bool | None = None):
+        self.total, self.unit = total, unit
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.done = 0
+        self.started = time.perf_counter()
+        self._drawn = 0.0
+
+    def update(self, done: int) -> None:
+        self.done = done
+        now = time.perf_counter()
+        if self.enabled and (now - self._drawn >= 0.1 or done == self.total):
+            self._drawn = now
+            self._draw()
+
+    def print(self, text: str) -> None:
+        if self.enabled:
+            self._clear()
+        print(text, flush=True)
+        if self.enabled:
+            self._draw()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._clear()
+
+    def _draw(self) -> None:
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / self.done * (self.total - self.done) if self.done else math.nan
+        eta_text = f", {eta:.0f} s left" if self.done and self.done < self.total else ""
+        self.stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total} {self.unit}  "
+                          f"{elapsed:.1f} s{eta_text}")
+        self.stream.flush()
+
+    def _clear(self) -> None:
+        self.stream.write("\r\033[K")
+        self.stream.flush()
