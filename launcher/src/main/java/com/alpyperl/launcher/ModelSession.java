@@ -425,7 +425,7 @@ public final class ModelSession extends ConnectorHost implements AutoCloseable {
     }
 
     /**
-     * The model thread is pinned to its caller's thread (see {@link #pinnedOnCaller}): gives up on
+     * The model thread is pinned to its caller's thread (see {@link #waitsInRun}): gives up on
      * it and wakes it, so that it unwinds its run and lets go of the caller, which then gets this
      * error (called by the watchdog).
      */

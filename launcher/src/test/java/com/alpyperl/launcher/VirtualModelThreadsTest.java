@@ -53,55 +53,39 @@ public class VirtualModelThreadsTest {
 
     @Test
     public void aModelPinnedToItsCarrierIsGivenUpOnAndTheLaneGoesOn() throws IOException {
-        assumeTrue("virtual model threads need Java 24+; tests/test_vector_env.py runs this on it",
-                VirtualThreads.available());
-        ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * 3 * 8).order(ByteOrder.nativeOrder());
-        ModelSessionGroup group = ModelSessionGroup.open(TestFolders.open(temporary, LoopingModel.class), 3,
-                "virtual", 1, commandBytes);
-        try {
-            for (int i = 0; i < 3; i++) {
-                group.session(i).configure(Spaces.unboundedBox(1).toJson(), Spaces.discrete(2).toJson(), 0.3,
-                        ByteBuffer.allocateDirect(3 * 8));
-            }
-            group.session(0).setParameters("{\"loopAt\":1,\"stall\":\"pin\"}");
-            LongBuffer commands = commandBytes.asLongBuffer();
-            commands.put(0, 0).put(1, 1).put(2, 2);
-            group.stepAll();
-            // The seeds were used once: the commands are STEP again. This step makes session 0
-            // decide inside a class initializer, which pins its virtual thread to the carrier.
-            StepTimeoutException pinned = assertThrows(StepTimeoutException.class, group::stepAll);
-            assertTrue(pinned.getMessage(), pinned.getMessage().startsWith("[environment 0] The model LoopingModel "
-                    + "handed its decision back, but its virtual thread alpyperl-model-LoopingModel#"));
-            assertTrue(pinned.getMessage(), pinned.getMessage().contains("model_threads=\"platform\""));
-            assertEquals("the others finished their step", ModelSession.RUNNING, commands.get(3 + 1));
-            group.session(0).setParameters("{}");
-            commands.put(0, 10).put(1, 11).put(2, 12);
-            assertEquals(0, group.stepAll());
-        } finally {
-            group.close();
-        }
+        assertAPinnedModelIsGivenUpOn("virtual", "pin", "model_threads=\"platform\"");
     }
 
     @Test
     public void aModelPinnedToItsCallersThreadIsGivenUpOnAndTheOthersGoOn() throws IOException {
-        assumeTrue("models on the caller's thread need Java 24+; tests/test_vector_env.py runs this on it",
+        // The watchdog sees it, and the model lets go of the caller with an error.
+        assertAPinnedModelIsGivenUpOn("caller", "pinAgain", "did not let go of its caller's thread");
+    }
+
+    /**
+     * Three models on one carrier of the kind {@code threads} (one lane, or the caller); the second
+     * step makes model 0 decide inside a class initializer ({@code stall}: each works once per
+     * JVM), which pins its virtual thread: it is given up on with an error that says {@code says},
+     * the others finish their step, and the next reset works.
+     */
+    private void assertAPinnedModelIsGivenUpOn(String threads, String stall, String says) throws IOException {
+        assumeTrue("virtual model threads need Java 24+; tests/test_vector_env.py runs this on it",
                 VirtualThreads.available());
         ByteBuffer commandBytes = ByteBuffer.allocateDirect(2 * 3 * 8).order(ByteOrder.nativeOrder());
         ModelSessionGroup group = ModelSessionGroup.open(TestFolders.open(temporary, LoopingModel.class), 3,
-                "caller", 0, commandBytes);
+                threads, 1, commandBytes);
         try {
             group.configure(Spaces.unboundedBox(1).toJson(), Spaces.discrete(2).toJson(), 0.3,
                     ByteBuffer.allocateDirect(3 * 3 * 8));
-            group.session(0).setParameters("{\"loopAt\":1,\"stall\":\"pinAgain\"}");
+            group.session(0).setParameters("{\"loopAt\":1,\"stall\":\"" + stall + "\"}");
             LongBuffer commands = commandBytes.asLongBuffer();
             commands.put(0, 0).put(1, 1).put(2, 2);
             group.stepAll();
-            // Session 0 decides inside a class initializer now, which pins its virtual thread to the
-            // caller's: the watchdog sees it, and the model lets go of the caller with an error.
+            // The seeds were used once: the commands are STEP again.
             StepTimeoutException pinned = assertThrows(StepTimeoutException.class, group::stepAll);
             assertTrue(pinned.getMessage(), pinned.getMessage().startsWith("[environment 0] The model LoopingModel "
                     + "handed its decision back, but its virtual thread alpyperl-model-LoopingModel#"));
-            assertTrue(pinned.getMessage(), pinned.getMessage().contains("did not let go of its caller's thread"));
+            assertTrue(pinned.getMessage(), pinned.getMessage().contains(says));
             assertEquals("the others finished their step", ModelSession.RUNNING, commands.get(3 + 1));
             group.session(0).setParameters("{}");
             commands.put(0, 10).put(1, 11).put(2, 12);
