@@ -15,6 +15,12 @@ import numpy as np
 from . import jvm, launch_script
 from .errors import AlpyperlError, ModelError, ModelLoadError, ModelTimeoutError
 
+__all__ = [
+    "RUNNING", "TERMINATED", "TRUNCATED", "STEP", "EPISODES_ENDED", "OUTPUT_WAITING", "SEED_LIMIT", "MODEL_THREADS",
+    "JavaException", "JavaError", "ModelGroup", "describe_model", "read_descriptor", "call_java", "translate",
+    "JavaOnnxPolicy", "onnx_operators", "run_launcher", "parameter_defaults",
+]
+
 # ---- the launcher's protocol (tests/test_bridge.py checks them against the Java constants) -------
 
 #: Statuses of an instance after a reset or step (``ModelSession.RUNNING`` ...).

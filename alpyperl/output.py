@@ -29,6 +29,8 @@ from typing import Any
 from . import bridge, process
 from .errors import AlpyperlError
 
+__all__ = ["LOGGER", "KEYWORDS", "check_setting", "InstancesOutput"]
+
 #: The logger that model output goes to with ``model_output="log"``.
 LOGGER = logging.getLogger("alpyperl.model")
 if LOGGER.level == logging.NOTSET:

@@ -40,15 +40,12 @@ import time
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
-from gymnasium import spaces
 
 from . import __version__
 from .env import AnyLogicEnv
 from .errors import RecordingError
-from .replay import FORMAT, error_text, flatten, recording_lines
-from .replay import read_recording, recorded_episode, replay, unflatten  # importable from here as before
-from .spaces import Codec, flat_size, space_to_json
+from .replay import FORMAT, error_text, read_recording, recorded_episode, recording_lines, replay, unflatten
+from .spaces import flatten, space_to_json
 
 __all__ = [
     "EpisodeRecorder",
@@ -59,13 +56,6 @@ __all__ = [
     "recorded_episode",
     "replay",
 ]
-
-
-def _checked_flat_action(space: spaces.Space, action: Any) -> list[float]:
-    """The action in the flat layout, refused (``ValueError``) exactly as AnyLogicEnv would refuse it."""
-    row = np.zeros(flat_size(space), dtype=np.float64)
-    Codec(space, row, "action").write(action)
-    return row.tolist()
 
 
 class EpisodeRecorder(gym.Wrapper):
@@ -124,10 +114,12 @@ class EpisodeRecorder(gym.Wrapper):
         """Steps the environment and records the action, observation, reward and flags."""
         if self._episode is None:
             return self.env.step(action)  # raises ResetNeeded
-        flat_action = _checked_flat_action(self.action_space, action)  # a refused action is not recorded
-        self._episode["actions"].append(flat_action)
+        self._episode["actions"].append(flatten(self.action_space, action))
         try:
             observation, reward, terminated, truncated, info = self.env.step(action)
+        except ValueError:  # a refused action: nothing happened, so nothing is recorded
+            self._episode["actions"].pop()
+            raise
         except Exception as error:
             self._finish(error=error)
             raise

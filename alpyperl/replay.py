@@ -18,13 +18,13 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-import numpy as np
 from gymnasium import spaces
 
 from .env import AnyLogicEnv
+from .errors import RecordingError
 from .settings import DEBUG_STEP_TIMEOUT
-from .errors import AlpyperlError, RecordingError
-from .spaces import Codec, flat_size, space_from_json
+from .spaces import flatten, space_from_json
+from .spaces import unflatten as spaces_unflatten
 
 __all__ = [
     "FORMAT",
@@ -45,25 +45,12 @@ FORMAT = 1
 # ---- flat values ------------------------------------------------------------------------------
 
 
-def flatten(space: spaces.Space, value: Any) -> list[float]:
-    """``value`` of ``space`` as the flat list of numbers in which it crosses to Java (no checks)."""
-    if isinstance(space, spaces.Discrete):
-        return [float(int(np.asarray(value).reshape(())))]
-    if isinstance(space, (spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary)):
-        return np.asarray(value, dtype=np.float64).ravel().tolist()
-    if isinstance(space, spaces.Tuple):
-        return [number for part, item in zip(space.spaces, value) for number in flatten(part, item)]
-    if isinstance(space, spaces.Dict):
-        return [number for key, part in space.spaces.items() for number in flatten(part, value[key])]
-    raise AlpyperlError(f"{space} is not supported")
-
-
 def unflatten(space: spaces.Space, flat: list[float]) -> Any:
-    """The value of ``space`` that :func:`flatten` turned into ``flat``."""
-    row = np.asarray(flat, dtype=np.float64)
-    if row.shape != (flat_size(space),):
-        raise RecordingError(f"a recorded value has {row.size} numbers; the space {space} needs {flat_size(space)}")
-    return Codec(space, row).read()
+    """The value of ``space`` that :func:`~alpyperl.spaces.flatten` turned into ``flat``."""
+    try:
+        return spaces_unflatten(space, flat)
+    except ValueError as error:
+        raise RecordingError(f"a recorded value does not fit: {error}") from None
 
 
 def error_text(error: BaseException) -> str:

@@ -19,12 +19,14 @@ from gymnasium import spaces
 
 from .errors import SpaceDefinitionError
 
+__all__ = ["space_to_json", "space_from_json", "describe", "flat_size", "Codec", "flatten", "unflatten"]
+
 # ---- JSON form (the connector's Space.toJson / Space.fromJson) ---------------------------------
 
 
 def space_to_json(space: spaces.Space) -> str:
     """The JSON form of a Gymnasium space, as the connector reads it."""
-    return json.dumps(_describe(space))
+    return json.dumps(describe(space))
 
 
 def space_from_json(text: str) -> spaces.Space:
@@ -32,7 +34,8 @@ def space_from_json(text: str) -> spaces.Space:
     return _build(json.loads(text))
 
 
-def _describe(space: spaces.Space) -> dict:
+def describe(space: spaces.Space) -> dict:
+    """The connector's description of a space (what :func:`space_to_json` writes), as a dict."""
     if isinstance(space, spaces.Discrete):
         return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
     if isinstance(space, spaces.Box):
@@ -52,9 +55,9 @@ def _describe(space: spaces.Space) -> dict:
             raise SpaceDefinitionError(f"{space}: only one-dimensional MultiBinary spaces are supported")
         return {"type": "MultiBinary", "n": int(space.shape[0])}
     if isinstance(space, spaces.Tuple):
-        return {"type": "Tuple", "spaces": [_describe(part) for part in space.spaces]}
+        return {"type": "Tuple", "spaces": [describe(part) for part in space.spaces]}
     if isinstance(space, spaces.Dict):
-        return {"type": "Dict", "spaces": [[key, _describe(part)] for key, part in space.spaces.items()]}
+        return {"type": "Dict", "spaces": [[key, describe(part)] for key, part in space.spaces.items()]}
     raise SpaceDefinitionError(
         f"{space} is not supported; use Discrete, Box, MultiDiscrete, MultiBinary, Tuple or Dict"
     )
@@ -98,6 +101,22 @@ def flat_size(space: spaces.Space) -> int:
 
 Writer = Callable[[Any], None]
 Reader = Callable[[], Any]
+
+
+def flatten(space: spaces.Space, value: Any) -> list[float]:
+    """``value`` of ``space`` as the flat list of numbers in which it crosses to Java (its
+    structure is checked, its values are not)."""
+    row = np.zeros(flat_size(space), dtype=np.float64)
+    Codec(space, row, "value", check_values=False).write(value)
+    return row.tolist()
+
+
+def unflatten(space: spaces.Space, flat: Any) -> Any:
+    """The value of ``space`` that :func:`flatten` turned into ``flat``."""
+    row = np.asarray(flat, dtype=np.float64)
+    if row.shape != (flat_size(space),):
+        raise ValueError(f"{row.size} numbers cannot be a value of {space}, which needs {flat_size(space)}")
+    return Codec(space, row).read()
 
 
 class Codec:

@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..errors import ExportError
-from ..spaces import _describe, flat_size
+from ..spaces import describe, flat_size
 
 __all__ = [
     "FORMAT_VERSION",
@@ -171,8 +171,8 @@ def policy_metadata(observation_space: spaces.Space, action_space: spaces.Space,
     act_layout, output_size = action_layout(action_space, normalize_actions)
     return {
         "format_version": FORMAT_VERSION,
-        "observation_space": _describe(observation_space),
-        "action_space": _describe(action_space),
+        "observation_space": describe(observation_space),
+        "action_space": describe(action_space),
         "input": INPUT_NAME,
         "input_size": input_size,
         "output": OUTPUT_NAME,
