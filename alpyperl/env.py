@@ -128,6 +128,7 @@ class AnyLogicEnv(gym.Env):
         self._write_action = instances.write_actions
         self._read_observation = instances.read_observations
         self._step_all = instances.group.step_all
+        self._busy = instances.busy
         self._statuses = instances.statuses
         self._row = instances.rows[0]
         self._reward_index = self._row.size - 1
@@ -177,11 +178,16 @@ class AnyLogicEnv(gym.Env):
             self._instances.set_parameters(updated)
             self._env_params = updated
         episode_seed = int(seed) % SEED_LIMIT if seed is not None else int(self.np_random.integers(SEED_LIMIT - 1))
-        self._episode_over = True
-        self.episode_seed = episode_seed
-        self._instances.commands[0] = episode_seed
-        self._instances.run()
-        self._episode_over = self._statuses[0] != RUNNING
+        if not self._busy.acquire(False):
+            raise self._instances.in_use("reset()")
+        try:
+            self._episode_over = True
+            self.episode_seed = episode_seed
+            self._instances.commands[0] = episode_seed
+            self._instances.run()
+            self._episode_over = self._statuses[0] != RUNNING
+        finally:
+            self._busy.release()
         if self._window is not None:
             self._window.show(self._draw())
         return self._read_observation(), {"seed": episode_seed, "env_params": dict(self._env_params)}
@@ -195,21 +201,26 @@ class AnyLogicEnv(gym.Env):
                 "step() needs a running episode: the last one has ended (terminated, truncated or failed) "
                 "or none was started; call reset() first"
             )
-        self._write_action(action)
+        if not self._busy.acquire(False):
+            raise self._instances.in_use("step()")
         try:
-            flags = self._step_all()
-        except JavaException as error:
-            problem = self._instances.failure(error)
-            self._episode_over = not isinstance(problem, ValueError)  # a refused action changed nothing
-            raise problem from None
-        status = RUNNING
-        if flags:  # the episode ended (EPISODES_ENDED), or printed lines wait (OUTPUT_WAITING)
-            if flags & OUTPUT_WAITING:
-                self._instances.output.drain()
-            status = self._statuses.item(0)
-            self._episode_over = status != RUNNING
-        return (self._read_observation(), self._row.item(self._reward_index), status == TERMINATED,
-                status == TRUNCATED, {})
+            self._write_action(action)
+            try:
+                flags = self._step_all()
+            except JavaException as error:
+                problem = self._instances.failure(error)
+                self._episode_over = not isinstance(problem, ValueError)  # a refused action changed nothing
+                raise problem from None
+            status = RUNNING
+            if flags:  # the episode ended (EPISODES_ENDED), or printed lines wait (OUTPUT_WAITING)
+                if flags & OUTPUT_WAITING:
+                    self._instances.output.drain()
+                status = self._statuses.item(0)
+                self._episode_over = status != RUNNING
+            return (self._read_observation(), self._row.item(self._reward_index), status == TERMINATED,
+                    status == TRUNCATED, {})
+        finally:
+            self._busy.release()
 
     def _step_and_show(self, action):
         """``step()`` in "human" mode: steps, then shows the model's picture in the window."""

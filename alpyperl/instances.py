@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from . import bridge
-from .errors import SpaceDefinitionError
+from .errors import AlpyperlError, SpaceDefinitionError
 from .output import InstancesOutput
 from .settings import jvm_options_of, parameters_json
 from .spaces import Codec, flat_size, space_from_json, space_to_json
@@ -58,6 +59,8 @@ class ModelInstances:
             raise
         self.rewards = self.rows[:, -1]
         self.commands, self.statuses = self.group.commands, self.group.statuses
+        #: Held by the thread inside a reset or step: one thread at a time uses the instances.
+        self.busy = threading.Lock()
 
     def run(self) -> int:
         """Carries out every instance's command (:data:`~alpyperl.bridge.STEP` or a seed) in one
@@ -69,6 +72,14 @@ class ModelInstances:
         if flags & bridge.OUTPUT_WAITING:
             self.output.drain()
         return flags
+
+    @staticmethod
+    def in_use(call: str) -> AlpyperlError:
+        """The error for a ``call`` made while another thread is inside a reset or step."""
+        return AlpyperlError(
+            f"{call} was called while another thread is inside reset() or step() of this environment: an "
+            "environment is used by one thread at a time; give each thread an environment of its own"
+        )
 
     def failure(self, error: Exception) -> Exception:
         """The Python exception for a failed :meth:`run` (ValueError for a refused action, which

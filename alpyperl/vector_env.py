@@ -118,6 +118,7 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         self._write_actions = instances.write_actions
         self._read_observations = instances.read_observations
         self._rewards = instances.rewards
+        self._busy = instances.busy
         self._no_flags = np.zeros(self.num_envs, dtype=bool)
         self._episode_rngs = [seeding.np_random()[0] for _ in range(self.num_envs)]
         self._autoreset: np.ndarray | None = None  # the sub-environments the next step resets
@@ -135,6 +136,23 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
         """Starts a new episode in every sub-environment; returns the batched observations and infos."""
+        if not self._busy.acquire(False):
+            raise self._instances.in_use("reset()")
+        try:
+            return self._reset(seed, options)
+        finally:
+            self._busy.release()
+
+    def step(self, actions):
+        """Steps every sub-environment; those whose episode ended at the last step start a new one."""
+        if not self._busy.acquire(False):
+            raise self._instances.in_use("step()")
+        try:
+            return self._step(actions)
+        finally:
+            self._busy.release()
+
+    def _reset(self, seed: int | Sequence[int | None] | None, options: dict[str, Any] | None):
         if not self._closer.alive:
             raise AlpyperlError("the environment is closed; create a new AnyLogicVectorEnv")
         jvm.keep_jvm_signal_handlers()  # in case ray.init() replaced them since the last reset
@@ -162,8 +180,7 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         infos = {"seed": np.array(episode_seeds, dtype=np.int64), "_seed": np.ones(self.num_envs, dtype=bool)}
         return self._read_observations(), infos
 
-    def step(self, actions):
-        """Steps every sub-environment; those whose episode ended at the last step start a new one."""
+    def _step(self, actions):
         if self._needs_reset:
             if not self._closer.alive:
                 raise AlpyperlError("the environment is closed; create a new AnyLogicVectorEnv")

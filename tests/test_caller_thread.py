@@ -12,12 +12,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import jpype
 import numpy as np
 import pytest
 
-from alpyperl import AnyLogicEnv, AnyLogicVectorEnv, ModelTimeoutError
+from alpyperl import AlpyperlError, AnyLogicEnv, AnyLogicVectorEnv, ModelTimeoutError
 
 TIMEOUT = 0.5
 
@@ -169,3 +170,36 @@ def test_a_model_that_loops_forever_on_its_callers_thread_is_reported_with_its_s
                      r"requestAction\(\)", text), text
     assert 'run the model with model_threads="platform" to have such a step raise ModelTimeoutError' in text
     assert "is at:\n\tat com.alpyperl.testmodels.FaultyModel.spin(FaultyModel.java:" in text
+
+
+@pytest.mark.parametrize("vector", [False, True])
+def test_a_second_thread_is_refused_while_one_steps_and_actions_never_mix(test_model, vector):
+    params = {"fault": "sleepForever", "faultAtStep": 1}
+    # The first thread's step waits in the model for the whole step timeout: time enough to be refused.
+    env = (AnyLogicVectorEnv(test_model, num_envs=2, step_timeout=5.0, env_params=params) if vector
+           else AnyLogicEnv(test_model, step_timeout=5.0, env_params=params))
+    action = np.zeros(2, dtype=np.int64) if vector else 0
+    outcome = []
+
+    def step_into_the_sleeping_model():
+        try:
+            env.step(action)
+        except ModelTimeoutError as error:
+            outcome.append(error)
+
+    try:
+        env.reset(seed=1)
+        stepping = threading.Thread(target=step_into_the_sleeping_model)
+        stepping.start()
+        deadline = time.monotonic() + 60
+        while not env._instances.busy.locked():  # the other thread is inside step()
+            assert time.monotonic() < deadline and stepping.is_alive()
+            time.sleep(0.001)
+        for call in (lambda: env.step(action), lambda: env.reset(seed=2)):
+            with pytest.raises(AlpyperlError, match=r"(step|reset)\(\) was called while another thread is inside "
+                                                    r"reset\(\) or step\(\) of this environment"):
+                call()
+        stepping.join()
+        assert len(outcome) == 1  # the first thread's step ran on, undisturbed, into the model's timeout
+    finally:
+        env.close()
