@@ -61,7 +61,7 @@ def _model_jvm_options(model_path: str) -> list[str]:
     settings = read_descriptor(model_path)
     if settings is None:
         return launch_script.jvm_options(model_path)
-    return settings.get("jvm.options", "").split()
+    return jvm.options_from_file(settings.get("jvm.options", "").split(), os.path.join(model_path, DESCRIPTOR))
 
 
 def close_session(session, instance_output: "output.InstanceOutput | None" = None) -> None:
@@ -134,6 +134,7 @@ def settings_from(config: Mapping[str, Any] | str | os.PathLike | None, defaults
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"step_timeout must be a positive number of seconds, got {timeout!r}")
     settings["model_output"] = output.check_setting(settings["model_output"])
+    jvm.check_options(settings["jvm_options"])
     return settings
 
 
