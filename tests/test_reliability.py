@@ -32,7 +32,8 @@ CHILD_TIMEOUT = 120  # seconds: generous bounds for a child to reach a state or 
 
 
 class Child:
-    """A Python process running ``code`` in ``folder`` (where a crashing JVM would leave its hs_err file)."""
+    """A Python process running ``code`` in ``folder`` (where a crashing JVM would leave its hs_err
+    file), in a process group of its own, which is killed whole if the child does not end in time."""
 
     def __init__(self, code: str, folder: Path):
         self.folder = folder
@@ -40,7 +41,8 @@ class Child:
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
         with open(self.stderr_path, "w") as stderr:
             self.process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=folder, env=environment,
-                                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True)
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                            start_new_session=True)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -49,6 +51,10 @@ class Child:
         for line in self.process.stdout:
             self.lines.put(line.rstrip("\n"))
         self.lines.put(None)
+
+    def kill(self) -> None:
+        """Kills the child and every process it forked."""
+        os.killpg(self.process.pid, signal.SIGKILL)
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")[-3000:]
@@ -59,7 +65,7 @@ class Child:
             try:
                 line = self.lines.get(timeout=CHILD_TIMEOUT)
             except queue.Empty:
-                self.process.kill()
+                self.kill()
                 pytest.fail(f"the child printed no {text!r} within {CHILD_TIMEOUT} s; stderr:\n{self.stderr()}")
             if line is None:
                 pytest.fail(f"the child ended (status {self.process.wait()}) before printing {text!r}; "
@@ -73,7 +79,7 @@ class Child:
         try:
             status = self.process.wait(timeout=CHILD_TIMEOUT)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self.kill()
             pytest.fail(f"the child did not end within {CHILD_TIMEOUT} s; stderr:\n{self.stderr()}")
         while (line := self.lines.get(timeout=CHILD_TIMEOUT)) is not None:
             self.output.append(line)
