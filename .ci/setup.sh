@@ -22,9 +22,10 @@ fi
 
 log "Building the jars and example models (gradle build, with the Java tests)"
 # Debian's Gradle prints a harmless stack trace about MavenResolverHook on every run: keep the log
-# quiet on success, and show all of it on failure.
+# quiet on success, and show all of it on failure. --no-daemon: a Gradle daemon left running after
+# set-up would listen on a port.
 gradle_log=$(mktemp)
-if ! gradle build -q >"$gradle_log" 2>&1; then
+if ! gradle build -q --no-daemon >"$gradle_log" 2>&1; then
     cat "$gradle_log" >&2
     echo "gradle build failed" >&2
     exit 1

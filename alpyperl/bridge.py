@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 
 import jpype
 import numpy as np
@@ -69,6 +70,7 @@ class ModelGroup:
         #: How many instances can run at the same time.
         self.parallelism = int(self._group.parallelism())
         self.step_all = self._group.stepAll
+        _LIVE_GROUPS.add(self)
 
     def describe(self, timeout: float) -> dict:
         """The model's own spaces (JSON descriptions or None) and parameter names (or None)."""
@@ -127,6 +129,20 @@ class ModelGroup:
                 pass
 
 
+#: The groups of this process, so that a child forked from it refuses to use them (it has no JVM).
+_LIVE_GROUPS: "weakref.WeakSet[ModelGroup]" = weakref.WeakSet()
+
+
+def _refuse_in_forked_child() -> None:
+    """After fork(), in the child: stepping a group made before the fork raises the reason at once
+    (it would hang, touching a JVM the child does not have)."""
+    for group in list(_LIVE_GROUPS):
+        group.step_all = jvm.ensure_usable_here
+
+
+os.register_at_fork(after_in_child=_refuse_in_forked_child)
+
+
 def _open_folder(model_path: str, jvm_options: list[str]):
     """Starts the JVM if needed and opens the model folder in the launcher (its class loader)."""
     if not os.path.isdir(model_path):
@@ -171,7 +187,7 @@ def _model_jvm_options(model_path: str) -> list[str]:
     settings = read_descriptor(model_path)
     if settings is None:
         return launch_script.jvm_options(model_path)
-    return settings.get("jvm.options", "").split()
+    return jvm.options_from_file(settings.get("jvm.options", "").split(), os.path.join(model_path, DESCRIPTOR))
 
 
 # ---- Java exceptions -> Python exceptions -------------------------------------------------------

@@ -127,7 +127,7 @@ class AnyLogicEnv(gym.Env):
         # Bound once: the step path touches nothing else.
         self._write_action = instances.write_actions
         self._read_observation = instances.read_observations
-        self._step_all = instances.group.step_all
+        self._group = instances.group  # its step_all, looked up per step (a forked child replaces it)
         self._busy = instances.busy
         self._statuses = instances.statuses
         self._row = instances.rows[0]
@@ -206,7 +206,7 @@ class AnyLogicEnv(gym.Env):
         try:
             self._write_action(action)
             try:
-                flags = self._step_all()
+                flags = self._group.step_all()
             except JavaException as error:
                 problem = self._instances.failure(error)
                 self._episode_over = not isinstance(problem, ValueError)  # a refused action changed nothing

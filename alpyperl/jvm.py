@@ -9,7 +9,13 @@ virtual threads, see :class:`~alpyperl.AnyLogicVectorEnv`); else the system's de
 
 A Java debugger can attach to the JVM when it is started with :func:`debug_options` (the
 ``debug_port`` setting of :class:`~alpyperl.AnyLogicEnv`): the JDWP agent then listens on
-127.0.0.1 only. See docs/debugging.md.
+127.0.0.1 only; debugger options read from files are left out (:func:`options_from_file`).
+See docs/debugging.md.
+
+The process stays an ordinary Python process: SIGTERM and SIGHUP keep their Python behaviour,
+it exits whichever thread started the JVM, and a child forked from it is told it has no JVM
+(:func:`ensure_usable_here`). Options with which no JVM starts are a ``ModelLoadError``, not the
+end of the process.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import warnings
@@ -28,10 +35,11 @@ from pathlib import Path
 from typing import Sequence
 
 import jpype
+import jpype.config
 import jpype.imports  # noqa: F401  (enables `import java.lang` style access for users)
 
 from . import process
-from .errors import DebuggerError, JavaNotFoundError
+from .errors import AlpyperlError, DebuggerError, JavaNotFoundError, ModelLoadError
 
 JARS_DIR = Path(__file__).resolve().parent / "jars"
 REQUIRED_JARS = ("anylogic-lib.jar", "launcher.jar")
@@ -46,6 +54,7 @@ DEFAULT_OPTIONS = (
 
 _lock = threading.Lock()
 _started_options: tuple[str, ...] | None = None
+_started_in_pid: int | None = None  # the process that started the JVM: a child forked from it has no JVM
 
 #: How this process is named in alpyperl's log lines (alpyperl.rllib names its EnvRunners).
 
@@ -131,6 +140,96 @@ def _jdwp_address(options: Sequence[str]) -> tuple[str, int, bool] | None:
     return None
 
 
+# ---- checking JVM options ---------------------------------------------------------------------
+
+# Options of the `java` command that choose what to run or the classpath: the embedded JVM refuses them.
+_JAVA_COMMAND_OPTIONS = {"-jar", "-m", "--module", "-cp", "-classpath", "--class-path", "--source"}
+# Options that let other machines control the JVM: the Java debugger's agent (JDWP, by any of its
+# names) and remote JMX. Either runs any code the other side sends.
+_REMOTE_CONTROL = re.compile(r"-(?:agentlib:jdwp|Xrunjdwp|Xdebug)(?:[=:]|$)|-agentpath:[^=]*jdwp"
+                             r"|-Dcom\.sun\.management\.jmxremote")
+# Options whose effect a trial start (see _check_jvm_starts) must not repeat: agents run code, and
+# the debugger's agent would take its port.
+_AGENTS = ("-agentlib:", "-agentpath:", "-javaagent:", "-Xrunjdwp", "-Xdebug")
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """``text`` quoted, cut to its first ``limit`` characters."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
+def check_options(options: Sequence[str] | None, setting: str = "jvm_options") -> list[str]:
+    """``options`` as a list of JVM options; ValueError, naming ``setting``, if they are a string
+    (not a list of them) or hold something the embedded JVM cannot take."""
+    if options is None:
+        return []
+    if isinstance(options, (str, bytes)) or not isinstance(options, (list, tuple)):
+        raise ValueError(f"{setting} must be a list of JVM options, such as ['-Xmx2g'], "
+                         f"got {_shown(options) if isinstance(options, (str, bytes)) else type(options).__name__}")
+    for option in options:
+        if not isinstance(option, str) or not option.startswith("-"):
+            shown = _shown(option) if isinstance(option, str) else repr(option)
+            raise ValueError(f"{setting} holds {shown}, which is no JVM option: each is a string that starts "
+                             "with '-', such as '-Xmx2g'")
+        if option.partition("=")[0] in _JAVA_COMMAND_OPTIONS:
+            raise ValueError(f"{setting} holds {_shown(option)}, an option of the java command that the embedded JVM "
+                             "does not take: alpyperl puts the model's jars on the classpath and runs the model itself")
+    return list(options)
+
+
+def options_from_file(options: Sequence[str] | None, source: str) -> list[str]:
+    """The JVM options read from a file (``source`` names it: a model descriptor, a launch script,
+    a recording), without the options that would let other machines control the JVM.
+
+    A Java debugger or remote JMX option in a file could open this process to the network (JDWP
+    runs any code a debugger sends), so each is left out with a warning; the ``debug_port``
+    setting is the way to attach a debugger (on 127.0.0.1 only). Options that are no JVM options
+    raise :class:`~alpyperl.errors.ModelLoadError`.
+    """
+    try:
+        options = check_options(options, f"the JVM options of {source}")
+    except ValueError as error:
+        raise ModelLoadError(str(error)) from None
+    left_out = [option for option in options if _REMOTE_CONTROL.match(option)]
+    if left_out:
+        warnings.warn(
+            f"alpyperl ignores the JVM options {', '.join(map(_shown, left_out))} of {source}: a Java debugger "
+            "(JDWP) or remote JMX option taken from a file could let other machines run code in this process. "
+            "To debug the model, give the environment debug_port=... (alpyperl's --debug-port), which listens "
+            "on 127.0.0.1 only; see docs/debugging.md.",
+            stacklevel=2,
+        )
+    return [option for option in options if option not in left_out]
+
+
+def _check_jvm_starts(jvm: str, options: Sequence[str]) -> None:
+    """Raises ModelLoadError, quoting the JVM, if a JVM cannot start with ``options`` (beyond alpyperl's own).
+
+    A JVM that fails to start inside this process (``-Xmx1k``, a bad value) ends the whole process
+    with status 1 instead of raising an error. So other options are tried first in a child
+    process, ``java <options> -version`` (about 0.1 s, once per process), without agents.
+    """
+    trial = [option for option in options if not option.startswith(_AGENTS)]
+    if not set(trial) - set(DEFAULT_OPTIONS):
+        return
+    try:
+        result = subprocess.run([java_executable(), *trial, "-version"], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                timeout=60)
+    except (JavaNotFoundError, OSError, subprocess.TimeoutExpired):
+        return  # no trial possible: the start itself will tell
+    if result.returncode == 0:
+        return
+    launcher_noise = ("Error: Could not create the Java Virtual Machine.", "Error: A fatal exception has occurred.")
+    reason = "; ".join(line.strip() for line in result.stdout.splitlines()
+                       if line.strip() and not line.startswith(launcher_noise)) or f"status {result.returncode}"
+    extra = ", ".join(_shown(option) for option in trial if option not in DEFAULT_OPTIONS)
+    raise ModelLoadError(
+        f"the JVM ({jvm}) cannot start with the options {extra} (from jvm_options or the model folder). "
+        f"Java says: {reason[:2000]}. Change the options; the JVM was not started."
+    )
+
+
 def _check_port_free(host: str, port: int) -> None:
     """Raises DebuggerError if ``host:port`` cannot be bound: the JDWP agent would fail there and,
     when it does, the JVM exits this whole process instead of raising an error."""
@@ -155,9 +254,10 @@ def start_jvm(options: Sequence[str] = ()) -> None:
     a line saying where the debugger listens is printed to stderr. If the JVM already runs with
     other debugger settings (or none), :class:`~alpyperl.errors.DebuggerError` says so.
     """
-    global _started_options
-    wanted = tuple(DEFAULT_OPTIONS) + tuple(options)
+    global _started_options, _started_in_pid
+    wanted = tuple(DEFAULT_OPTIONS) + tuple(check_options(options))
     debugger = _jdwp_address(wanted)
+    ensure_usable_here()  # (before the lock, which a forked child may have inherited held)
     with _lock:
         if jpype.isJVMStarted():
             running = _jdwp_address(_started_options or ())
@@ -179,18 +279,41 @@ def start_jvm(options: Sequence[str] = ()) -> None:
             keep_jvm_signal_handlers()
             return
         jvm = find_jvm_library()
+        _check_jvm_starts(jvm, wanted)
         if debugger is not None:
             host, port, suspend = debugger
             _check_port_free(host, port)
             print(f"alpyperl: Java debugger listening on {host}:{port} ({process.label()})"
                   + ("; the JVM waits until a debugger attaches" if suspend else ""), file=sys.stderr, flush=True)
+        before = _termination_handlers()
         try:
             # interrupt=False: Ctrl-C reaches Python as KeyboardInterrupt instead of halting the process.
             jpype.startJVM(jvm, *wanted, classpath=jar_paths(), convertStrings=False, interrupt=False)
         except OSError as error:
             raise JavaNotFoundError(f"the JVM at {jvm} could not be started: {error}") from error
+        except RuntimeError as error:  # JPype's "Unable to start JVM": the JVM printed why on stderr
+            raise ModelLoadError(f"the JVM at {jvm} did not start with the options {list(wanted)} ({error}); "
+                                 "the JVM printed the reason on standard error, above") from None
         _started_options = wanted
+        _started_in_pid = os.getpid()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_forget_jvm_in_child)
+        _restore_termination_handlers(before)
+        _let_exit_proceed_without_this_thread()
         _save_jvm_signal_handlers()
+
+
+def _let_exit_proceed_without_this_thread() -> None:
+    """Makes the thread that started the JVM a daemon thread of the JVM, unless it is Python's main thread.
+
+    The thread that creates a JVM becomes the JVM's main thread, a user thread; at Python's exit
+    JPype shuts the JVM down from Python's main thread and the JVM waits until every other user
+    thread has ended. An ended Python thread stays attached, so the wait would never end.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        Thread = jpype.JClass("java.lang.Thread")
+        Thread.detach()
+        Thread.attachAsDaemon()
 
 
 # ---- the JVM's signal handlers ----------------------------------------------------------------
@@ -241,9 +364,68 @@ def keep_jvm_signal_handlers() -> None:
             _sigaction(number, saved, None)
 
 
+# ---- signals that end the process ---------------------------------------------------------------
+#
+# Starting the JVM takes over SIGINT, SIGTERM and SIGHUP. With interrupt=False JPype hands SIGINT
+# and SIGTERM to Python (and interrupts Java's main thread), which is what Ctrl-C needs. But when
+# Python has no handler of its own for the signal (SIGTERM's default), JPype's hand-over calls into
+# Python from a JVM thread that holds no Python thread state, and the process crashes (status 134,
+# an hs_err file). And the JVM answers SIGHUP by exiting the process under Python's feet. So each of
+# these signals that Python does not handle itself gets back the handler it had before the JVM
+# started: SIGTERM then ends the process at once, in a step too, as it ends any Python process.
+
+_TERMINATION_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def _termination_handlers() -> dict[int, ctypes.Array]:
+    """The process's handlers of SIGINT, SIGTERM and SIGHUP, as the system holds them."""
+    handlers = {}
+    for name in _TERMINATION_SIGNALS if os.name == "posix" else ():
+        number = int(getattr(signal, name))
+        handlers[number] = ctypes.create_string_buffer(_SIGACTION_BYTES)
+        _sigaction(number, None, handlers[number])
+    return handlers
+
+
+def _restore_termination_handlers(before: dict[int, ctypes.Array]) -> None:
+    """Puts back the handlers in ``before`` of the signals that Python does not handle with a
+    function of its own (see above); a signal Python handles keeps JPype's hand-over to Python,
+    except SIGHUP, which JPype does not hand over."""
+    for number, handler in before.items():
+        if number == signal.SIGHUP or not callable(signal.getsignal(number)):
+            _sigaction(number, handler, None)
+
+
 def is_running() -> bool:
-    """Whether this process's JVM is up (it is never restarted once shut down)."""
-    return jpype.isJVMStarted()
+    """Whether this process's JVM is up (it is never restarted once shut down; a child process
+    forked from one with a JVM has none)."""
+    return jpype.isJVMStarted() and _started_in_pid in (None, os.getpid())
+
+
+# ---- fork ---------------------------------------------------------------------------------------
+#
+# os.fork() copies the JVM's memory into the child but none of its threads (compiler, garbage
+# collector, model threads): the first Java call in the child waits forever for one of them, or
+# crashes. Even exiting hangs, in JPype's shutdown of the JVM. So the child is told it has no JVM.
+
+
+def ensure_usable_here() -> None:
+    """Raises :class:`~alpyperl.errors.AlpyperlError` (saying what to do instead) in a child
+    process forked from one whose JVM was running; does nothing where the JVM is usable."""
+    if _started_in_pid is None or os.getpid() == _started_in_pid:
+        return
+    raise AlpyperlError(
+        f"this process ({os.getpid()}) was forked from process {_started_in_pid} after that process had "
+        "started its JVM, and a JVM does not survive fork(): the child cannot run models. Start worker "
+        "processes with the 'spawn' or 'forkserver' method instead (multiprocessing.set_start_method"
+        "('forkserver'), or multiprocessing.get_context('spawn'); Stable-Baselines3: SubprocVecEnv(env_fns, "
+        "start_method='forkserver')), or create the first environment only in the worker processes."
+    )
+
+
+def _forget_jvm_in_child() -> None:
+    """After fork(), in the child: Python's exit must not shut down a JVM the child does not have."""
+    jpype.config.onexit = False
 
 
 def java_executable() -> str:

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from . import jvm
+
 #: The endings of launch script names: Linux, macOS, Windows.
 SUFFIXES = ("_linux.sh", "_mac", "_windows.bat")
 _CLASSPATH_OPTIONS = {"-cp", "-classpath", "--class-path"}
@@ -49,12 +51,13 @@ def find(folder: str | os.PathLike) -> Path | None:
 
 
 def jvm_options(folder: str | os.PathLike) -> list[str]:
-    """The JVM options of the export in ``folder``; [] if it has no launch script or one that cannot be read."""
+    """The JVM options of the export in ``folder``, without a Java debugger's (see
+    :func:`alpyperl.jvm.options_from_file`); [] if it has no launch script or one that cannot be read."""
     script = find(folder)
     if script is None:
         return []
     command = parse(script.name, script.read_text(encoding="utf-8", errors="replace"))
-    return command.jvm_options if command is not None else []
+    return jvm.options_from_file(command.jvm_options, f"the launch script {script}") if command is not None else []
 
 
 def parse(file_name: str, text: str) -> LaunchCommand | None:

@@ -22,6 +22,7 @@ from gymnasium import spaces
 
 from .env import AnyLogicEnv
 from .errors import RecordingError
+from .jvm import options_from_file
 from .settings import DEBUG_STEP_TIMEOUT
 from .spaces import flatten, space_from_json
 from .spaces import unflatten as spaces_unflatten
@@ -197,7 +198,7 @@ def replay(path: str | os.PathLike, episode: int, *, model: str | os.PathLike | 
         observation_space=space_from_json(header["observation_space"]) if header["observation_space"] else None,
         action_space=space_from_json(header["action_space"]) if header["action_space"] else None,
         step_timeout=header["step_timeout"] if debug_port is None else max(header["step_timeout"], DEBUG_STEP_TIMEOUT),
-        jvm_options=header["jvm_options"],
+        jvm_options=options_from_file(header["jvm_options"], f"the recording {path}"),
         debug_port=debug_port, debug_suspend=debug_suspend)
     try:
         if on_ready is not None:

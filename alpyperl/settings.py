@@ -47,6 +47,7 @@ def resolve(config: Mapping[str, Any] | str | os.PathLike | None, keywords: dict
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"step_timeout must be a positive number of seconds, got {timeout!r}")
     settings["model_output"] = output.check_setting(settings["model_output"])
+    jvm.check_options(settings["jvm_options"])
     if settings["model_threads"] not in MODEL_THREADS:
         raise ValueError(f"model_threads must be one of {', '.join(map(repr, MODEL_THREADS))}, "
                          f"got {settings['model_threads']!r}")

@@ -229,8 +229,9 @@ final class AnyLogicRuntime implements ModelRuntime {
 
     private ModelLoadException unknownParameter(String name, Map<String, Class<?>> types) {
         return new ModelLoadException("the root agent " + rootClassName + " of " + modelName + " has no parameter '"
-                + name + "'; its parameters are " + (types.isEmpty() ? "none" : String.join(", ", types.keySet()))
-                + ". Python sets parameters of the root agent by name: add a parameter '" + name + "' to "
+                + ParameterValues.shown(name) + "'; its parameters are "
+                + (types.isEmpty() ? "none" : String.join(", ", types.keySet()))
+                + ". Python sets parameters of the root agent by name: add a parameter '" + ParameterValues.shown(name) + "' to "
                 + rootClassName + " in AnyLogic and export the model again, or correct the name");
     }
 

@@ -15,8 +15,17 @@ final class ParameterValues {
         }
     }
 
+    /** How long a text from Python may be in an error message before it is cut. */
+    static final int SHOWN_CHARACTERS = 100;
+
+    /** {@code text} as an error message shows it: its first {@value #SHOWN_CHARACTERS} characters and its length. */
+    static String shown(String text) {
+        return text.length() <= SHOWN_CHARACTERS ? text
+                : text.substring(0, SHOWN_CHARACTERS) + "... (" + text.length() + " characters)";
+    }
+
     static ModelLoadException unknown(String name, Collection<String> known) {
-        return new ModelLoadException("the model has no parameter '" + name + "'; its parameters are "
+        return new ModelLoadException("the model has no parameter '" + shown(name) + "'; its parameters are "
                 + (known.isEmpty() ? "none" : String.join(", ", known)));
     }
 
@@ -48,6 +57,6 @@ final class ParameterValues {
             }
         }
         throw new ModelLoadException("parameter " + name + " has type " + type.getSimpleName() + "; the value "
-                + (value instanceof String ? "\"" + value + "\"" : String.valueOf(value)) + " does not fit");
+                + (value instanceof String ? "\"" + shown((String) value) + "\"" : String.valueOf(value)) + " does not fit");
     }
 }

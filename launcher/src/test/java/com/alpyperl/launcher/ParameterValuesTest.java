@@ -51,6 +51,15 @@ public class ParameterValuesTest {
     }
 
     @Test
+    public void aLongRefusedValueIsCutInTheMessage() {
+        String huge = "1".repeat(10_000_000);
+        ModelLoadException e = assertThrows(ModelLoadException.class,
+                () -> ParameterValues.convert(huge, double.class, "p"));
+        assertContains(e.getMessage(), "(10000000 characters)");
+        assertEquals(true, e.getMessage().length() < 400);
+    }
+
+    @Test
     public void refusedValuesNameTheParameterAndItsType() {
         ModelLoadException e = assertThrows(ModelLoadException.class,
                 () -> ParameterValues.convert(2.5, int.class, "maxSteps"));
