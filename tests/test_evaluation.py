@@ -20,7 +20,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from alpyperl import AnyLogicEnv
-from alpyperl.spaces import _describe
+from alpyperl.spaces import describe
 
 LAUNCHER_JAR = Path(__file__).resolve().parent.parent / "alpyperl" / "jars" / "launcher.jar"
 CARTPOLE_SPACE = gym.make("CartPole-v1").observation_space
@@ -39,8 +39,8 @@ def write_policy(path: Path, *, weights: np.ndarray, observation_space: gym.Spac
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     metadata = {
         "format_version": 1,
-        "observation_space": _describe(observation_space),
-        "action_space": _describe(action_space),
+        "observation_space": describe(observation_space),
+        "action_space": describe(action_space),
         "input": "obs", "input_size": inputs,
         "output": "action_dist_inputs", "output_size": outputs,
         "observation_layout": [{"from": 0, "size": inputs}],
