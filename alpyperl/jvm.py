@@ -41,6 +41,12 @@ import jpype.imports  # noqa: F401  (enables `import java.lang` style access for
 from . import process
 from .errors import AlpyperlError, DebuggerError, JavaNotFoundError, ModelLoadError
 
+__all__ = [
+    "JARS_DIR", "REQUIRED_JARS", "DEFAULT_OPTIONS", "jar_paths", "java_home", "find_jvm_library", "debug_options",
+    "check_options", "options_from_file", "start_jvm", "keep_jvm_signal_handlers", "is_running",
+    "ensure_usable_here", "java_executable",
+]
+
 JARS_DIR = Path(__file__).resolve().parent / "jars"
 REQUIRED_JARS = ("anylogic-lib.jar", "launcher.jar")
 DEFAULT_OPTIONS = (

@@ -20,6 +20,8 @@ from typing import NamedTuple
 from . import jvm
 
 #: The endings of launch script names: Linux, macOS, Windows.
+__all__ = ["SUFFIXES", "LaunchCommand", "find", "jvm_options", "parse"]
+
 SUFFIXES = ("_linux.sh", "_mac", "_windows.bat")
 _CLASSPATH_OPTIONS = {"-cp", "-classpath", "--class-path"}
 _OPTIONS_WITH_VALUE = {"-p", "--module-path", "--upgrade-module-path", "--add-modules", "--add-opens",
