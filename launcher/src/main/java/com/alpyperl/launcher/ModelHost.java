@@ -5,6 +5,7 @@ import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.Space;
+import com.alpyperl.launcher.output.ModelOutput;
 
 /**
  * Answers the connector of the model a session runs ({@link ConnectorHost}): attaches the

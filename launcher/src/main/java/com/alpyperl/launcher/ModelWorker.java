@@ -7,6 +7,8 @@ import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.RLModel;
 import com.alpyperl.connector.Space;
+import com.alpyperl.launcher.output.InstanceOutput;
+import com.alpyperl.launcher.output.ModelOutput;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;

@@ -73,7 +73,7 @@ public class ExitReporterTest {
     @Test
     public void exitsWithoutModelCodeAndThreadsNotInExitAreNotReported() {
         // The host ends the process: the launcher's command line, a test runner, Python through JPype.
-        assertNull(ExitReporter.message("main", exiting(frame("com.alpyperl.launcher.Main", "main")), MODEL));
+        assertNull(ExitReporter.message("main", exiting(frame("com.alpyperl.launcher.cli.Main", "main")), MODEL));
         assertNull(ExitReporter.message("main", exiting(frame("worker.org.gradle.GradleWorkerMain", "main")), MODEL));
         assertNull(ExitReporter.message("main", exiting(), MODEL));
         // A model thread that is not exiting.
