@@ -265,14 +265,14 @@ class JavaOnnxPolicy:
 
 
 def run_launcher(arguments: list[str]) -> int:
-    """Runs the launcher's command line (``com.alpyperl.launcher.Main``) in this process's running JVM,
+    """Runs the launcher's command line (``com.alpyperl.launcher.cli.Main``) in this process's running JVM,
     printing to this process's stdout and stderr; returns its exit status."""
     import sys
 
     try:
-        launcher = jpype.JClass("com.alpyperl.launcher.Main")
+        launcher = jpype.JClass("com.alpyperl.launcher.cli.Main")
     except TypeError:
-        raise AlpyperlError("this alpyperl's launcher.jar has no command line (com.alpyperl.launcher.Main) to run "
+        raise AlpyperlError("this alpyperl's launcher.jar has no command line (com.alpyperl.launcher.cli.Main) to run "
                             "ONNX policies; update alpyperl (or rebuild the jars with `gradle build`)") from None
     system = jpype.JClass("java.lang.System")
     sys.stdout.flush()

@@ -3,6 +3,7 @@ package com.alpyperl.launcher;
 import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLModel;
+import com.alpyperl.launcher.output.ModelOutput;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;

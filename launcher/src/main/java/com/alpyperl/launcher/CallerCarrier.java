@@ -37,8 +37,8 @@ final class CallerCarrier implements Executor {
      */
     private final AtomicLong taskCount = new AtomicLong();
     private long tasksCounted;
-    /** The sessions whose model threads this carrier runs. */
-    private final List<ModelSession> sessions = new CopyOnWriteArrayList<>();
+    /** The hand-offs with the model threads this carrier runs. */
+    private final List<CallerHandoff> sessions = new CopyOnWriteArrayList<>();
 
     // ---- the watchdog's notes (its thread only) ----------------------------------------------
     private long watchedCount = -1;
@@ -115,13 +115,13 @@ final class CallerCarrier implements Executor {
         return serving;
     }
 
-    /** Adds a session whose model threads this carrier runs. */
-    void add(ModelSession session) {
+    /** Adds the hand-off with a model thread that this carrier runs. */
+    void add(CallerHandoff session) {
         sessions.add(session);
     }
 
-    /** The sessions whose model threads this carrier runs. */
-    List<ModelSession> sessions() {
+    /** The hand-offs with the model threads this carrier runs. */
+    List<CallerHandoff> sessions() {
         return sessions;
     }
 

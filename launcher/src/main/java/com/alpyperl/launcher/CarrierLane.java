@@ -26,10 +26,27 @@ import java.util.concurrent.locks.LockSupport;
  * one is replaced by a new carrier thread, so the lane's other sessions go on.
  */
 final class CarrierLane implements Executor {
-    private final ModelSessionGroup group;
+    /** What a lane needs of the group whose steps it carries out; sessions are named by their index in the group. */
+    interface Steps {
+        /** Hands session {@code index} its command for the step; false (its failure recorded) if that failed. */
+        boolean begin(int index, CarrierLane lane);
+
+        /** Session {@code index} has handed back: its status is to be written, or its failure recorded. */
+        void finish(int index);
+
+        /** Session {@code index} was given up on with {@code failure}. */
+        void recordFailure(int index, RuntimeException failure);
+
+        /** The lane has finished the current step. */
+        void laneFinished();
+    }
+
+    private final Steps group;
     private final String name;
     private final List<Integer> memberIndexes = new ArrayList<>();
+    private final List<LaneHandoff> memberHandoffs = new ArrayList<>();
     private int[] members = new int[0];
+    private LaneHandoff[] handoffs = new LaneHandoff[0];
     private boolean[] started = new boolean[0];
     private boolean[] abandoned = new boolean[0];
     /** Model threads to run, scheduled by other threads (a model thread's wake-up from a sleep, say). */
@@ -57,22 +74,24 @@ final class CarrierLane implements Executor {
     /** Sessions of the current step that have not handed back (or been given up on) yet. */
     private final AtomicInteger pending = new AtomicInteger();
     /** The session whose model thread resumed last on this carrier (for a held carrier's diagnosis). */
-    private final AtomicReference<ModelSession> lastResumed = new AtomicReference<>();
+    private final AtomicReference<LaneHandoff> lastResumed = new AtomicReference<>();
     /** The task counter when the caller first saw this lane's carrier held with no session to blame, or -1. */
     private long heldAtTaskCount = -1;
     /** When the caller first saw that (System.nanoTime). */
     private long heldSince;
 
-    CarrierLane(ModelSessionGroup group, String name) {
+    CarrierLane(Steps group, String name) {
         this.group = group;
         this.name = name;
         startCarrier();
     }
 
-    /** Adds the session at {@code index} of the group to this lane (before the first step). */
-    void addMember(int index) {
+    /** Adds the session at {@code index} of the group, with its hand-off, to this lane (before the first step). */
+    void addMember(int index, LaneHandoff handoff) {
         memberIndexes.add(index);
+        memberHandoffs.add(handoff);
         members = memberIndexes.stream().mapToInt(Integer::intValue).toArray();
+        handoffs = memberHandoffs.toArray(new LaneHandoff[0]);
         started = new boolean[members.length];
         abandoned = new boolean[members.length];
     }
@@ -98,8 +117,8 @@ final class CarrierLane implements Executor {
         }
     }
 
-    /** A model thread of {@code session} resumed on this carrier. */
-    void resumed(ModelSession session) {
+    /** The model thread of {@code session} resumed on this carrier. */
+    void resumed(LaneHandoff session) {
         lastResumed.lazySet(session);
     }
 
@@ -169,9 +188,9 @@ final class CarrierLane implements Executor {
             if (!started[m] || abandoned[m]) {
                 continue;
             }
-            ModelSession session = group.session(members[m]);
+            LaneHandoff session = handoffs[m];
             long resumedAt = session.exchangeStartedAt();
-            if (resumedAt == ModelSession.NOT_RESUMED) {
+            if (resumedAt == LaneHandoff.NOT_RESUMED) {
                 continue; // waiting for its turn on this carrier
             }
             if (now - resumedAt < timeoutNanos) {
@@ -186,7 +205,7 @@ final class CarrierLane implements Executor {
                 pending.decrementAndGet();
             }
         }
-        ModelSession pinning = lastResumed.get();
+        LaneHandoff pinning = lastResumed.get();
         if (held && !gaveUp && pinning != null && pinning.handedBackThisExchange()) {
             if (heldAtTaskCount != taskCount) {
                 heldAtTaskCount = taskCount;
@@ -208,9 +227,9 @@ final class CarrierLane implements Executor {
     }
 
     /** The carrier stayed held by {@code pinning}, which handed back: gives up on its model thread. */
-    private void giveUpPinnedModel(ModelSession pinning) {
+    private void giveUpPinnedModel(LaneHandoff pinning) {
         for (int m = 0; m < members.length; m++) {
-            ModelSession session = group.session(members[m]);
+            LaneHandoff session = handoffs[m];
             if (started[m] && !abandoned[m] && session == pinning) {
                 abandoned[m] = true;
                 group.recordFailure(members[m], session.abandonPinned(carrierName()));

@@ -44,7 +44,7 @@ final class ExitReporter {
     private static void report() {
         try {
             Map<Thread, StackTraceElement[]> threads = new HashMap<>(Thread.getAllStackTraces());
-            for (Thread modelThread : ModelSession.modelThreads()) { // virtual ones are not in getAllStackTraces()
+            for (Thread modelThread : ModelWorker.liveThreads()) { // virtual ones are not in getAllStackTraces()
                 threads.putIfAbsent(modelThread, modelThread.getStackTrace());
             }
             for (Map.Entry<Thread, StackTraceElement[]> thread : threads.entrySet()) {

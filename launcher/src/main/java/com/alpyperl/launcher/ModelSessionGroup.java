@@ -121,7 +121,8 @@ public final class ModelSessionGroup implements AutoCloseable {
             ModelSessionGroup group = new ModelSessionGroup(sessions, null, carrier, commandBuffer);
             try {
                 for (int i = 0; i < size; i++) {
-                    sessions[i] = new ModelSession(folder, null, carrier);
+                    sessions[i] = carrier == null ? new ModelSession(folder)
+                            : new ModelSession(folder, new CallerHandoff(folder.getName(), carrier));
                 }
             } catch (RuntimeException e) {
                 group.close();
@@ -136,12 +137,13 @@ public final class ModelSessionGroup implements AutoCloseable {
         ModelSessionGroup group = new ModelSessionGroup(sessions, lanes, null, commandBuffer);
         try {
             for (int k = 0; k < laneCount; k++) {
-                lanes[k] = new CarrierLane(group, "alpyperl-carrier-" + folder.getName() + "-" + (k + 1));
+                lanes[k] = new CarrierLane(group.new LaneSteps(), "alpyperl-carrier-" + folder.getName() + "-" + (k + 1));
             }
             for (int i = 0; i < size; i++) {
                 CarrierLane lane = lanes[i % laneCount];
-                lane.addMember(i);
-                sessions[i] = new ModelSession(folder, lane, null);
+                LaneHandoff handoff = new LaneHandoff(folder.getName(), lane);
+                lane.addMember(i, handoff);
+                sessions[i] = new ModelSession(folder, handoff);
             }
         } catch (RuntimeException e) {
             group.close();
@@ -185,7 +187,7 @@ public final class ModelSessionGroup implements AutoCloseable {
         }
     }
 
-    /** The session at {@code index}. */
+    /** The session at {@code index} (tests). */
     ModelSession session(int index) {
         return sessions[index];
     }
@@ -394,12 +396,13 @@ public final class ModelSessionGroup implements AutoCloseable {
             begun++;
         }
         begunOnCaller = begun;
-        callerCarrier.runUntil(allBegunHandedBack, sessions[0].timeoutNanos());
+        callerCarrier.runUntil(allBegunHandedBack, sessions[0].handoff().timeoutNanos);
         for (int i = 0; i < begun; i++) {
-            if (sessions[i].handedBackThisExchange()) {
+            Handoff handoff = sessions[i].handoff();
+            if (handoff.handedBackThisExchange()) {
                 finish(i);
             } else {
-                RuntimeException timeout = sessions[i].abandonIfStuck(sessions[i].timeoutNanos());
+                RuntimeException timeout = handoff.abandonIfStuck(handoff.timeoutNanos);
                 if (timeout != null) {
                     recordFailure(i, timeout);
                 } else {
@@ -411,7 +414,7 @@ public final class ModelSessionGroup implements AutoCloseable {
 
     private boolean allBegunHandedBack() {
         for (int i = 0; i < begunOnCaller; i++) {
-            if (!sessions[i].handedBackThisExchange()) {
+            if (!sessions[i].handoff().handedBackThisExchange()) {
                 return false;
             }
         }
@@ -427,7 +430,7 @@ public final class ModelSessionGroup implements AutoCloseable {
         for (CarrierLane lane : lanes) {
             lane.request(step);
         }
-        long timeout = sessions[0].timeoutNanos();
+        long timeout = sessions[0].handoff().timeoutNanos;
         long start = System.nanoTime();
         long nextLook = start + timeout;
         long spin = callerSpin.nextSpin();
@@ -462,10 +465,10 @@ public final class ModelSessionGroup implements AutoCloseable {
         return nextLook;
     }
 
-    // ---- called by the lanes (and by the platform path) ------------------------------------------
+    // ---- each session's part of a step (on the caller's thread, or on a lane's carrier) -----------
 
     /** Hands session {@code index} its command; false (with the failure recorded) if that failed. */
-    boolean begin(int index, CarrierLane byLane) {
+    private boolean begin(int index, CarrierLane byLane) {
         long command = commands.get(index);
         try {
             if (command == STEP) {
@@ -485,9 +488,9 @@ public final class ModelSessionGroup implements AutoCloseable {
     }
 
     /** Session {@code index} has handed back: writes its status, or records its failure. */
-    void finish(int index) {
+    private void finish(int index) {
         try {
-            report(index, sessions[index].outcome());
+            report(index, sessions[index].handoff().outcome());
         } catch (RuntimeException e) {
             recordFailure(index, e);
         }
@@ -500,15 +503,33 @@ public final class ModelSessionGroup implements AutoCloseable {
         }
     }
 
-    void recordFailure(int index, RuntimeException e) {
+    private void recordFailure(int index, RuntimeException e) {
         failures[index] = e;
         failed = true;
     }
 
-    /** A lane has finished the current step. */
-    void laneFinished() {
-        if (lanesRunning.decrementAndGet() == 0 && callerParked) {
-            LockSupport.unpark(caller);
+    /** What the lanes do to this group's step, on their carrier threads. */
+    private final class LaneSteps implements CarrierLane.Steps {
+        @Override
+        public boolean begin(int index, CarrierLane lane) {
+            return ModelSessionGroup.this.begin(index, lane);
+        }
+
+        @Override
+        public void finish(int index) {
+            ModelSessionGroup.this.finish(index);
+        }
+
+        @Override
+        public void recordFailure(int index, RuntimeException failure) {
+            ModelSessionGroup.this.recordFailure(index, failure);
+        }
+
+        @Override
+        public void laneFinished() {
+            if (lanesRunning.decrementAndGet() == 0 && callerParked) {
+                LockSupport.unpark(caller);
+            }
         }
     }
 

@@ -62,13 +62,13 @@ final class ModelWatchdog {
         long run = carrier.taskCount();
         StringBuilder where = new StringBuilder();
         long timeout = Long.MAX_VALUE;
-        for (ModelSession session : carrier.sessions()) {
+        for (CallerHandoff session : carrier.sessions()) {
             if (session.waitsInRun(run)) {
-                if (running >= session.timeoutNanos()) {
+                if (running >= session.timeoutNanos) {
                     session.abandonPinnedOnCaller(carrier.servingThread().getName());
                 }
             } else if (!session.handedBackThisExchange()) {
-                timeout = Math.min(timeout, session.timeoutNanos());
+                timeout = Math.min(timeout, session.timeoutNanos);
                 where.append(session.whereTheModelIs());
             }
         }

@@ -38,11 +38,11 @@ public class ExitReporterTest {
                 frame("com.acme.cartpole.Main", "executeActionOf"),
                 frame("com.anylogic.engine.EventTimeout", "execute"),
                 frame("com.anylogic.engine.Engine", "runFast"),
-                frame("com.alpyperl.launcher.ModelSession", "runEpisode")), MODEL);
+                frame("com.alpyperl.launcher.ModelWorker", "runEpisode")), MODEL);
         assertTrue(message, message.startsWith("alpyperl: the model's Java code ended this process: System.exit(...) was "
                 + "called on thread \"alpyperl model CartPole#1\". Its stack:\n\tat java.lang.System.exit(System.java:42)\n"
                 + "\tat com.acme.cartpole.Main.executeActionOf(Main.java:42)\n"));
-        assertTrue(message, message.endsWith("\tat com.alpyperl.launcher.ModelSession.runEpisode(ModelSession.java:42)\n"));
+        assertTrue(message, message.endsWith("\tat com.alpyperl.launcher.ModelWorker.runEpisode(ModelWorker.java:42)\n"));
         assertFalse(message, message.contains("Shutdown"));
         assertFalse(message, message.contains("app//")); // frames as in the model's own stack traces
         // The engine only ran the event: the model called exit, so the AnyLogic explanation would mislead.
@@ -73,7 +73,7 @@ public class ExitReporterTest {
     @Test
     public void exitsWithoutModelCodeAndThreadsNotInExitAreNotReported() {
         // The host ends the process: the launcher's command line, a test runner, Python through JPype.
-        assertNull(ExitReporter.message("main", exiting(frame("com.alpyperl.launcher.Main", "main")), MODEL));
+        assertNull(ExitReporter.message("main", exiting(frame("com.alpyperl.launcher.cli.Main", "main")), MODEL));
         assertNull(ExitReporter.message("main", exiting(frame("worker.org.gradle.GradleWorkerMain", "main")), MODEL));
         assertNull(ExitReporter.message("main", exiting(), MODEL));
         // A model thread that is not exiting.

@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.output;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
@@ -42,7 +42,7 @@ public class ModelOutputTest {
             new IllegalStateException("boom").printStackTrace();
             String kept = text(capture.text());
             assertTrue(kept, kept.startsWith("trace line\njava.lang.IllegalStateException: boom\n"
-                    + "\tat com.alpyperl.launcher.ModelOutputTest"));
+                    + "\tat com.alpyperl.launcher.output.ModelOutputTest"));
             assertFalse("other threads are not captured", kept.contains("another thread"));
         }
         System.out.println("after the capture");

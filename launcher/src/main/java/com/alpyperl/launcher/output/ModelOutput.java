@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.output;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -11,8 +11,8 @@ import java.util.Arrays;
  * by streams that route what is written by the thread that writes it:
  *
  * <ul>
- * <li>A thread that {@linkplain #route routes} its output to an {@link InstanceOutput} (a model
- * thread: every session routes its model thread's output to its own) has its output cut into
+ * <li>A thread that {@linkplain #route routes} its output to a {@link Route} (a model thread: every
+ * session routes its model thread's output to its own {@link InstanceOutput}) has its output cut into
  * whole lines, which go where that instance's output is sent: to the console unchanged (the
  * default), to the caller (Python drains them after a call), to a file, or nowhere.
  * <li>Any other thread's output passes through to the original streams unchanged.
@@ -23,15 +23,15 @@ import java.util.Arrays;
  * </ul>
  *
  * <p>A capture belongs to one thread (a thread-local) and only that thread writes to it or reads
- * it; an {@link InstanceOutput} synchronizes itself (its model thread writes, the caller drains);
+ * it; a route synchronizes itself (its model thread writes, the caller drains);
  * the original streams synchronize themselves.
  */
-final class ModelOutput {
+public final class ModelOutput {
     /** How much of a thread's output is kept: the tail, where an error report is. */
     static final int KEPT_BYTES = 64 * 1024;
 
     private static final ThreadLocal<Capture> CAPTURES = new ThreadLocal<>();
-    private static final ThreadLocal<InstanceOutput> ROUTES = new ThreadLocal<>();
+    private static final ThreadLocal<Route> ROUTES = new ThreadLocal<>();
     private static PrintStream installedOut;
     private static PrintStream installedErr;
     private static volatile PrintStream originalOut = System.out;
@@ -40,11 +40,20 @@ final class ModelOutput {
     private ModelOutput() {
     }
 
+    /** Where a routed thread's output goes (an {@link InstanceOutput}). */
+    public interface Route {
+        /**
+         * Takes bytes the routed thread printed ({@code isErr}: on {@code System.err}); returns
+         * false if they are to pass through to the original stream unchanged.
+         */
+        boolean take(boolean isErr, byte[] bytes, int offset, int length);
+    }
+
     /**
      * Starts keeping what the calling thread prints, from empty, until the capture is closed.
      * Installs the routing streams first, again if someone replaced them meanwhile.
      */
-    static Capture capture() {
+    public static Capture capture() {
         install();
         Capture capture = new Capture();
         CAPTURES.set(capture);
@@ -55,7 +64,7 @@ final class ModelOutput {
      * Drops what the calling thread prints from now until its capture is closed: the episode it
      * runs was abandoned, and what the engine reports while it unwinds is no error of the model.
      */
-    static void silenceCurrentThread() {
+    public static void silenceCurrentThread() {
         Capture capture = CAPTURES.get();
         if (capture != null) {
             capture.silenced = true;
@@ -66,7 +75,7 @@ final class ModelOutput {
      * Sends what the calling thread prints from now on (for the rest of its life) to {@code output}.
      * Installs the routing streams first, again if someone replaced them meanwhile.
      */
-    static void route(InstanceOutput output) {
+    public static void route(Route output) {
         install();
         ROUTES.set(output);
     }
@@ -95,13 +104,13 @@ final class ModelOutput {
     }
 
     /** The output a thread printed since its capture began (the last {@value #KEPT_BYTES} bytes). */
-    static final class Capture implements AutoCloseable {
+    public static final class Capture implements AutoCloseable {
         private byte[] kept = new byte[1024];
         private int size;
         private boolean silenced;
 
         /** What the thread printed (the tail), decoded as the streams encode it. */
-        String text() {
+        public String text() {
             return new String(kept, 0, size, Charset.defaultCharset());
         }
 
@@ -163,7 +172,7 @@ final class ModelOutput {
                 }
                 capture.keep(bytes, offset, length);
             }
-            InstanceOutput output = ROUTES.get();
+            Route output = ROUTES.get();
             if (output == null || !output.take(isErr, bytes, offset, length)) {
                 original.write(bytes, offset, length);
             }

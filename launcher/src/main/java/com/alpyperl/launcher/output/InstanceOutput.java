@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.output;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -25,13 +25,13 @@ import java.util.Arrays;
  * <li>{@link Destination#OFF}: lines are dropped.
  * </ul>
  *
- * A partial last line is completed by {@link #endLines()} (the session calls it when an episode
- * ends). Thread-safe: the model thread writes, the caller takes, and after a step timeout an
+ * A partial last line is completed by {@link #endLines()} (the model worker calls it when an
+ * episode ends). Thread-safe: the model thread writes, the caller takes, and after a step timeout an
  * abandoned model thread may still write while a new one does.
  */
-final class InstanceOutput {
+public final class InstanceOutput implements ModelOutput.Route {
     /** Where the lines go. */
-    enum Destination { CONSOLE, CALLER, FILE, OFF }
+    public enum Destination { CONSOLE, CALLER, FILE, OFF }
 
     /** A line longer than this many bytes is cut into pieces of this size. */
     static final int MAX_LINE_BYTES = 64 * 1024;
@@ -54,7 +54,7 @@ final class InstanceOutput {
     private volatile boolean linesWaiting;
 
     /** The output of the instance {@code label} (used in alpyperl's own messages), going to the console. */
-    InstanceOutput(String label) {
+    public InstanceOutput(String label) {
         this.label = label;
     }
 
@@ -70,7 +70,7 @@ final class InstanceOutput {
      *
      * @throws IllegalArgumentException if the file cannot be opened for writing (with the reason)
      */
-    synchronized void sendTo(Destination newDestination, String path) {
+    public synchronized void sendTo(Destination newDestination, String path) {
         Writer opened = null;
         if (newDestination == Destination.FILE) {
             if (path == null || path.isEmpty()) {
@@ -94,7 +94,8 @@ final class InstanceOutput {
      * Takes bytes the instance's model thread printed; returns false if they are to pass through
      * to the console unchanged (destination {@link Destination#CONSOLE}).
      */
-    synchronized boolean take(boolean isErr, byte[] bytes, int offset, int length) {
+    @Override
+    public synchronized boolean take(boolean isErr, byte[] bytes, int offset, int length) {
         if (destination == Destination.CONSOLE) {
             return false;
         }
@@ -119,7 +120,7 @@ final class InstanceOutput {
     }
 
     /** Completes the partial last lines (the episode ended, or the session closes). */
-    synchronized void endLines() {
+    public synchronized void endLines() {
         if (out.size > 0) {
             emit(false, out);
         }
@@ -129,7 +130,7 @@ final class InstanceOutput {
     }
 
     /** Whether lines wait for the caller (cheap: read after every step). */
-    boolean hasWaitingLines() {
+    public boolean hasWaitingLines() {
         return linesWaiting;
     }
 
@@ -138,7 +139,7 @@ final class InstanceOutput {
      * or {@value #ERR} (the stream) and ends with {@code '\n'}; empty if none waited. If lines
      * were dropped, a last {@value #ERR} line says how many.
      */
-    synchronized String takeLines() {
+    public synchronized String takeLines() {
         if (droppedLines > 0) {
             waiting.append(ERR).append("alpyperl: ").append(droppedLines).append(" line(s) of output of ").append(label)
                     .append(" were dropped: the model printed more than ").append(MAX_WAITING_CHARS / 1024)
@@ -153,7 +154,7 @@ final class InstanceOutput {
     }
 
     /** Completes the partial lines and closes the file, if any; later output is dropped. */
-    synchronized void close() {
+    public synchronized void close() {
         endLines();
         closeFile();
         destination = Destination.OFF;

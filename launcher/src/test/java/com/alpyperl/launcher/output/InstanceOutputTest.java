@@ -1,11 +1,11 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.output;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import com.alpyperl.launcher.InstanceOutput.Destination;
+import com.alpyperl.launcher.output.InstanceOutput.Destination;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.Charset;
