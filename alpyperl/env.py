@@ -152,6 +152,11 @@ class AnyLogicEnv(gym.Env):
             # Shown after every step by this instance's own step, so that the other modes pay nothing.
             self.step = self._step_and_show
 
+    def __getstate__(self):
+        raise TypeError("an AnyLogicEnv cannot be pickled or copied: its model runs in this process's JVM. Pass its "
+                        "settings instead (env.settings: AnyLogicEnv(**env.settings) creates an equal one), e.g. to "
+                        "another process")
+
     @property
     def instance_label(self) -> str:
         """The label of the model instance, as its printed lines show it (``CartPole#3``)."""

@@ -124,6 +124,11 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
         self._autoreset: np.ndarray | None = None  # the sub-environments the next step resets
         self._autoreset_seeds: np.ndarray | None = None  # their seeds, drawn once (a refused step keeps them)
 
+    def __getstate__(self):
+        raise TypeError("an AnyLogicVectorEnv cannot be pickled or copied: its models run in this process's JVM. "
+                        "Pass its settings instead (envs.settings: AnyLogicVectorEnv(**envs.settings) creates an equal "
+                        "one), e.g. to another process")
+
     @property
     def instance_labels(self) -> list[str]:
         """The label of each sub-environment's model instance, as its printed lines show it."""

@@ -379,3 +379,23 @@ def test_a_huge_string_for_a_double_parameter_is_quoted_briefly(cartpole_model):
         assert "(10000000 characters)" in str(error.value) and len(str(error.value)) < 500
     finally:
         env.close()
+
+
+# ---- pickling -----------------------------------------------------------------------------------
+
+def test_an_environment_cannot_be_pickled_and_says_what_to_pass_instead(test_model):
+    import copy
+    import pickle
+
+    from alpyperl import AnyLogicEnv, AnyLogicVectorEnv
+
+    for env in (AnyLogicEnv(test_model), AnyLogicVectorEnv(test_model, num_envs=2)):
+        try:
+            for attempt in (pickle.dumps, copy.deepcopy):
+                with pytest.raises(TypeError, match=r"cannot be pickled or copied: its models? runs? in this process's "
+                                                    r"JVM\. Pass its settings instead"):
+                    attempt(env)
+            again = type(env)(**env.settings)  # what the message says works
+            again.close()
+        finally:
+            env.close()
