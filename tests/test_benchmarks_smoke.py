@@ -1,4 +1,5 @@
-"""Smoke test of the bridge benchmark: ``bench_bridge.py --quick`` runs end to end and writes its JSON.
+"""Smoke tests of the benchmarks: ``bench_bridge.py --quick`` and ``bench_session.py --quick`` run end
+to end and write their JSON.
 
 Only the shape of the results is checked, never a speed: wall-clock numbers depend on the machine.
 """
@@ -45,3 +46,21 @@ def test_quick_benchmark_writes_complete_results(repo_root, cartpole_model, tmp_
         assert math.isfinite(result["summary"][key]), f"summary[{key}] = {result['summary'][key]}"
     assert isinstance(result["goals"]["vs_gym_met"], bool)
     assert isinstance(result["goals"]["overhead_met"], bool)
+
+
+def test_quick_session_benchmark_writes_every_comparison(repo_root, cartpole_model, tmp_path):
+    """``bench_session.py --quick`` runs end to end: every comparison, quiet and busy, has a rate per contender."""
+    output = tmp_path / "session.json"
+    done = subprocess.run(
+        [sys.executable, str(repo_root / "benchmarks" / "bench_session.py"), "--quick", "--output", str(output)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, f"bench_session.py --quick failed:\n{done.stdout}\n{done.stderr}"
+    result = json.loads(output.read_text())
+    for machine in ("quiet", "busy"):
+        for comparison in ("one_env", "four_envs_in_turn", "vector_16"):
+            rates = result["steps_per_second"][machine][comparison]
+            assert set(rates) == {"AnyLogicEnv", "AnyLogicEnv platform", "gym CartPole-v1"}
+            assert all(rate > 0 for rate in rates.values()), rates
+            assert isinstance(result["ratios"][f"{comparison} {machine}"]["met"], bool)
+    assert result["model_threads"] in ("caller", "platform")
