@@ -6,6 +6,7 @@ RLlib passes its ``env_config``) and how they are checked.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -67,7 +68,10 @@ def jvm_options_of(settings: Mapping[str, Any]) -> list[str]:
 
 
 def parameters_json(params: Mapping[str, Any]) -> str:
-    """Model parameters as the JSON object the launcher reads."""
+    """Model parameters as the JSON object the launcher reads; NaN and infinities are refused."""
+    for name, value in params.items():
+        if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+            raise ValueError(f"env_params[{name!r}] is {value}: model parameters must be finite numbers")
     try:
         return json.dumps(dict(params), default=_plain_value)
     except TypeError as error:

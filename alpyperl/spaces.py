@@ -213,9 +213,14 @@ def _box_writer(space: spaces.Box, rows: np.ndarray, check: _Check) -> Writer:
 
     def write(value: Any) -> None:
         try:
-            array = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
+            given = np.asarray(value)
+        except (TypeError, ValueError):  # e.g. ragged nested lists
             _fail(check, value, "is not an array of numbers", space)
+        if given.dtype.kind == "c":  # never silently dropped imaginary parts
+            _fail(check, value, "has complex numbers", space)
+        if given.dtype.kind not in "biuf":  # strings such as "1.5" are not numbers either
+            _fail(check, value, "is not an array of numbers", space)
+        array = given.astype(np.float64, copy=False)
         if array.shape != shape:
             # Accept only shapes that differ by length-1 axes, e.g. (1,) for a scalar Box.
             if array.size != target.size or array.squeeze().shape != tuple(d for d in shape if d != 1):

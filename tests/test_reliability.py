@@ -22,6 +22,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from alpyperl import AnyLogicEnv, ModelLoadError, jvm
@@ -399,3 +400,60 @@ def test_an_environment_cannot_be_pickled_and_says_what_to_pass_instead(test_mod
             again.close()
         finally:
             env.close()
+
+
+# ---- bad input that used to pass ------------------------------------------------------------------
+
+@pytest.mark.parametrize("vector", [False, True])
+@pytest.mark.parametrize("action, problem", [
+    (["0.5", "1.0"], "is not an array of numbers"),  # strings numpy would convert
+    ([0.5 + 1j, 0.0], "has complex numbers"),  # numpy would drop the imaginary part with a warning
+])
+def test_box_actions_that_are_no_real_numbers_are_refused(test_model, tmp_path, vector, action, problem):
+    from gymnasium import spaces
+
+    from alpyperl import AnyLogicEnv, AnyLogicVectorEnv
+    from test_errors import model_copy
+
+    folder = model_copy(test_model, tmp_path, "com.alpyperl.testmodels.PythonSpacesModel")
+    settings = dict(observation_space=spaces.Box(-np.inf, np.inf, (3,)), action_space=spaces.Box(-1, 1, (2,)))
+    env = AnyLogicVectorEnv(folder, num_envs=2, **settings) if vector else AnyLogicEnv(folder, **settings)
+    try:
+        env.reset(seed=1)
+        with pytest.raises(ValueError, match=problem):
+            env.step([action, action] if vector else action)
+    finally:
+        env.close()
+
+
+def test_a_fraction_for_an_integer_box_is_refused(test_model, tmp_path):
+    from gymnasium import spaces
+
+    from alpyperl import AnyLogicEnv
+    from test_errors import model_copy
+
+    folder = model_copy(test_model, tmp_path, "com.alpyperl.testmodels.PythonSpacesModel")
+    env = AnyLogicEnv(folder, observation_space=spaces.Box(-np.inf, np.inf, (3,)),
+                      action_space=spaces.Box(-5, 5, (2,), dtype=np.int64))
+    try:
+        env.reset(seed=1)
+        with pytest.raises(ValueError, match=r"element 1 is 1.5, not a whole number \(the space's dtype is int64\)"):
+            env.step([1, 1.5])
+        env.step([1, 2])  # the refused step changed nothing
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -np.inf])
+def test_parameters_that_are_no_finite_numbers_are_refused_naming_them(cartpole_model, value):
+    from alpyperl import AnyLogicEnv
+
+    with pytest.raises(ValueError, match=r"env_params\['poleLength'\] is .*: model parameters must be finite numbers"):
+        AnyLogicEnv(cartpole_model, env_params={"poleLength": value})
+    env = AnyLogicEnv(cartpole_model)
+    try:
+        with pytest.raises(ValueError, match="must be finite numbers"):
+            env.reset(seed=1, options={"env_params": {"poleLength": value}})
+        assert env.env_params == {}  # nothing changed
+    finally:
+        env.close()

@@ -152,6 +152,8 @@ public abstract class Space {
         private final double[] low;
         private final double[] high;
         private final String dtype;
+        /** Whether the dtype holds whole numbers only (int8 ... uint64). */
+        private final boolean integral;
 
         Box(int[] shape, double[] low, double[] high, String dtype) {
             int size = 1;
@@ -175,6 +177,7 @@ public abstract class Space {
             this.low = low.clone();
             this.high = high.clone();
             this.dtype = dtype;
+            this.integral = dtype != null && (dtype.startsWith("int") || dtype.startsWith("uint"));
         }
 
         public int[] getShape() {
@@ -218,6 +221,9 @@ public abstract class Space {
                 if (!(value >= low[i] && value <= high[i])) {
                     return "element " + i + " is " + value
                             + (Double.isNaN(value) ? "" : ", outside [" + low[i] + ", " + high[i] + "]");
+                }
+                if (integral && value != Math.rint(value)) {
+                    return "element " + i + " is " + value + ", not a whole number (the space's dtype is " + dtype + ")";
                 }
             }
             return null;

@@ -25,6 +25,10 @@ public class SpaceTest {
         assertEquals(null, box.problemWith(values(-1, 1e300), 0));
         assertEquals("element 1 is -0.5, outside [0.0, Infinity]", box.problemWith(values(0, -0.5), 0));
         assertEquals("element 0 is NaN", box.problemWith(values(Double.NaN, 0), 0));
+        Space counts = Space.fromJson("{\"type\":\"Box\",\"shape\":[2],\"low\":[0,0],\"high\":[9,9],\"dtype\":\"int64\"}");
+        assertEquals(null, counts.problemWith(values(3, 9), 0));
+        assertEquals("element 1 is 1.5, not a whole number (the space's dtype is int64)",
+                counts.problemWith(values(3, 1.5), 0));
         assertEquals("element 1: 4 is outside 1..3",
                 Spaces.multiDiscrete(new long[] {2, 3}, new long[] {0, 1}).problemWith(values(1, 4), 0));
         assertEquals("element 2: 2 is outside 0..1", Spaces.multiBinary(3).problemWith(values(1, 0, 2), 0));
