@@ -115,7 +115,16 @@ abstract class Handoff {
 
     /** Waits for the model thread's outcome within {@code timeout}: the status, or the model's failure as an exception. */
     final int awaitOutcome(long timeout) {
-        if (!awaitCallerTurn(timeout)) {
+        return awaitOutcome(timeout, timeout);
+    }
+
+    /**
+     * As {@link #awaitOutcome(long)}, waiting at most {@code wait} (what is left of a step's
+     * {@code timeout} that began earlier), and reporting a model that is stuck by then as not
+     * having made it within {@code timeout}.
+     */
+    final int awaitOutcome(long wait, long timeout) {
+        if (!awaitCallerTurn(wait)) {
             StepTimeoutException stuck = abandonIfStuck(timeout);
             if (stuck != null) {
                 throw stuck;

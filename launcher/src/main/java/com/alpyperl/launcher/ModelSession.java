@@ -243,6 +243,14 @@ public final class ModelSession implements AutoCloseable {
         return handoff.awaitOutcome(handoff.timeoutNanos);
     }
 
+    /**
+     * As {@link #finishExchange()}, waiting only until {@code deadline} (System.nanoTime()): the
+     * end of the step timeout of a group step that began with this exchange.
+     */
+    int finishExchangeBy(long deadline) {
+        return handoff.awaitOutcome(Math.max(0, deadline - System.nanoTime()), handoff.timeoutNanos);
+    }
+
     /** The hand-off with this session's model thread (for the group that steps it). */
     Handoff handoff() {
         return handoff;

@@ -379,9 +379,10 @@ public final class ModelSessionGroup implements AutoCloseable {
         while (begun < sessions.length && begin(begun, null)) {
             begun++;
         }
+        long deadline = System.nanoTime() + sessions[0].handoff().timeoutNanos; // one timeout bounds the whole step
         for (int i = 0; i < begun; i++) {
             try {
-                report(i, sessions[i].finishExchange());
+                report(i, sessions[i].finishExchangeBy(deadline));
             } catch (RuntimeException e) {
                 recordFailure(i, e);
             }

@@ -192,6 +192,23 @@ public class ModelSessionGroupTest {
     }
 
     @Test
+    public void oneStepTimeoutBoundsAStepWhoseModelsAllBlock() throws IOException {
+        Group group = open(LoopingModel.class, 4, ONE_VALUE, TWO_ACTIONS, 0.5);
+        group.parameters("{\"loopAt\":0,\"stall\":\"block\"}");
+        group.commands.put(0, 0).put(1, 1).put(2, 2).put(3, 3);
+        long start = System.nanoTime();
+        StepTimeoutException timeout = assertThrows(StepTimeoutException.class, group.group::stepAll);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertTrue(timeout.getMessage(), timeout.getMessage().startsWith("[environment 0] The model LoopingModel "
+                + "did not reach its first requestAction() within 0.5 s (step_timeout)"));
+        // Waiting for each model in turn would take 4 x 0.5 s; the generous bound leaves room for a busy machine.
+        assertTrue("the step took " + seconds + " s", seconds < 1.5);
+        group.parameters("{}");
+        group.resetAll(1);
+        assertEquals(0, group.stepAll(1, 1, 1, 1));
+    }
+
+    @Test
     public void slowModelsTakingTurnsAreEachTimedOnTheirOwn() throws IOException {
         Group group = open(LoopingModel.class, 4, ONE_VALUE, TWO_ACTIONS, 0.6);
         group.parameters("{\"busyMillis\":200}");
