@@ -213,6 +213,8 @@ def translate(error: "jpype.JException") -> Exception:
         return ModelLoadError(message)
     if kind == "com.alpyperl.launcher.ActionOutsideSpaceException":
         return ValueError(message)
+    if kind == "com.alpyperl.launcher.StepInterruptedException":
+        return KeyboardInterrupt(message)
     return AlpyperlError(f"{kind}: {message}\n{error.stacktrace()}")
 
 

@@ -156,6 +156,46 @@ def test_sigint_is_a_keyboard_interrupt_between_steps(test_model, tmp_path):
     assert child.output[-1] == "KeyboardInterrupt"
 
 
+@pytest.mark.parametrize("threads", ["caller", "platform"])
+def test_sigint_in_a_step_whose_model_waits_is_a_keyboard_interrupt_at_once(test_model, tmp_path, threads):
+    """Ctrl-C ends the wait for the model (JPype interrupts the waiting thread) long before the step
+    timeout of 60 s, and the environment works again after reset()."""
+    child = Child(f"""
+        import threading, time
+        import jpype
+        from alpyperl import AnyLogicEnv
+        env = AnyLogicEnv(model={str(test_model)!r}, step_timeout=60, model_threads={threads!r},
+                          env_params={{"fault": "sleepForever", "faultAtStep": 1}})
+        env.reset(seed=0)
+        main = threading.main_thread()
+
+        def say_when_the_step_waits():
+            Thread = jpype.JClass("java.lang.Thread")
+            while not any(frame.getMethodName() == "parkNanos" and any("awaitCallerTurn" in str(f) or "runUntil"
+                          in str(f) for f in stack) for stack in Thread.getAllStackTraces().values()
+                          for frame in stack):
+                time.sleep(0.01)
+            print("ready", flush=True)
+
+        threading.Thread(target=say_when_the_step_waits, daemon=True).start()
+        start = time.monotonic()
+        try:
+            env.step(0)
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt after", round(time.monotonic() - start), "s", flush=True)
+        env.reset(seed=1, options={{"env_params": {{"fault": "none"}}}})
+        env.step(0)
+        env.close()
+        print("works again", flush=True)
+    """, tmp_path)
+    child.wait_for_line("ready")
+    child.process.send_signal(signal.SIGINT)
+    assert child.status() == 0, child.stderr()
+    interrupted, works = child.output[-2:]
+    assert interrupted.startswith("KeyboardInterrupt after") and int(interrupted.split()[2]) < 30, child.output
+    assert works == "works again"
+
+
 def test_a_python_sigterm_handler_set_before_the_first_environment_still_runs(test_model, tmp_path):
     code = "import signal, sys\nsignal.signal(signal.SIGTERM, lambda *_: sys.exit(7))\n" + textwrap.dedent(
         IDLE.format(model=str(test_model)))

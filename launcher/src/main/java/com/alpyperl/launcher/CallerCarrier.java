@@ -66,7 +66,9 @@ final class CallerCarrier implements Executor {
     /**
      * Runs this carrier's model threads on the calling thread until {@code done} holds or {@code
      * timeoutNanos} have passed without a model thread to run; returns whether {@code done}
-     * holds. A model that never lets go of the thread (an endless loop) cannot be interrupted.
+     * holds. A model that never lets go of the thread (an endless loop) cannot be interrupted; a
+     * wait for a model that does is ended by interrupting the calling thread ({@link
+     * StepInterruptedException}).
      */
     boolean runUntil(BooleanSupplier done, long timeoutNanos) {
         Thread self = Thread.currentThread();
@@ -102,6 +104,9 @@ final class CallerCarrier implements Executor {
                 LockSupport.parkNanos(this, timeoutNanos - (now - start));
             }
             servingParked = false;
+            if (Thread.interrupted()) {
+                throw new StepInterruptedException("the step was interrupted while it waited for the model");
+            }
         }
     }
 

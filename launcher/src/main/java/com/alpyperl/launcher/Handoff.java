@@ -124,7 +124,13 @@ abstract class Handoff {
      * having made it within {@code timeout}.
      */
     final int awaitOutcome(long wait, long timeout) {
-        if (!awaitCallerTurn(wait)) {
+        boolean handedBack;
+        try {
+            handedBack = awaitCallerTurn(wait);
+        } catch (StepInterruptedException interrupted) {
+            throw abandonAfterInterrupt();
+        }
+        if (!handedBack) {
             StepTimeoutException stuck = abandonIfStuck(timeout);
             if (stuck != null) {
                 throw stuck;
@@ -154,6 +160,9 @@ abstract class Handoff {
                 LockSupport.parkNanos(this, Math.max(timeout - waited, 1000L));
             }
             callerParked = false;
+            if (Thread.interrupted()) {
+                throw new StepInterruptedException("the step was interrupted while it waited for the model");
+            }
         }
         callerSpin.waited(spin, System.nanoTime() - start);
         return true;
@@ -189,6 +198,17 @@ abstract class Handoff {
      * The wait for the model ran out: gives up on the model thread unless it has handed back, and
      * returns the timeout to report (null if it handed back in time after all).
      */
+    /**
+     * The caller was interrupted while it waited (Ctrl-C): gives up on the model thread unless it
+     * has handed back, and returns the error to throw.
+     */
+    final StepInterruptedException abandonAfterInterrupt() {
+        StepTimeoutException stuck = abandonIfStuck(timeoutNanos);
+        return new StepInterruptedException("The step of the model " + modelName + " was interrupted (Ctrl-C) while "
+                + "it waited for the model to " + pendingGoal + (stuck == null ? "" : "; the model was given up on, and "
+                + "reset() starts a new model thread"));
+    }
+
     final StepTimeoutException abandonIfStuck(long timeout) {
         ModelWorker stuck;
         synchronized (handoffLock) {

@@ -306,6 +306,8 @@ public final class ModelSessionGroup implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("the environment is closed");
             }
+            // A Ctrl-C between steps (JPype interrupts the thread) must not end this step's wait.
+            Thread.interrupted();
             refuseActionsOutsideTheirSpace();
             if (failed) {
                 Arrays.fill(failures, null);
@@ -397,11 +399,18 @@ public final class ModelSessionGroup implements AutoCloseable {
             begun++;
         }
         begunOnCaller = begun;
-        callerCarrier.runUntil(allBegunHandedBack, sessions[0].handoff().timeoutNanos);
+        boolean interrupted = false;
+        try {
+            callerCarrier.runUntil(allBegunHandedBack, sessions[0].handoff().timeoutNanos);
+        } catch (StepInterruptedException e) {
+            interrupted = true; // Ctrl-C: give up on the models still running, as after a timeout
+        }
         for (int i = 0; i < begun; i++) {
             Handoff handoff = sessions[i].handoff();
             if (handoff.handedBackThisExchange()) {
                 finish(i);
+            } else if (interrupted) {
+                recordFailure(i, handoff.abandonAfterInterrupt());
             } else {
                 RuntimeException timeout = handoff.abandonIfStuck(handoff.timeoutNanos);
                 if (timeout != null) {
