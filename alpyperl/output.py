@@ -13,7 +13,9 @@ instance. ``model_output`` says where they go:
   lost by default.
 * ``"console"``: passed through to the process's stdout/stderr unchanged, as without alpyperl
   (lines of concurrent instances may interleave, even within a line).
-* a folder (a path, created if missing): one file per instance, ``<label>-pid<process>.log``.
+* a folder (a path, created if missing): one file per instance, ``<label>-pid<process>.log``. A
+  folder that does not exist yet is given as a path (``"./model-output"``, ``"runs/output"``,
+  an absolute path or a ``pathlib.Path``): a bare word that is no keyword is refused as a typo.
 * ``"off"`` or ``None``: dropped.
 
 Whatever the setting, an error of the model still carries what the model printed before it.
@@ -60,9 +62,20 @@ def check_setting(value: Any) -> str | None:
             if os.path.exists(path) and not os.path.isdir(path):
                 raise ValueError(f"model_output={path!r} is a file; give a folder for the per-instance "
                                  "output files, or one of 'log', 'console', 'off'")
+            if isinstance(value, str) and not os.path.isdir(path) and not _looks_like_a_path(path):
+                # A bare word such as "bogus" or "lgo" is more likely a mistyped keyword than a new folder.
+                raise ValueError(f"model_output={path!r} is neither 'log', 'console' nor 'off', and no folder of that "
+                                 f"name exists; to have one file per model instance in a new folder, give its path: "
+                                 f"{os.path.join('.', path)!r} or an absolute path")
             return path
     raise ValueError(f"model_output must be 'log' (Python logging, the default), 'console' (printed as it is), "
                      f"'off' / None, or the path of a folder for one file per model instance; got {value!r}")
+
+
+def _looks_like_a_path(text: str) -> bool:
+    """Whether ``text`` names a folder by its form: it has a path separator or starts with ``.`` or ``~``."""
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    return any(separator in text for separator in separators) or text.startswith((".", "~"))
 
 
 class InstancesOutput:

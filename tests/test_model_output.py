@@ -244,6 +244,21 @@ def test_a_bad_setting_is_refused_with_the_choices(test_model, setting):
         AnyLogicEnv(test_model, model_output=setting)
 
 
+def test_a_bare_word_that_is_no_keyword_is_refused_as_a_typo_not_made_a_folder(test_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for typo in ("bogus", "lgo"):
+        with pytest.raises(ValueError, match=rf"model_output='{typo}' is neither 'log', 'console' nor 'off', and no "
+                                             rf"folder of that name exists; .* give its path: '\./{typo}'"):
+            AnyLogicEnv(test_model, model_output=typo)
+        assert not (tmp_path / typo).exists()
+    (tmp_path / "existing").mkdir()
+    env = AnyLogicEnv(test_model, model_output="existing")  # an existing folder needs no path form
+    env.close()
+    env = AnyLogicEnv(test_model, model_output="./new-folder")
+    env.close()
+    assert (tmp_path / "new-folder").is_dir()
+
+
 def test_a_file_is_no_folder(test_model, tmp_path):
     file = tmp_path / "output.txt"
     file.write_text("")
