@@ -3,7 +3,14 @@
 >>> from alpyperl import AnyLogicEnv
 >>> env = AnyLogicEnv("examples/cartpole/build/model")
 >>> observation, info = env.reset(seed=7)
+
+Importing alpyperl registers the Gymnasium id ``alpyperl/AnyLogic-v0``:
+``gymnasium.make("alpyperl/AnyLogic-v0", model=...)`` makes an :class:`AnyLogicEnv`, and
+``gymnasium.make_vec("alpyperl/AnyLogic-v0", num_envs=8, model=...)`` an
+:class:`AnyLogicVectorEnv` (its ``vector_entry_point``), both with the settings as keywords.
 """
+
+import gymnasium as _gymnasium
 
 from .env import AnyLogicEnv
 from .vector_env import AnyLogicVectorEnv
@@ -21,9 +28,16 @@ from .errors import (
     SpaceDefinitionError,
 )
 
+#: The Gymnasium id of an environment over any model (``model=`` names its folder).
+GYMNASIUM_ID = "alpyperl/AnyLogic-v0"
+if GYMNASIUM_ID not in _gymnasium.registry:
+    _gymnasium.register(id=GYMNASIUM_ID, entry_point="alpyperl.env:AnyLogicEnv",
+                        vector_entry_point="alpyperl.vector_env:AnyLogicVectorEnv")
+
 __version__ = "2.0.0.dev0"
 
 __all__ = [
+    "GYMNASIUM_ID",
     "AnyLogicEnv",
     "AnyLogicVectorEnv",
     "BaseAnyLogicEnv",
