@@ -1,5 +1,5 @@
-"""Smoke tests of the benchmarks: ``bench_bridge.py --quick`` and ``bench_session.py --quick`` run end
-to end and write their JSON.
+"""Smoke tests of the benchmarks: ``bench_bridge.py``, ``bench_session.py`` and ``soak.py`` with ``--quick``
+run end to end and write their JSON.
 
 Only the shape of the results is checked, never a speed: wall-clock numbers depend on the machine.
 """
@@ -20,16 +20,19 @@ POSITIVE_RATIOS = ("anylogic_env_vs_gym", "anylogic_env_vs_py4j")
 DIFFERENCES = ("anylogic_env_overhead_us", "handoff_us", "jpype_and_python_us")
 
 
-def test_quick_benchmark_writes_complete_results(repo_root, cartpole_model, tmp_path):
-    output = tmp_path / "bridge.json"
+def run_quick(repo_root, script: str, output) -> tuple[str, dict]:
+    """Runs ``benchmarks/<script> --quick --output <output>``; its printed table and its JSON."""
     done = subprocess.run(
-        [sys.executable, str(repo_root / "benchmarks" / "bench_bridge.py"), "--quick", "--output", str(output)],
+        [sys.executable, str(repo_root / "benchmarks" / script), "--quick", "--output", str(output)],
         capture_output=True, text=True, timeout=600,
     )
-    assert done.returncode == 0, f"bench_bridge.py --quick failed:\n{done.stdout}\n{done.stderr}"
-    assert "AnyLogicEnv / gym CartPole-v1" in done.stdout  # the table was printed
+    assert done.returncode == 0, f"{script} --quick failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout, json.loads(output.read_text())
 
-    result = json.loads(output.read_text())
+
+def test_quick_benchmark_writes_complete_results(repo_root, cartpole_model, tmp_path):
+    stdout, result = run_quick(repo_root, "bench_bridge.py", tmp_path / "bridge.json")
+    assert "AnyLogicEnv / gym CartPole-v1" in stdout  # the table was printed
     assert result["mode"] == "quick"
     for name in BENCHMARKS:
         row = result["throughput"][name]
@@ -50,13 +53,7 @@ def test_quick_benchmark_writes_complete_results(repo_root, cartpole_model, tmp_
 
 def test_quick_session_benchmark_writes_every_comparison(repo_root, cartpole_model, tmp_path):
     """``bench_session.py --quick`` runs end to end: every comparison, quiet and busy, has a rate per contender."""
-    output = tmp_path / "session.json"
-    done = subprocess.run(
-        [sys.executable, str(repo_root / "benchmarks" / "bench_session.py"), "--quick", "--output", str(output)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert done.returncode == 0, f"bench_session.py --quick failed:\n{done.stdout}\n{done.stderr}"
-    result = json.loads(output.read_text())
+    _, result = run_quick(repo_root, "bench_session.py", tmp_path / "session.json")
     for machine in ("quiet", "busy"):
         for comparison in ("one_env", "four_envs_in_turn", "vector_16"):
             rates = result["steps_per_second"][machine][comparison]
@@ -64,3 +61,18 @@ def test_quick_session_benchmark_writes_every_comparison(repo_root, cartpole_mod
             assert all(rate > 0 for rate in rates.values()), rates
             assert isinstance(result["ratios"][f"{comparison} {machine}"]["met"], bool)
     assert result["model_threads"] in ("caller", "platform")
+
+
+def test_quick_soak_writes_every_phase(repo_root, cartpole_model, tmp_path):
+    """``soak.py --quick`` runs end to end: every phase has its samples, summary and goal verdicts."""
+    _, result = run_quick(repo_root, "soak.py", tmp_path / "soak.json")
+    assert set(result["phases"]) == {"resets", "create_close", "create_close_platform", "steps"}
+    for name, phase in result["phases"].items():
+        assert phase["count"] == result["counts"][name] > 0
+        assert phase["samples"] and phase["samples"][-1]["done"] == phase["count"]
+        for metric in ("rss_mb", "os_threads", "jvm_threads", "model_threads", "java_heap_used_mb",
+                       "java_heap_committed_mb", "java_non_heap_mb"):
+            values = phase["summary"][metric]
+            assert set(values) == {"first", "start", "end", "peak", "growth_percent"}
+            assert values["peak"] >= values["start"] >= 0 and math.isfinite(values["growth_percent"])
+        assert {type(met) for met in phase["goals"].values()} == {bool}
