@@ -168,13 +168,19 @@ DESCRIPTOR = "alpyperl-model.properties"
 
 def read_descriptor(model_path: str) -> dict[str, str] | None:
     """The settings of a model folder's descriptor (``alpyperl-model.properties``: name,
-    model.class, classpath, jvm.options), or None if the folder has none (an AnyLogic export)."""
+    model.class, classpath, jvm.options), or None if the folder has none (an AnyLogic export).
+    :class:`ModelLoadError` if the file is not UTF-8 text."""
     descriptor = os.path.join(model_path, DESCRIPTOR)
     if not os.path.isfile(descriptor):
         return None
     settings = {}
-    with open(descriptor, encoding="utf-8") as lines:
-        for line in lines:
+    with open(descriptor, "rb") as raw:
+        for number, data in enumerate(raw, 1):
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ModelLoadError(f"line {number} of the model descriptor {descriptor} is not UTF-8 text "
+                                     f"(byte {error.start + 1}); it should hold lines like 'model.class=...'") from None
             if line.strip() and not line.lstrip().startswith(("#", "!")):
                 key, _, value = line.partition("=")
                 settings[key.strip()] = value.strip()

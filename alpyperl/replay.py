@@ -21,10 +21,11 @@ from typing import Any, Callable, Iterator
 from gymnasium import spaces
 
 from .env import AnyLogicEnv
-from .errors import RecordingError
+from .bridge import SEED_LIMIT
+from .errors import RecordingError, SpaceDefinitionError
 from .jvm import options_from_file
 from .settings import DEBUG_STEP_TIMEOUT
-from .spaces import flatten, space_from_json
+from .spaces import short_repr, flatten, space_from_json
 from .spaces import unflatten as spaces_unflatten
 
 __all__ = [
@@ -87,34 +88,119 @@ class RecordedEpisode:
 
 def recording_lines(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) of every complete line of a recording, headers included."""
-    with open(path, encoding="utf-8") as lines:
+    with open(path, "rb") as lines:
         for number, line in enumerate(lines, 1):
-            if not line.endswith("\n"):
+            if not line.endswith(b"\n"):
                 return  # the last line was cut off by a crash while it was written
             try:
-                yield number, json.loads(line)
+                value = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                raise RecordingError(f"line {number} of {path} is not UTF-8 text (byte {error.start + 1}); "
+                                     "is this a recording written by alpyperl's EpisodeRecorder?") from None
             except json.JSONDecodeError as error:
                 raise RecordingError(f"line {number} of {path} is not JSON ({error.msg}); "
                                      "is this a recording written by alpyperl's EpisodeRecorder?") from None
+            except RecursionError:
+                raise RecordingError(f"line {number} of {path} nests JSON too deeply to be a recording") from None
+            except ValueError as error:  # a number of more than 4300 digits
+                raise RecordingError(f"line {number} of {path} is not JSON alpyperl can read ({error})") from None
+            if not isinstance(value, dict):
+                raise RecordingError(f"line {number} of {path} is a JSON {type(value).__name__}, not an object; "
+                                     "is this a recording written by alpyperl's EpisodeRecorder?")
+            yield number, value
+
+
+# ---- what a line must hold ----------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_number(item) for item in value)
+
+
+def _is_rows(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_numbers(row) for row in value)
+
+
+#: The fields of a header and of an episode line: field -> (test of its value, what it must be).
+_HEADER_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "model": (lambda v: isinstance(v, str) and v != "", "the model folder (a string)"),
+    "observation_space": (lambda v: v is None or isinstance(v, str), "null or a space's JSON text"),
+    "action_space": (lambda v: v is None or isinstance(v, str), "null or a space's JSON text"),
+    "step_timeout": (lambda v: _is_number(v) and 0 < v < float("inf"), "a positive number of seconds"),
+    "jvm_options": (lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v), "a list of strings"),
+}
+_EPISODE_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "episode": (lambda v: _is_int(v) and v >= 0, "a whole number from 0"),
+    "seed": (lambda v: v is None or (_is_int(v) and 0 <= v < SEED_LIMIT), "null or a whole number from 0 to 2**63 - 1"),
+    "env_params": (lambda v: v is None or isinstance(v, dict), "null or an object of parameter values"),
+    "actions": (_is_rows, "a list of lists of numbers"),
+    "observations": (_is_rows, "a list of lists of numbers"),
+    "rewards": (_is_numbers, "a list of numbers"),
+    "terminated": (lambda v: isinstance(v, bool), "true or false"),
+    "truncated": (lambda v: isinstance(v, bool), "true or false"),
+    "error": (lambda v: v is None or isinstance(v, str), "null or the error's text"),
+    "steps": (lambda v: _is_int(v) and v >= 0, "a whole number from 0"),
+    "return": (_is_number, "a number"),
+}
+
+
+def _check_fields(line: dict[str, Any], fields: dict, where: str) -> None:
+    """Raises :class:`RecordingError` naming the first field of ``line`` that is missing or wrong."""
+    for field, (valid, meaning) in fields.items():
+        if field not in line:
+            raise RecordingError(f"{where}: the field {field!r} is missing")
+        if not valid(line[field]):
+            raise RecordingError(f"{where}: the field {field!r} must be {meaning}, not {short_repr(line[field])}")
+
+
+def _check_episode(line: dict[str, Any], where: str) -> None:
+    """Checks an episode line's fields and that its lists have the lengths a replay relies on."""
+    _check_fields(line, _EPISODE_FIELDS, where)
+    actions, observations, rewards = (len(line[field]) for field in ("actions", "observations", "rewards"))
+    failed = line["error"] is not None
+    expected = (actions, max(actions - 1, 0)) if failed else (actions + 1, actions)
+    if (observations, rewards) != expected:
+        raise RecordingError(f"{where}: the field 'observations' has {observations} and 'rewards' {rewards} entries; "
+                             f"{actions} actions {'of a failed episode ' if failed else ''}need {expected[0]} and "
+                             f"{expected[1]}")
 
 
 def read_recording(path: str | os.PathLike) -> list[RecordedEpisode]:
-    """Every episode of the recording at ``path``, in file order."""
+    """Every episode of the recording at ``path``, in file order; :class:`RecordingError` naming the line
+    and field if a line is not what :class:`~alpyperl.recording.EpisodeRecorder` writes."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise RecordingError(f"recording {os.path.abspath(path)} does not exist"
                              if not os.path.exists(path) else f"{path} is not a file")
     episodes, header = [], None
     for number, line in recording_lines(path):
+        where = f"line {number} of {path}"
         if "alpyperl_recording" in line:
             if line["alpyperl_recording"] != FORMAT:
-                raise RecordingError(f"line {number} of {path}: recording format {line['alpyperl_recording']} "
+                raise RecordingError(f"{where}: recording format {short_repr(line['alpyperl_recording'])} "
                                      f"is not supported (this alpyperl reads format {FORMAT})")
+            _check_fields(line, _HEADER_FIELDS, where)
+            for kind in ("observation_space", "action_space"):
+                if line[kind] is not None:
+                    try:
+                        space_from_json(line[kind])
+                    except (SpaceDefinitionError, ValueError) as error:
+                        raise RecordingError(f"{where}: the field {kind!r} is no space alpyperl can use: "
+                                             f"{error}") from None
             header = line
         elif header is None or "episode" not in line:
-            raise RecordingError(f"line {number} of {path} is neither a recording header nor an episode "
+            raise RecordingError(f"{where} is neither a recording header nor an episode "
                                  "after one; is this a recording written by alpyperl's EpisodeRecorder?")
         else:
+            _check_episode(line, where)
             episodes.append(RecordedEpisode(header, line))
     return episodes
 

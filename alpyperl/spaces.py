@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Mapping
 from typing import Any, Callable
 
@@ -19,9 +20,14 @@ from gymnasium import spaces
 
 from .errors import SpaceDefinitionError
 
-__all__ = ["space_to_json", "space_from_json", "describe", "flat_size", "Codec", "flatten", "unflatten"]
+__all__ = ["MAX_FLAT_SIZE", "space_to_json", "space_from_json", "describe", "flat_size", "Codec", "flatten",
+           "unflatten"]
 
 # ---- JSON form (the connector's Space.toJson / Space.fromJson) ---------------------------------
+
+#: The most values a space may take in the flat layout (128 MiB as float64): a described space larger
+#: than this is refused before numpy or the JVM try to allocate it.
+MAX_FLAT_SIZE = 1 << 24
 
 
 def space_to_json(space: spaces.Space) -> str:
@@ -30,8 +36,24 @@ def space_to_json(space: spaces.Space) -> str:
 
 
 def space_from_json(text: str) -> spaces.Space:
-    """The Gymnasium space of a connector space's JSON form."""
-    return _build(json.loads(text))
+    """The Gymnasium space of a connector space's JSON form.
+
+    Raises :class:`SpaceDefinitionError` if the text is no space's description, or describes a space of
+    more than :data:`MAX_FLAT_SIZE` values (refused before numpy or the JVM allocate anything for it).
+    """
+    try:
+        space = _build(json.loads(text))
+    except json.JSONDecodeError as error:
+        raise SpaceDefinitionError(f"a space's description is not JSON ({error.msg})") from None
+    except ValueError as error:  # a number of more than 4300 digits
+        raise SpaceDefinitionError(f"a space's description is not JSON alpyperl can read ({error})") from None
+    except RecursionError:
+        raise SpaceDefinitionError("a space's description nests too deeply") from None
+    size = flat_size(space)
+    if size > MAX_FLAT_SIZE:
+        raise SpaceDefinitionError(f"{space} has {size:,} values in all; alpyperl takes spaces of at most "
+                                   f"{MAX_FLAT_SIZE:,} values")
+    return space
 
 
 def describe(space: spaces.Space) -> dict:
@@ -63,25 +85,59 @@ def describe(space: spaces.Space) -> dict:
     )
 
 
-def _build(description: dict) -> spaces.Space:
+def _build(description: Any) -> spaces.Space:
+    """The space of a description; :class:`SpaceDefinitionError` if it is malformed or too large."""
+    if not isinstance(description, dict) or "type" not in description:
+        raise SpaceDefinitionError(f"a space's description must be an object with a 'type', not {short_repr(description)}")
     kind = description["type"]
-    if kind == "Discrete":
-        return spaces.Discrete(description["n"], start=description.get("start", 0))
-    if kind == "Box":
-        dtype = np.dtype(description.get("dtype", "float32"))
-        shape = tuple(description["shape"])
-        low = np.asarray(description["low"], dtype=np.float64).reshape(shape).astype(dtype)
-        high = np.asarray(description["high"], dtype=np.float64).reshape(shape).astype(dtype)
-        return spaces.Box(low=low, high=high, shape=shape, dtype=dtype)
-    if kind == "MultiDiscrete":
-        return spaces.MultiDiscrete(description["nvec"], start=description.get("start"))
-    if kind == "MultiBinary":
-        return spaces.MultiBinary(description["n"])
-    if kind == "Tuple":
-        return spaces.Tuple([_build(part) for part in description["spaces"]])
-    if kind == "Dict":
-        return spaces.Dict([(key, _build(part)) for key, part in description["spaces"]])
-    raise SpaceDefinitionError(f"unknown space type {kind!r} from the model")
+    try:
+        if kind == "Discrete":
+            return spaces.Discrete(_integer(description["n"], "Discrete's n"),
+                                   start=_integer(description.get("start", 0), "Discrete's start"))
+        if kind == "Box":
+            dtype = np.dtype(description.get("dtype", "float32"))
+            shape = tuple(_count(dim, "a Box's dimension") for dim in description["shape"])
+            _count(math.prod(shape), "a Box's size")
+            low = np.asarray(description["low"], dtype=np.float64).reshape(shape).astype(dtype)
+            high = np.asarray(description["high"], dtype=np.float64).reshape(shape).astype(dtype)
+            return spaces.Box(low=low, high=high, shape=shape, dtype=dtype)
+        if kind == "MultiDiscrete":
+            return spaces.MultiDiscrete(description["nvec"], start=description.get("start"))
+        if kind == "MultiBinary":
+            return spaces.MultiBinary(_count(description["n"], "MultiBinary's n"))
+        if kind == "Tuple":
+            return spaces.Tuple([_build(part) for part in description["spaces"]])
+        if kind == "Dict":
+            return spaces.Dict([(key, _build(part)) for key, part in description["spaces"]])
+    except SpaceDefinitionError:
+        raise
+    except (KeyError, TypeError, ValueError, OverflowError, AssertionError) as error:  # Gymnasium checks by assert
+        raise SpaceDefinitionError(f"the {kind} space {short_repr(description)} is malformed "
+                                   f"({type(error).__name__}: {short_repr(str(error))})") from None
+    raise SpaceDefinitionError(f"unknown space type {short_repr(kind)}")
+
+
+def _count(value: Any, what: str) -> int:
+    """``value`` if it is a whole number from 0 to MAX_FLAT_SIZE; SpaceDefinitionError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FLAT_SIZE:
+        raise SpaceDefinitionError(f"{what} must be a whole number from 0 to {MAX_FLAT_SIZE:,}, not {short_repr(value)}")
+    return value
+
+
+def _integer(value: Any, what: str) -> int:
+    """``value`` if it is a whole number that fits int64; SpaceDefinitionError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
+        raise SpaceDefinitionError(f"{what} must be a whole number (int64), not {short_repr(value)}")
+    return value
+
+
+def short_repr(value: Any) -> str:
+    """A value as an error message shows it: shortened, and never failing (reprlib.repr of a 5000-digit
+    int raises)."""
+    try:
+        return reprlib.repr(value)
+    except ValueError:
+        return f"a {type(value).__name__} too long to show"
 
 
 def flat_size(space: spaces.Space) -> int:

@@ -224,10 +224,36 @@ def deterministic_actions(layout: Sequence[dict], outputs: np.ndarray) -> np.nda
     return np.concatenate(columns, axis=1) if columns else np.zeros((len(outputs), 0))
 
 
+#: Each field of an ONNX ModelProto (onnx.proto) with its protobuf wire type (0 varint, 2 length-delimited).
+#: Protobuf writes fields in any order, so any of them may come first; exporters start with ir_version (0x08).
+_MODEL_FIELDS = {1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 26: 2}
+
+
+def check_onnx_start(path: str | os.PathLike) -> None:
+    """Raises :class:`ExportError` unless the file starts with the key of an ONNX ModelProto field:
+    a cheap check (five bytes) before a large file that cannot be a model is read whole. The Java
+    evaluator makes the same check (``OnnxParser.checkStart``)."""
+    with open(path, "rb") as file:
+        head = file.read(5)
+    key = 0
+    for i, byte in enumerate(head):
+        key |= (byte & 0x7F) << (7 * i)
+        if byte < 0x80:
+            if _MODEL_FIELDS.get(key >> 3) == key & 7:
+                return
+            break
+    if not head:
+        raise ExportError(f"{path}: not an ONNX model: the file is empty")
+    raise ExportError(f"{path}: not an ONNX model: it starts with the bytes {head.hex(' ')}, which are not the key "
+                      "of any ONNX ModelProto field (an exported model starts with 08, the key of ir_version)")
+
+
 def read_metadata(path: str | os.PathLike) -> dict:
-    """The ``alpyperl.policy`` metadata of an exported ONNX file."""
+    """The ``alpyperl.policy`` metadata of an exported ONNX file; :class:`ExportError` if the file is
+    no ONNX model (refused by its first bytes, before it is read) or has no such metadata."""
     import onnx
 
+    check_onnx_start(path)
     props = {prop.key: prop.value for prop in onnx.load(str(path)).metadata_props}
     if METADATA_KEY not in props:
         raise ExportError(f"{path} has no {METADATA_KEY!r} metadata: it was not written by alpyperl's export")

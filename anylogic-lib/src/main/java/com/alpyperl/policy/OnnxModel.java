@@ -3,8 +3,10 @@ package com.alpyperl.policy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -190,46 +192,103 @@ public final class OnnxModel {
 
     // ------------------------------------------------------------------------------- loading
 
-    /** Reads and checks an ONNX file. */
+    /** Bytes read from a file at a time: bounds the JDK's temporary native buffer for each read. */
+    private static final int READ_CHUNK = 1 << 20;
+
+    /**
+     * Reads and checks an ONNX file. Its first bytes are checked before the rest is read, so a file
+     * that cannot be a model is refused at once, whatever its size; the file is read straight into
+     * one array, never held twice.
+     *
+     * @throws OnnxFormatException naming the file, if it is no ONNX model, too large or unsupported
+     * @throws IOException if the file cannot be read
+     */
     public static OnnxModel load(Path file) throws IOException {
-        long size = Files.size(file);
-        if (size > MAX_FILE_BYTES) {
-            throw new OnnxFormatException(file + ": " + size + " bytes is larger than the limit of " + MAX_FILE_BYTES);
-        }
-        byte[] bytes = Files.readAllBytes(file);
-        try {
-            return load(bytes);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size > MAX_FILE_BYTES) {
+                throw new OnnxFormatException(size + " bytes is larger than the limit of " + MAX_FILE_BYTES);
+            }
+            byte[] head = new byte[(int) Math.min(size, OnnxParser.START_BYTES)];
+            OnnxParser.checkStart(head, readFully(channel, head));
+            byte[] bytes = allocate(size);
+            channel.position(0);
+            int read = readFully(channel, bytes);
+            if (read < size) {
+                throw new OnnxFormatException("the file ended after " + read + " of its " + size
+                        + " bytes (was it changed while being read?)");
+            }
+            return load(bytes, read);
         } catch (OnnxFormatException e) {
             throw new OnnxFormatException(file + ": " + e.getMessage(), e);
         }
     }
 
-    /** Reads and checks an ONNX model from a stream (read to its end, not closed). */
+    /**
+     * Reads and checks an ONNX model from a stream (read to its end, not closed). The first bytes
+     * are checked before the rest is read.
+     */
     public static OnnxModel load(InputStream in) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Buffer out = new Buffer();
         byte[] buffer = new byte[1 << 16];
         long total = 0;
-        for (int n; (n = in.read(buffer)) > 0;) {
+        boolean checked = false;
+        for (int n; (n = in.read(buffer)) >= 0;) {
             total += n;
             if (total > MAX_FILE_BYTES) {
                 throw new OnnxFormatException("the ONNX data is larger than the limit of " + MAX_FILE_BYTES + " bytes");
             }
             out.write(buffer, 0, n);
+            if (!checked && total >= OnnxParser.START_BYTES) {
+                OnnxParser.checkStart(out.array(), out.size());
+                checked = true;
+            }
         }
-        return load(out.toByteArray());
+        return load(out.array(), out.size());
     }
 
     /** Checks a serialized ONNX model (the bytes are not kept). */
     public static OnnxModel load(byte[] bytes) throws OnnxFormatException {
-        if (bytes.length == 0) {
-            throw new OnnxFormatException("the ONNX data is empty");
-        }
+        return load(bytes, bytes.length);
+    }
+
+    /** Checks the serialized ONNX model in the first {@code length} bytes of {@code bytes}. */
+    private static OnnxModel load(byte[] bytes, int length) throws OnnxFormatException {
         try {
-            return new OnnxModel(OnnxParser.parse(bytes));
+            return new OnnxModel(OnnxParser.parse(bytes, length));
         } catch (PlanException e) {
             throw new OnnxFormatException(e.getMessage(), e);
         } catch (OutOfMemoryError e) {
-            throw new OnnxFormatException("not enough memory to load the model (" + bytes.length + " bytes)", e);
+            throw new OnnxFormatException("not enough memory to load the model (" + length + " bytes)", e);
+        }
+    }
+
+    /** An array for a whole file, or the reason there is no memory for one. */
+    private static byte[] allocate(long size) throws OnnxFormatException {
+        try {
+            return new byte[(int) size];
+        } catch (OutOfMemoryError e) {
+            throw new OnnxFormatException("not enough memory to read the model (" + size + " bytes)", e);
+        }
+    }
+
+    /** Reads from the channel's position into all of {@code into}, or to the end of the file; returns the bytes read. */
+    private static int readFully(FileChannel channel, byte[] into) throws IOException {
+        int off = 0;
+        while (off < into.length) {
+            int n = channel.read(ByteBuffer.wrap(into, off, Math.min(READ_CHUNK, into.length - off)));
+            if (n < 0) {
+                break;
+            }
+            off += n;
+        }
+        return off;
+    }
+
+    /** A byte stream whose array is parsed in place, not copied. */
+    private static final class Buffer extends ByteArrayOutputStream {
+        byte[] array() {
+            return buf;
         }
     }
 

@@ -106,10 +106,72 @@ final class OnnxParser {
     private OnnxParser() {
     }
 
+    /**
+     * Each field of a ModelProto (onnx.proto, ONNX 1.18) with its wire type. Protobuf writes fields
+     * in any order, so any of them may come first (exporters start with ir_version, key 0x08).
+     */
+    private static final Map<Integer, Integer> MODEL_FIELDS = Map.ofEntries(
+            Map.entry(1, ProtoReader.VARINT), // ir_version
+            Map.entry(2, ProtoReader.LENGTH_DELIMITED), // producer_name
+            Map.entry(3, ProtoReader.LENGTH_DELIMITED), // producer_version
+            Map.entry(4, ProtoReader.LENGTH_DELIMITED), // domain
+            Map.entry(5, ProtoReader.VARINT), // model_version
+            Map.entry(6, ProtoReader.LENGTH_DELIMITED), // doc_string
+            Map.entry(7, ProtoReader.LENGTH_DELIMITED), // graph
+            Map.entry(8, ProtoReader.LENGTH_DELIMITED), // opset_import
+            Map.entry(14, ProtoReader.LENGTH_DELIMITED), // metadata_props
+            Map.entry(20, ProtoReader.LENGTH_DELIMITED), // training_info
+            Map.entry(25, ProtoReader.LENGTH_DELIMITED), // functions
+            Map.entry(26, ProtoReader.LENGTH_DELIMITED)); // configuration
+
+    /** How many leading bytes {@link #checkStart} needs: the longest key of a ModelProto field. */
+    static final int START_BYTES = 5;
+
+    /**
+     * Refuses data that cannot be a ModelProto from its first bytes alone, so that a large file of
+     * something else is rejected before it is read: the data must start with the key of one of the
+     * ModelProto's fields, with that field's wire type.
+     *
+     * @param head the first bytes of the data
+     * @param length how many bytes of {@code head} there are (fewer than {@link #START_BYTES} only
+     *     if the data is that short)
+     * @throws OnnxFormatException if the data is empty or starts with anything else
+     */
+    static void checkStart(byte[] head, int length) throws OnnxFormatException {
+        if (length == 0) {
+            throw new OnnxFormatException("not an ONNX model: the ONNX data is empty");
+        }
+        long key = 0;
+        int n = Math.min(length, START_BYTES);
+        for (int i = 0; i < n; i++) {
+            key |= (long) (head[i] & 0x7f) << (7 * i);
+            if ((head[i] & 0x80) == 0) {
+                Integer wire = MODEL_FIELDS.get((int) Math.min(key >>> 3, Integer.MAX_VALUE));
+                if (wire != null && wire == (key & 7)) {
+                    return;
+                }
+                break;
+            }
+        }
+        StringBuilder hex = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            hex.append(String.format("%02x ", head[i] & 0xff));
+        }
+        throw new OnnxFormatException("not an ONNX model: it starts with the bytes " + hex.toString().trim()
+                + ", which are not the key of any ONNX ModelProto field (an exported model starts with 08,"
+                + " the key of ir_version)");
+    }
+
     /** Parses a serialized ModelProto. */
     static ModelDef parse(byte[] bytes) throws OnnxFormatException {
+        return parse(bytes, bytes.length);
+    }
+
+    /** Parses a serialized ModelProto held in the first {@code length} bytes of {@code bytes}. */
+    static ModelDef parse(byte[] bytes, int length) throws OnnxFormatException {
+        checkStart(bytes, length);
         ModelDef model = new ModelDef();
-        ProtoReader r = new ProtoReader(bytes);
+        ProtoReader r = new ProtoReader(bytes, 0, length, 0);
         boolean sawGraph = false;
         while (r.hasMore()) {
             r.readTag();

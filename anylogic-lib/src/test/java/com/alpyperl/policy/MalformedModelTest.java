@@ -6,7 +6,10 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 
@@ -337,6 +340,40 @@ public class MalformedModelTest {
         refused(ir, "unsupported ONNX IR version 2");
         refused(new ProtoWriter().varint(1, 8).string(2, "pytorch").toByteArray(), "the ONNX model holds no graph");
         refused(new ProtoWriter().string(2, "pytorch").toByteArray(), "not an ONNX model");
+    }
+
+    @Test
+    public void dataThatStartsWithNoModelFieldIsRefusedByItsFirstBytes() {
+        String zeros = "not an ONNX model: it starts with the bytes 00 00 00 00 00, which are not the key of any ONNX"
+                + " ModelProto field (an exported model starts with 08, the key of ir_version)";
+        assertEquals(zeros, refused(new byte[64], zeros));
+        refused(new ProtoWriter().varint(9, 1).toByteArray(), "starts with the bytes 48 01"); // no field 9
+        refused(new ProtoWriter().string(1, "x").toByteArray(), "starts with the bytes 0a 01 78"); // ir_version is no string
+        refused(new byte[] {(byte) 0xa2}, "starts with the bytes a2,"); // a key cut short
+        refused(new byte[] {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 1}, "starts with the bytes 80 80");
+        // any ModelProto field may come first: these pass the first check and fail later, for lack of a graph
+        for (int field : new int[] {1, 5}) {
+            refused(new ProtoWriter().varint(field, 8).varint(1, 8).toByteArray(), "holds no graph");
+        }
+        for (int field : new int[] {4, 6, 8, 14, 20, 25, 26}) {
+            refused(new ProtoWriter().bytes(field, new byte[0]).varint(1, 8).toByteArray(), "holds no graph");
+        }
+        refused(new byte[] {(byte) 0x88, 0x00, 0x08}, "holds no graph"); // ir_version's key, in two bytes
+    }
+
+    @Test
+    public void aGigabyteFileOfZerosIsRefusedWithoutReadingIt() throws Exception {
+        Path file = Files.createTempFile("zeros", ".onnx");
+        try {
+            try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+                f.setLength(OnnxModel.MAX_FILE_BYTES); // sparse: no disk, no time
+            }
+            String message = refused(() -> OnnxModel.load(file), "not an ONNX model: it starts with the bytes 00");
+            assertTrue(message, message.startsWith(file + ": "));
+            refused(() -> OnnxModel.load(Files.newInputStream(file)), "not an ONNX model: it starts with the bytes 00");
+        } finally {
+            Files.delete(file);
+        }
     }
 
     @Test
