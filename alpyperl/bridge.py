@@ -209,19 +209,22 @@ def call_java(method, *args):
 
 def translate(error: "jpype.JException") -> Exception:
     """The alpyperl exception (or ValueError, for a refused action) for an exception the launcher threw."""
-    kind = str(error.getClass().getName())
     message = str(error.getMessage())
-    if kind == "com.alpyperl.launcher.ModelFailure":
-        return ModelError(message, str(error.getModelStackTrace()))
-    if kind == "com.alpyperl.launcher.StepTimeoutException":
-        return ModelTimeoutError(message)
-    if kind == "com.alpyperl.launcher.ModelLoadException":
-        return ModelLoadError(message)
-    if kind == "com.alpyperl.launcher.ActionOutsideSpaceException":
-        return ValueError(message)
-    if kind == "com.alpyperl.launcher.StepInterruptedException":
-        return KeyboardInterrupt(message)
-    return AlpyperlError(f"{kind}: {message}\n{error.stacktrace()}")
+    if isinstance(error, jpype.JClass("com.alpyperl.connector.ModelException")):
+        return ModelError(message, str(jpype.JClass("com.alpyperl.launcher.ModelStackTrace").of(error)))
+    for java_name, python_class in _TRANSLATED:
+        if isinstance(error, jpype.JClass(java_name)):
+            return python_class(message)
+    return AlpyperlError(f"{error.getClass().getName()}: {message}\n{error.stacktrace()}")
+
+
+#: The launcher's exceptions that become a Python exception of the same meaning, message unchanged.
+_TRANSLATED = (
+    ("com.alpyperl.launcher.StepTimeoutException", ModelTimeoutError),
+    ("com.alpyperl.launcher.ModelLoadException", ModelLoadError),
+    ("com.alpyperl.launcher.ActionOutsideSpaceException", ValueError),
+    ("com.alpyperl.launcher.StepInterruptedException", KeyboardInterrupt),
+)
 
 
 # ---- the command line and the ONNX export -----

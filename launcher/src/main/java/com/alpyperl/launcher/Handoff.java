@@ -180,7 +180,7 @@ abstract class Handoff {
             if (cause instanceof ModelLoadException || cause instanceof StepTimeoutException) {
                 throw (RuntimeException) cause;
             }
-            throw new ModelFailure(failureMessage(cause), cause);
+            throw new ModelException(failureMessage(cause), cause);
         }
         return status;
     }

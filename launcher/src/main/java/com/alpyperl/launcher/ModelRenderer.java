@@ -1,6 +1,7 @@
 package com.alpyperl.launcher;
 
 import com.alpyperl.connector.Drawable;
+import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLModel;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -35,7 +36,7 @@ final class ModelRenderer {
     void draw(RLModel model, ByteBuffer target, int width, int height) {
         checkSize(target, width, height);
         if (!(model instanceof Drawable)) {
-            throw new ModelFailure("The model " + modelName + " cannot draw itself: "
+            throw new ModelException("The model " + modelName + " cannot draw itself: "
                     + model.getClass().getName() + " does not implement " + Drawable.class.getName(), null);
         }
         if (canvas == null || canvas.getWidth() != width || canvas.getHeight() != height) {
@@ -49,7 +50,7 @@ final class ModelRenderer {
             g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
             ((Drawable) model).drawFrame(g, width, height);
         } catch (Throwable t) {
-            throw new ModelFailure("The model " + modelName + " failed: drawFrame() of the model threw " + t, t);
+            throw new ModelException("The model " + modelName + " failed: drawFrame() of the model threw " + t, t);
         } finally {
             g.dispose();
         }

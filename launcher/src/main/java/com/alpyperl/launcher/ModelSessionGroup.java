@@ -1,5 +1,6 @@
 package com.alpyperl.launcher;
 
+import com.alpyperl.connector.ModelException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
@@ -556,8 +557,8 @@ public final class ModelSessionGroup implements AutoCloseable {
             return e;
         }
         String where = "[environment " + index + "] ";
-        if (e instanceof ModelFailure) {
-            return new ModelFailure(where + e.getMessage(), e.getCause());
+        if (e instanceof ModelException) {
+            return new ModelException(where + e.getMessage(), e.getCause());
         }
         if (e instanceof StepTimeoutException) {
             return new StepTimeoutException(where + e.getMessage());

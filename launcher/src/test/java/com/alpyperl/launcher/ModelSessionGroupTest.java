@@ -9,6 +9,7 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assume.assumeTrue;
 
+import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.Space;
 import com.alpyperl.connector.Spaces;
 import com.alpyperl.launcher.testmodels.CountingModel;
@@ -149,7 +150,7 @@ public class ModelSessionGroupTest {
         group.group.session(1).setParameters("{\"failIn\":\"takeAction\",\"failAt\":1}");
         group.resetAll(0);
         group.stepAll(0, 0, 0);
-        ModelFailure failure = assertThrows(ModelFailure.class, () -> group.stepAll(0, 0, 0));
+        ModelException failure = assertThrows(ModelException.class, () -> group.stepAll(0, 0, 0));
         assertTrue(failure.getMessage(), failure.getMessage().startsWith("[environment 1] The model FailingModel failed"));
         assertEquals("the others stepped", 2, group.observation(0)[0], 0);
         assertEquals(2, group.observation(2)[0], 0);

@@ -297,11 +297,11 @@ public class ModelSessionTest {
     public void anExceptionInRunBecomesAModelFailureWithTheCause() throws IOException {
         DrivenSession env = failing("{\"failIn\": \"run\", \"failAt\": 1}");
         assertEquals(RUNNING, env.reset(1));
-        ModelFailure e = assertThrows(ModelFailure.class, () -> env.step(0));
+        ModelException e = assertThrows(ModelException.class, () -> env.step(0));
         assertTrue(e.getCause() instanceof IllegalStateException);
         assertEquals("boom from run at decision 1", e.getCause().getMessage());
         assertContains(e.getMessage(), "FailingModel", "boom from run at decision 1");
-        assertContains(e.getModelStackTrace(), "boom from run", "FailingModel.run");
+        assertContains(ModelStackTrace.of(e), "boom from run", "FailingModel.run");
 
         assertContains(assertThrows(IllegalStateException.class, env.session::step).getMessage(), "with an error");
         env.session.setParameters("{}");
@@ -313,38 +313,38 @@ public class ModelSessionTest {
     public void anExceptionInTakeActionNamesTheMethod() throws IOException {
         DrivenSession env = failing("{\"failIn\": \"takeAction\", \"failAt\": 0}");
         assertEquals(RUNNING, env.reset(1));
-        ModelFailure e = assertThrows(ModelFailure.class, () -> env.step(1));
+        ModelException e = assertThrows(ModelException.class, () -> env.step(1));
         assertContains(e.getMessage(), "takeAction() of the model threw",
                 "IllegalArgumentException: boom from takeAction at decision 0");
         assertTrue(e.getCause() instanceof ModelException);
         assertTrue(e.getCause().getCause() instanceof IllegalArgumentException);
-        assertContains(e.getModelStackTrace(), "FailingModel.takeAction");
+        assertContains(ModelStackTrace.of(e), "FailingModel.takeAction");
     }
 
     @Test
     public void exceptionsInTheOtherModelCallsNameTheMethod() throws IOException {
-        ModelFailure observation = assertThrows(ModelFailure.class,
+        ModelException observation = assertThrows(ModelException.class,
                 () -> failing("{\"failIn\": \"getObservation\", \"failAt\": 0}").reset(1));
         assertContains(observation.getMessage(), "getObservation() of the model threw", "boom from getObservation");
 
         DrivenSession env = failing("{\"failIn\": \"getReward\", \"failAt\": 1}");
         assertEquals(RUNNING, env.reset(1));
-        ModelFailure reward = assertThrows(ModelFailure.class, () -> env.step(0));
+        ModelException reward = assertThrows(ModelException.class, () -> env.step(0));
         assertContains(reward.getMessage(), "getReward() of the model threw", "boom from getReward at decision 1");
     }
 
     @Test
     public void anObservationOfTheWrongSizeIsAModelFailure() throws IOException {
-        ModelFailure e = assertThrows(ModelFailure.class, () -> failing("{\"failIn\": \"wrongSize\"}").reset(1));
+        ModelException e = assertThrows(ModelException.class, () -> failing("{\"failIn\": \"wrongSize\"}").reset(1));
         assertContains(e.getMessage(), "returned 2 values", "observation space " + ONE_VALUE + " has 1");
     }
 
     @Test
     public void aModelThatNeverAsksForAnActionIsAModelFailure() throws IOException {
-        ModelFailure noConnector = assertThrows(ModelFailure.class,
+        ModelException noConnector = assertThrows(ModelException.class,
                 () -> failing("{\"failIn\": \"noConnector\"}").reset(1));
         assertContains(noConnector.getMessage(), "without creating an RLConnector");
-        ModelFailure noDecision = assertThrows(ModelFailure.class,
+        ModelException noDecision = assertThrows(ModelException.class,
                 () -> failing("{\"failIn\": \"noDecision\"}").reset(1));
         assertContains(noDecision.getMessage(), "before its first requestAction()");
     }

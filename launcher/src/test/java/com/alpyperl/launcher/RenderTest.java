@@ -6,6 +6,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.Space;
 import com.alpyperl.connector.Spaces;
 import com.alpyperl.launcher.testmodels.CountingModel;
@@ -72,7 +73,7 @@ public class RenderTest {
         DrivenSession env = open(CountingModel.class);
         assertFalse(session.modelDraws());
         env.reset(1);
-        ModelFailure failure = assertThrows(ModelFailure.class, () -> session.render(ByteBuffer.allocateDirect(300), 10, 10));
+        ModelException failure = assertThrows(ModelException.class, () -> session.render(ByteBuffer.allocateDirect(300), 10, 10));
         assertTrue(failure.getMessage(), failure.getMessage().contains("does not implement com.alpyperl.connector.Drawable"));
         IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
                 () -> session.render(ByteBuffer.allocateDirect(299), 10, 10));

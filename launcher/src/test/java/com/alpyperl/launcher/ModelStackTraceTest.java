@@ -3,9 +3,10 @@ package com.alpyperl.launcher;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import com.alpyperl.connector.ModelException;
 import org.junit.Test;
 
-public class ModelFailureTest {
+public class ModelStackTraceTest {
 
     @Test
     public void foldsLongRunsOfARepeatedLineAndKeepsTheRest() {
@@ -14,7 +15,7 @@ public class ModelFailureTest {
             trace.append("\tat Model.recurse(Model.java:7)\n");
         }
         trace.append("\tat Model.run(Model.java:3)");
-        String folded = ModelFailure.foldRepeatedLines(trace.toString());
+        String folded = ModelStackTrace.foldRepeatedLines(trace.toString());
         String[] lines = folded.split("\n");
         assertEquals(1 + 5 + 1 + 1, lines.length);
         assertEquals("\t... the line above repeats 995 more times", lines[6]);
@@ -24,13 +25,13 @@ public class ModelFailureTest {
     @Test
     public void leavesShortRunsAndDistinctLinesAlone() {
         String trace = "java.lang.IllegalStateException: x\n\tat A.a(A.java:1)\n\tat A.a(A.java:1)\n\tat B.b(B.java:2)";
-        assertEquals(trace, ModelFailure.foldRepeatedLines(trace));
+        assertEquals(trace, ModelStackTrace.foldRepeatedLines(trace));
     }
 
     @Test
     public void theModelStackTraceOfAFailureIsFolded() {
-        ModelFailure failure = new ModelFailure("failed", deepRecursion(200));
-        String trace = failure.getModelStackTrace();
+        ModelException failure = new ModelException("failed", deepRecursion(200));
+        String trace = ModelStackTrace.of(failure);
         assertTrue(trace, trace.contains("\t... the line above repeats 195 more times"));
         assertEquals(trace, 6, trace.split("deepRecursion", -1).length - 1);
     }

@@ -1,28 +1,33 @@
 package com.alpyperl.launcher;
 
+import com.alpyperl.connector.ModelException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Model code threw, or broke the model contract; carries the model's stack trace as its cause. */
-public class ModelFailure extends RuntimeException {
-    private static final long serialVersionUID = 1L;
+/**
+ * The model's Java stack trace of a {@link ModelException} the launcher reports to its caller:
+ * the stack of the exception's cause (what model code threw), as text, with long runs of one
+ * repeated frame folded. Python shows it in {@code ModelError.java_stack_trace}.
+ */
+public final class ModelStackTrace {
+    private static final int KEPT_REPEATS = 5;
 
-    public ModelFailure(String message, Throwable cause) {
-        super(message, cause);
+    private ModelStackTrace() {
     }
 
-    /** The Java stack trace of the cause, as text, with long runs of one repeated frame folded. */
-    public String getModelStackTrace() {
-        if (getCause() == null) {
+    /** The stack trace of {@code failure}'s cause, or "" when it has none. */
+    public static String of(ModelException failure) {
+        Throwable cause = failure.getCause();
+        if (cause == null) {
             return "";
         }
-        if (getCause() instanceof EngineFailure) {
-            return foldRepeatedLines(((EngineFailure) getCause()).printed().trim());
+        if (cause instanceof EngineFailure) {
+            return foldRepeatedLines(((EngineFailure) cause).printed().trim());
         }
         StringWriter text = new StringWriter();
-        getCause().printStackTrace(new PrintWriter(text));
+        cause.printStackTrace(new PrintWriter(text));
         return foldRepeatedLines(text.toString());
     }
 
@@ -45,6 +50,4 @@ public class ModelFailure extends RuntimeException {
         }
         return String.join("\n", kept);
     }
-
-    private static final int KEPT_REPEATS = 5;
 }
