@@ -151,7 +151,7 @@ def _open_folder(model_path: str, jvm_options: list[str]):
             if not os.path.exists(model_path) else f"{model_path} is a file; give the model's folder"
         )
     jvm.start_jvm(jvm_options + _model_jvm_options(model_path))
-    return call_java(jpype.JClass("com.alpyperl.launcher.ModelFolder").open, model_path)
+    return call_java(jpype.JClass("com.alpyperl.launcher.runtime.ModelFolder").open, model_path)
 
 
 def describe_model(model_path: str, timeout: float) -> dict:
@@ -221,7 +221,7 @@ def translate(error: "jpype.JException") -> Exception:
 #: The launcher's exceptions that become a Python exception of the same meaning, message unchanged.
 _TRANSLATED = (
     ("com.alpyperl.launcher.StepTimeoutException", ModelTimeoutError),
-    ("com.alpyperl.launcher.ModelLoadException", ModelLoadError),
+    ("com.alpyperl.launcher.runtime.ModelLoadException", ModelLoadError),
     ("com.alpyperl.launcher.ActionOutsideSpaceException", ValueError),
     ("com.alpyperl.launcher.StepInterruptedException", KeyboardInterrupt),
 )
@@ -303,7 +303,7 @@ def parameter_defaults(folder: str, model_class: str, classpath: list[str], name
         url = jpype.JClass("java.net.URL")
         urls = jpype.JArray(url)([jpype.JClass("java.io.File")(os.path.join(folder, entry)).toURI().toURL()
                                   for entry in classpath])
-        parent = jpype.JClass("com.alpyperl.launcher.ModelFolder").class_.getClassLoader()
+        parent = jpype.JClass("com.alpyperl.launcher.runtime.ModelFolder").class_.getClassLoader()
         loader = jpype.JClass("java.net.URLClassLoader")(urls, parent)
         try:
             cls = jpype.JClass("java.lang.Class").forName(model_class, True, loader)

@@ -325,7 +325,7 @@ import sys, time
 import jpype
 from alpyperl import AnyLogicEnv
 AnyLogicEnv(model=sys.argv[1])  # opens the model folder: from now on its classes are watched
-folder = jpype.JClass("com.alpyperl.launcher.ModelFolder").open(sys.argv[1])
+folder = jpype.JClass("com.alpyperl.launcher.runtime.ModelFolder").open(sys.argv[1])
 get_loader = folder.getClass().getDeclaredMethod("classLoader")
 get_loader.setAccessible(True)
 Class = jpype.JClass("java.lang.Class")

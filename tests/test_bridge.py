@@ -52,7 +52,7 @@ def test_launcher_exceptions_become_the_python_exception_of_the_same_meaning(car
     AnyLogicEnv(cartpole_model).close()  # the JVM runs
     expected = {
         "com.alpyperl.launcher.StepTimeoutException": ModelTimeoutError,
-        "com.alpyperl.launcher.ModelLoadException": ModelLoadError,
+        "com.alpyperl.launcher.runtime.ModelLoadException": ModelLoadError,
         "com.alpyperl.launcher.ActionOutsideSpaceException": ValueError,
         "com.alpyperl.launcher.StepInterruptedException": KeyboardInterrupt,
         "com.alpyperl.connector.ModelException": ModelError,

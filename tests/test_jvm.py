@@ -43,7 +43,7 @@ def test_environments_share_one_jvm_and_one_class_loader_per_model(cartpole_mode
         from alpyperl import AnyLogicEnv
         a = AnyLogicEnv(model={str(cartpole_model)!r})
         b = AnyLogicEnv(model={str(cartpole_model)!r})
-        folder = jpype.JClass("com.alpyperl.launcher.ModelFolder")
+        folder = jpype.JClass("com.alpyperl.launcher.runtime.ModelFolder")
         same = folder.open({str(cartpole_model)!r}) == folder.open({str(cartpole_model)!r} + "/")
         print(jpype.isJVMStarted(), same)
     """)

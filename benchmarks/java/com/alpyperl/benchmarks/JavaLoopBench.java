@@ -5,7 +5,7 @@ import com.alpyperl.connector.PlainJavaModel;
 import com.alpyperl.connector.RLAction;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.Space;
-import com.alpyperl.launcher.ModelFolder;
+import com.alpyperl.launcher.runtime.ModelFolder;
 import com.alpyperl.launcher.ModelSessionGroup;
 import java.io.BufferedReader;
 import java.io.File;

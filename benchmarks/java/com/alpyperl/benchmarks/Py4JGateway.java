@@ -2,7 +2,7 @@ package com.alpyperl.benchmarks;
 
 import com.alpyperl.connector.Space;
 import com.alpyperl.connector.PlainJavaModel;
-import com.alpyperl.launcher.ModelFolder;
+import com.alpyperl.launcher.runtime.ModelFolder;
 import com.alpyperl.launcher.ModelSession;
 import java.io.File;
 import java.io.InputStream;

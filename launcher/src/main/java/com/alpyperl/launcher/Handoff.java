@@ -2,6 +2,7 @@ package com.alpyperl.launcher;
 
 import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.ModelException;
+import com.alpyperl.launcher.runtime.ModelLoadException;
 import java.util.Collections;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -5,6 +5,7 @@ import com.alpyperl.connector.Json;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.Space;
 import com.alpyperl.launcher.output.InstanceOutput;
+import com.alpyperl.launcher.runtime.ModelFolder;
 import java.nio.ByteBuffer;
 import java.util.Collections;
 import java.util.Locale;

@@ -1,6 +1,8 @@
 package com.alpyperl.launcher;
 
 import com.alpyperl.connector.ModelException;
+import com.alpyperl.launcher.runtime.ModelFolder;
+import com.alpyperl.launcher.runtime.ModelLoadException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;

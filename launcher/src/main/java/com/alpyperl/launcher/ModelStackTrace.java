@@ -1,6 +1,7 @@
 package com.alpyperl.launcher;
 
 import com.alpyperl.connector.ModelException;
+import com.alpyperl.launcher.runtime.EngineFailure;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;

@@ -9,6 +9,10 @@ import com.alpyperl.connector.RLModel;
 import com.alpyperl.connector.Space;
 import com.alpyperl.launcher.output.InstanceOutput;
 import com.alpyperl.launcher.output.ModelOutput;
+import com.alpyperl.launcher.runtime.ExitReporter;
+import com.alpyperl.launcher.runtime.ModelFolder;
+import com.alpyperl.launcher.runtime.ModelLoadException;
+import com.alpyperl.launcher.runtime.ModelRuntime;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
@@ -22,6 +26,10 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ModelWorker implements Runnable {
     /** The model threads of all sessions that run now, platform and virtual ones alike. */
     private static final Set<Thread> LIVE_THREADS = ConcurrentHashMap.newKeySet();
+
+    static {
+        ExitReporter.findModelThreadsWith(ModelWorker::liveThreads);
+    }
 
     /** The thread that runs this worker: a platform daemon thread, or a virtual thread. */
     final Thread thread;

@@ -12,6 +12,7 @@ import static org.junit.Assume.assumeTrue;
 import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.Space;
 import com.alpyperl.connector.Spaces;
+import com.alpyperl.launcher.runtime.ModelFolder;
 import com.alpyperl.launcher.testmodels.CountingModel;
 import com.alpyperl.launcher.testmodels.FailingModel;
 import com.alpyperl.launcher.testmodels.LoopingModel;

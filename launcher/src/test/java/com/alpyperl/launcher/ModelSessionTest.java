@@ -18,6 +18,8 @@ import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.Space;
 import com.alpyperl.connector.Spaces;
+import com.alpyperl.launcher.runtime.ModelFolder;
+import com.alpyperl.launcher.runtime.ModelLoadException;
 import com.alpyperl.launcher.testmodels.CountingModel;
 import com.alpyperl.launcher.testmodels.FailingModel;
 import com.alpyperl.launcher.testmodels.LoopingModel;
@@ -492,7 +494,7 @@ public class ModelSessionTest {
         assertFalse("the model thread ended", session.isModelThreadAlive());
     }
 
-    static void assertContains(String text, String... fragments) {
+    public static void assertContains(String text, String... fragments) {
         assertNotNull(text);
         for (String fragment : fragments) {
             assertTrue("'" + fragment + "' missing from: " + text, text.contains(fragment));

@@ -1,5 +1,6 @@
 package com.alpyperl.launcher;
 
+import com.alpyperl.launcher.runtime.ModelFolder;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -10,12 +11,12 @@ import java.nio.file.Paths;
 import org.junit.rules.TemporaryFolder;
 
 /** Lays out model folders for the test models, whose classes stay in the test classes directory. */
-final class TestFolders {
+public final class TestFolders {
     private TestFolders() {
     }
 
     /** A new model folder whose descriptor runs {@code modelClass}, opened. */
-    static ModelFolder open(TemporaryFolder temporary, Class<?> modelClass) throws IOException {
+    public static ModelFolder open(TemporaryFolder temporary, Class<?> modelClass) throws IOException {
         File folder = temporary.newFolder();
         write(folder, "name=" + modelClass.getSimpleName() + "\n"
                 + "model.class=" + modelClass.getName() + "\n"
@@ -24,7 +25,7 @@ final class TestFolders {
     }
 
     /** The test classes directory (or jar) holding {@code type}, relative to {@code folder}. */
-    static String classesPathFrom(File folder, Class<?> type) {
+    public static String classesPathFrom(File folder, Class<?> type) {
         try {
             Path classes = Paths.get(type.getProtectionDomain().getCodeSource().getLocation().toURI());
             return folder.toPath().toAbsolutePath().relativize(classes.toAbsolutePath()).toString();
@@ -34,7 +35,7 @@ final class TestFolders {
     }
 
     /** Writes {@code text} as the folder's descriptor. */
-    static void write(File folder, String text) throws IOException {
+    public static void write(File folder, String text) throws IOException {
         Files.write(new File(folder, ModelFolder.DESCRIPTOR).toPath(), text.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assume.assumeTrue;
 
 import com.alpyperl.connector.Spaces;
+import com.alpyperl.launcher.runtime.ModelFolder;
 import com.alpyperl.launcher.testmodels.CountingModel;
 import com.alpyperl.launcher.testmodels.LoopingModel;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package com.alpyperl.launcher.cli;
 
 import com.alpyperl.connector.Json;
 import com.alpyperl.connector.Space;
-import com.alpyperl.launcher.ModelFolder;
+import com.alpyperl.launcher.runtime.ModelFolder;
 import com.alpyperl.launcher.ModelSession;
 import com.alpyperl.policy.OnnxPolicy;
 import java.io.IOException;

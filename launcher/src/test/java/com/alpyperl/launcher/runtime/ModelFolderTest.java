@@ -1,10 +1,11 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import static com.alpyperl.launcher.ModelSessionTest.assertContains;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertThrows;
 
+import com.alpyperl.launcher.TestFolders;
 import com.alpyperl.launcher.testmodels.BrokenModels;
 import com.alpyperl.launcher.testmodels.CountingModel;
 import java.io.File;

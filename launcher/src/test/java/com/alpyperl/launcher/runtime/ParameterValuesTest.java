@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import static com.alpyperl.launcher.ModelSessionTest.assertContains;
 import static org.junit.Assert.assertEquals;

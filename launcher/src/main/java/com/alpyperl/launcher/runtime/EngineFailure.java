@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import com.alpyperl.connector.ModelException;
 
@@ -6,7 +6,7 @@ import com.alpyperl.connector.ModelException;
  * The AnyLogic engine stopped a run with an error (state ERROR). The engine catches the model's
  * exception and prints it, so the model's stack trace is what the model thread printed.
  */
-final class EngineFailure extends ModelException {
+public final class EngineFailure extends ModelException {
     private static final long serialVersionUID = 1L;
 
     private final String printed;
@@ -17,7 +17,7 @@ final class EngineFailure extends ModelException {
     }
 
     /** What the model thread printed during the run, ending with the engine's report of the error. */
-    String printed() {
+    public String printed() {
         return printed;
     }
 }

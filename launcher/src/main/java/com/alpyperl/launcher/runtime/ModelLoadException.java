@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 /** A model folder, jar, class or parameter could not be found or used; the message says what to fix. */
 public class ModelLoadException extends RuntimeException {

@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;

@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import com.alpyperl.connector.RLModel;
 import java.util.List;
@@ -9,7 +9,7 @@ import java.util.Map;
  * AnyLogic exports ({@link AnyLogicRuntime}). {@link #create} and the runs' methods are called on
  * the session's model thread.
  */
-interface ModelRuntime {
+public interface ModelRuntime {
 
     /** The names of the parameters Python may set, or {@code null} if only an instance knows them. */
     List<String> parameterNames();

@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.ModelParameter;

@@ -1,14 +1,16 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Says who ended the process. The JVM runs inside the Python process, so a {@code System.exit}
@@ -26,9 +28,11 @@ import java.util.function.Predicate;
  * interpreter), nor when the host ends the process (the launcher's command line, a test runner).
  * {@code Runtime.halt()} cannot be seen: it ends the process without running shutdown hooks.
  */
-final class ExitReporter {
+public final class ExitReporter {
     private static final Set<ClassLoader> MODEL_LOADERS = ConcurrentHashMap.newKeySet();
     private static final AtomicBoolean INSTALLED = new AtomicBoolean();
+    /** The model threads that run now, virtual ones included, as the session layer tells. */
+    private static volatile Supplier<Set<Thread>> modelThreads = Collections::emptySet;
 
     private ExitReporter() {
     }
@@ -41,10 +45,18 @@ final class ExitReporter {
         }
     }
 
+    /**
+     * Where the report finds the live model threads: virtual ones are not in {@code
+     * Thread.getAllStackTraces()}, so the layer that starts model threads names them.
+     */
+    public static void findModelThreadsWith(Supplier<Set<Thread>> liveModelThreads) {
+        modelThreads = liveModelThreads;
+    }
+
     private static void report() {
         try {
             Map<Thread, StackTraceElement[]> threads = new HashMap<>(Thread.getAllStackTraces());
-            for (Thread modelThread : ModelWorker.liveThreads()) { // virtual ones are not in getAllStackTraces()
+            for (Thread modelThread : modelThreads.get()) { // virtual ones are not in getAllStackTraces()
                 threads.putIfAbsent(modelThread, modelThread.getStackTrace());
             }
             for (Map.Entry<Thread, StackTraceElement[]> thread : threads.entrySet()) {

@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import java.io.File;
 import java.io.IOException;
@@ -118,11 +118,11 @@ public final class ModelFolder {
         return alpyperl1;
     }
 
-    ClassLoader classLoader() {
+    public ClassLoader classLoader() {
         return classLoader;
     }
 
-    ModelRuntime runtime() {
+    public ModelRuntime runtime() {
         return runtime;
     }
 

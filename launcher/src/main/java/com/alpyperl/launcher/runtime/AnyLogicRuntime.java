@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.ModelException;

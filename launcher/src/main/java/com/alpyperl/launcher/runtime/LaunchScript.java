@@ -1,4 +1,4 @@
-package com.alpyperl.launcher;
+package com.alpyperl.launcher.runtime;
 
 import java.io.File;
 import java.io.IOException;
