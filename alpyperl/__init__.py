@@ -10,6 +10,8 @@ Importing alpyperl registers the Gymnasium id ``alpyperl/AnyLogic-v0``:
 :class:`AnyLogicVectorEnv` (its ``vector_entry_point``), both with the settings as keywords.
 """
 
+from pathlib import Path as _Path
+
 import gymnasium as _gymnasium
 
 from .env import AnyLogicEnv
@@ -17,6 +19,7 @@ from .vector_env import AnyLogicVectorEnv
 from .alpyperl1 import BaseAnyLogicEnv, create_custom_env
 from .errors import (
     AlpyperlError,
+    ConnectorVersionWarning,
     DebuggerError,
     ExportError,
     JavaNotFoundError,
@@ -34,7 +37,8 @@ if GYMNASIUM_ID not in _gymnasium.registry:
     _gymnasium.register(id=GYMNASIUM_ID, entry_point="alpyperl.env:AnyLogicEnv",
                         vector_entry_point="alpyperl.vector_env:AnyLogicVectorEnv")
 
-__version__ = "2.0.0.dev0"
+#: This alpyperl's version (PEP 440), also stamped into its jars' manifests; kept in the file VERSION.
+__version__ = (_Path(__file__).with_name("VERSION")).read_text(encoding="ascii").strip()
 
 __all__ = [
     "GYMNASIUM_ID",
@@ -43,6 +47,7 @@ __all__ = [
     "BaseAnyLogicEnv",
     "create_custom_env",
     "AlpyperlError",
+    "ConnectorVersionWarning",
     "DebuggerError",
     "ExportError",
     "JavaNotFoundError",

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import weakref
 
 import jpype
 import numpy as np
 
 from . import jvm, launch_script
-from .errors import AlpyperlError, ModelError, ModelLoadError, ModelTimeoutError
+from .errors import AlpyperlError, ConnectorVersionWarning, ModelError, ModelLoadError, ModelTimeoutError
 
 __all__ = [
     "RUNNING", "TERMINATED", "TRUNCATED", "STEP", "EPISODES_ENDED", "OUTPUT_WAITING", "SEED_LIMIT", "MODEL_THREADS",
@@ -151,7 +152,11 @@ def _open_folder(model_path: str, jvm_options: list[str]):
             if not os.path.exists(model_path) else f"{model_path} is a file; give the model's folder"
         )
     jvm.start_jvm(jvm_options + _model_jvm_options(model_path))
-    return call_java(jpype.JClass("com.alpyperl.launcher.runtime.ModelFolder").open, model_path)
+    folder = call_java(jpype.JClass("com.alpyperl.launcher.runtime.ModelFolder").open, model_path)
+    connector_warning = folder.takeConnectorWarning()  # given once per folder and JVM
+    if connector_warning is not None:
+        warnings.warn(f"alpyperl: {connector_warning}", ConnectorVersionWarning, stacklevel=2)
+    return folder
 
 
 def describe_model(model_path: str, timeout: float) -> dict:

@@ -1,4 +1,4 @@
-"""The exceptions alpyperl raises. All derive from :class:`AlpyperlError`."""
+"""The exceptions alpyperl raises (all derive from :class:`AlpyperlError`), and its warnings."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ __all__ = [
     "ResetNeeded",
     "ExportError",
     "RecordingError",
+    "ConnectorVersionWarning",
 ]
 
 
@@ -74,3 +75,8 @@ class ExportError(AlpyperlError):
 
 class RecordingError(AlpyperlError):
     """A recording file is missing, malformed, or has no such episode."""
+
+
+class ConnectorVersionWarning(UserWarning):
+    """A model folder carries another version of the connector than the one alpyperl runs its model
+    with (alpyperl's own): given once per folder and process, saying what to do."""

@@ -105,7 +105,7 @@ public final class Main {
     }
 
     private int info(Options options) {
-        ModelFolder folder = ModelFolder.open(options.model);
+        ModelFolder folder = open(options.model);
         try (ModelSession session = new ModelSession(folder)) {
             Map<String, Object> described = describe(session, options);
             out.println("model:             " + folder.getName() + " (" + folder.getFolder() + ")");
@@ -118,8 +118,18 @@ public final class Main {
         }
     }
 
+    /** The model folder, with a warning on standard error if it carries another connector version than this one. */
+    private ModelFolder open(String model) {
+        ModelFolder folder = ModelFolder.open(model);
+        String warning = folder.takeConnectorWarning();
+        if (warning != null) {
+            err.println("warning: " + warning);
+        }
+        return folder;
+    }
+
     private int run(Options options) throws IOException {
-        ModelFolder folder = ModelFolder.open(options.model);
+        ModelFolder folder = open(options.model);
         OnnxPolicy policy = OnnxPolicy.load(Paths.get(options.policy));
         try (ModelSession session = new ModelSession(folder)) {
             Map<String, Object> described = describe(session, options);

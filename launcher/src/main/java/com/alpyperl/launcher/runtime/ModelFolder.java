@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A model folder: an AnyLogic export ("standalone Java application"), or a plain Java model laid
@@ -31,7 +32,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * jvm.options=-Xmx1g
  * </pre>
  * Each folder gets its own class loader, shared by all of its sessions in this JVM; the
- * connector classes always come from alpyperl's own jar so that host and model agree on them. An
+ * connector classes always come from alpyperl's own jar so that host and model agree on them (a
+ * folder that carries another connector version is warned about once, {@link #takeConnectorWarning}). An
  * export of an ALPypeRL 1.x model runs with alpyperl's 1.x compatibility jar in place of its 1.x
  * library ({@link Alpyperl1Library}).
  */
@@ -47,6 +49,7 @@ public final class ModelFolder {
     private final List<String> jvmOptions;
     private final ModelRuntime runtime;
     private final boolean alpyperl1;
+    private final AtomicReference<String> connectorWarning;
 
     private ModelFolder(File folder) {
         this.folder = folder;
@@ -72,6 +75,7 @@ public final class ModelFolder {
             this.jvmOptions = launch.jvmOptions();
             this.runtime = new AnyLogicRuntime(classLoader, launch.experimentClass(), name, launch.fileName(), alpyperl1);
         }
+        this.connectorWarning = new AtomicReference<>(ConnectorVersion.mismatch(folder, Arrays.asList(classLoader.getURLs())));
     }
 
     /** Opens the model folder at {@code path}; the same folder is opened once per JVM. */
@@ -116,6 +120,14 @@ public final class ModelFolder {
      */
     public boolean isAlpyperl1Model() {
         return alpyperl1;
+    }
+
+    /**
+     * A warning that this folder carries a connector jar of another version than the connector
+     * alpyperl runs its model with, the first time it is asked for in this JVM; else null.
+     */
+    public String takeConnectorWarning() {
+        return connectorWarning.getAndSet(null);
     }
 
     public ClassLoader classLoader() {
