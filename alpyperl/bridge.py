@@ -20,7 +20,7 @@ from .errors import AlpyperlError, ConnectorVersionWarning, ModelError, ModelLoa
 __all__ = [
     "RUNNING", "TERMINATED", "TRUNCATED", "STEP", "EPISODES_ENDED", "OUTPUT_WAITING", "SEED_LIMIT", "MODEL_THREADS",
     "JavaException", "JavaError", "ModelGroup", "describe_model", "read_descriptor", "call_java", "translate",
-    "JavaOnnxPolicy", "onnx_operators", "run_launcher", "parameter_defaults",
+    "JavaOnnxPolicy", "onnx_operators", "run_launcher", "parameter_defaults", "java_runtime",
 ]
 
 # ---- the launcher's protocol (tests/test_bridge.py checks them against the Java constants) -------
@@ -233,6 +233,17 @@ _TRANSLATED = (
 
 
 # ---- the command line and the ONNX export -----
+
+
+def java_runtime() -> dict[str, str | None]:
+    """The Java that runs models in this process (its JVM is started if needed): ``version`` and
+    ``home`` (Java's own properties), and ``virtual_threads_unavailable``: why model threads cannot be
+    virtual threads here, or None if they can."""
+    jvm.start_jvm()
+    system = jpype.JClass("java.lang.System")
+    reason = jpype.JClass("com.alpyperl.launcher.ModelSessionGroup").virtualThreadsUnavailableReason()
+    return {"version": str(system.getProperty("java.version")), "home": str(system.getProperty("java.home")),
+            "virtual_threads_unavailable": None if reason is None else str(reason)}
 
 
 class JavaError(AlpyperlError):

@@ -71,9 +71,10 @@ def jar_paths() -> list[str]:
     """The jars alpyperl puts on the JVM's classpath (connector and launcher)."""
     missing = [name for name in REQUIRED_JARS if not (JARS_DIR / name).is_file()]
     if missing:
-        raise JavaNotFoundError(
-            f"alpyperl's jars {', '.join(missing)} are missing from {JARS_DIR}. "
-            "In a source checkout, build them with `gradle build` (it copies them there)."
+        raise AlpyperlError(
+            f"alpyperl's jars {', '.join(missing)} are missing from {JARS_DIR}: this alpyperl was installed without "
+            "them. Install it from a wheel (`pip wheel .` in a source checkout builds the jars into it); in a "
+            "source checkout, `gradle build` builds them and copies them there."
         )
     return [str(JARS_DIR / name) for name in REQUIRED_JARS]
 

@@ -7,6 +7,8 @@
     alpyperl export --checkpoint DIR --out FILE.onnx
     alpyperl replay FILE [--episode K] [--debug-port P [--suspend]]
     alpyperl upgrade-1x EXPORT [--policy FILE.onnx] [--undo]
+    alpyperl jar [--copy DIR [--1x]]
+    alpyperl doctor
 
 ``main(argv)`` returns the exit status: 0 when all went well, 1 when the model, a policy or a
 replay failed, 2 for a wrong command line, 130 after Ctrl-C. Each command is a module of this
@@ -21,7 +23,7 @@ import sys
 from typing import Sequence
 
 from ..errors import AlpyperlError
-from . import export, info, replay, run, train, upgrade
+from . import doctor, export, info, jar, replay, run, train, upgrade
 from .arguments import FORMATTER, PROG
 
 __all__ = ["main", "build_parser"]
@@ -42,6 +44,8 @@ examples:
   alpyperl export --checkpoint cartpole-ppo --out cartpole.onnx
   alpyperl run examples/cartpole/build/model --policy cartpole.onnx --episodes 20
   alpyperl upgrade-1x path/to/1x-export --policy cartpole.onnx    # ALPypeRL 1.x models
+  alpyperl jar --copy path/to/anylogic-model                      # the connector, for AnyLogic
+  alpyperl doctor                                                 # Java, jars, versions, problems
 
 Run `alpyperl COMMAND --help` for the options of a command. Debugging a model with a Java
 debugger (IntelliJ IDEA, Eclipse) is explained in docs/debugging.md."""
@@ -80,6 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG, formatter_class=FORMATTER)
     parser.add_argument("--version", action="version", version=f"alpyperl {__version__}")
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
-    for command in (info, run, train, export, replay, upgrade):
+    for command in (info, run, train, export, replay, upgrade, jar, doctor):
         command.add_parser(commands)
     return parser
