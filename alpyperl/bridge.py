@@ -235,17 +235,6 @@ _TRANSLATED = (
 # ---- the command line and the ONNX export -----
 
 
-def java_runtime() -> dict[str, str | None]:
-    """The Java that runs models in this process (its JVM is started if needed): ``version`` and
-    ``home`` (Java's own properties), and ``virtual_threads_unavailable``: why model threads cannot be
-    virtual threads here, or None if they can."""
-    jvm.start_jvm()
-    system = jpype.JClass("java.lang.System")
-    reason = jpype.JClass("com.alpyperl.launcher.ModelSessionGroup").virtualThreadsUnavailableReason()
-    return {"version": str(system.getProperty("java.version")), "home": str(system.getProperty("java.home")),
-            "virtual_threads_unavailable": None if reason is None else str(reason)}
-
-
 class JavaError(AlpyperlError):
     """A Java exception from a call below: ``str()`` gives its class and message, ``message`` the message."""
 
@@ -337,3 +326,14 @@ def parameter_defaults(folder: str, model_class: str, classpath: list[str], name
             loader.close()
     except (jpype.JException, TypeError, AttributeError):
         return {}
+
+
+def java_runtime() -> dict[str, str | None]:
+    """The Java that runs models in this process (its JVM is started if needed): ``version`` and
+    ``home`` (Java's own properties), and ``virtual_threads_unavailable``: why model threads cannot be
+    virtual threads here, or None if they can."""
+    jvm.start_jvm()
+    system = jpype.JClass("java.lang.System")
+    reason = jpype.JClass("com.alpyperl.launcher.ModelSessionGroup").virtualThreadsUnavailableReason()
+    return {"version": str(system.getProperty("java.version")), "home": str(system.getProperty("java.home")),
+            "virtual_threads_unavailable": None if reason is None else str(reason)}
