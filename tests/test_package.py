@@ -266,6 +266,16 @@ def test_jar_refuses_a_missing_folder_and_1x_without_copy(tmp_path):
     assert usage.returncode == 2 and "--1x goes with --copy DIR" in usage.stderr
 
 
+def test_jar_says_what_to_do_when_the_jars_are_missing(monkeypatch, tmp_path, capsys):
+    from alpyperl.cli import main
+
+    monkeypatch.setattr(jvm, "JARS_DIR", tmp_path)
+    assert main(["jar"]) == 1
+    error = capsys.readouterr().err
+    assert f"anylogic-lib.jar and alpyperl1-compat.jar are missing from {tmp_path}" in error
+    assert "Reinstall it from a wheel" in error
+
+
 # ---- alpyperl doctor --------------------------------------------------------------------------
 
 

@@ -36,11 +36,13 @@ def jar_command(args: argparse.Namespace) -> int:
     """``alpyperl jar``."""
     if args.alpyperl1 and args.copy is None:
         raise ValueError("--1x goes with --copy DIR (without --copy, both jars' paths are printed)")
-    wanted = [jar_files.COMPATIBILITY if args.alpyperl1 else jar_files.CONNECTOR] if args.copy else \
-        [jar.name for jar in jar_files.JARS if jar.name != jar_files.LAUNCHER]
+    if args.copy is None:
+        wanted = [jar_files.CONNECTOR, jar_files.COMPATIBILITY]
+    else:
+        wanted = [jar_files.COMPATIBILITY if args.alpyperl1 else jar_files.CONNECTOR]
     missing = [name for name in wanted if not jar_files.path(name).is_file()]
     if missing:
-        raise AlpyperlError(f"{', '.join(missing)} is missing from {jar_files.path(missing[0]).parent}: this alpyperl "
+        raise AlpyperlError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing from {jar_files.path(missing[0]).parent}: this alpyperl "
                             "was installed without its jars. Reinstall it from a wheel (`pip wheel .` in a source "
                             "checkout builds them), or run `gradle build` in the source checkout")
     if args.copy is None:
