@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from inventory import (  # noqa: E402  (the example's module, next to this file)
+    MODEL_DEFAULTS,
     MODEL_DIR,
     ORDER_LEVELS,
     PRODUCTS,
@@ -84,7 +85,13 @@ class Planner(gym.Wrapper):
         super().__init__(env)
         self.horizon_days = float(env_params.get("horizonDays", HORIZON_DAYS))
         self.batch = int(env_params.get("orderBatch", ORDER_BATCH))
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(4 * len(PRODUCTS) + 10,), dtype=np.float32)
+        # Stock, orders and back-orders lie within the capacity, so the position within plus or
+        # minus it; the day (one-hot), hour, elapsed share of the horizon and trigger within 0..1.
+        scaled = float(env_params.get("capacity", MODEL_DEFAULTS["capacity"])) / 100
+        n = len(PRODUCTS)
+        low = np.concatenate([np.zeros(3 * n), np.full(n, -scaled), np.zeros(10)]).astype(np.float32)
+        high = np.concatenate([np.full(4 * n, scaled), np.ones(10)]).astype(np.float32)
+        self.observation_space = gym.spaces.Box(low, high, dtype=np.float32)
         self.action_space = gym.spaces.MultiDiscrete([TARGET_LEVELS] * len(PRODUCTS))
         self.observation = None
 
@@ -121,7 +128,7 @@ def ppo_config(env_params: dict, *, num_env_runners: int, envs_per_runner: int, 
         "model": str(MODEL_DIR),
         "env_params": env_params,
         # The model leaves its spaces to Python: pass them to AnyLogicEnv.
-        "observation_space": observation_space(),
+        "observation_space": observation_space(env_params),
         "action_space": action_space(),
     }
     config = (
