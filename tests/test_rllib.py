@@ -462,11 +462,14 @@ def test_training_prints_no_warning_a_user_cannot_act_on(tmp_path):
     ("examples/cartpole/train.py", ["--help"], 0),
     ("examples/inventory/train.py", ["--help"], 0),
     ("examples/cartpole/train.py", ["--max-iterations", "0"], 2),
+    ("examples/cartpole/evaluate.py", ["policy.onnx", "--episodes", "0"], 2),
+    ("examples/cartpole/evaluate.py", ["no/such/policy.onnx"], 1),
     ("alpyperl", ["train", "--help"], 0),
     ("alpyperl", ["export", "--help"], 0),
 ])
 def test_help_and_a_wrong_command_line_import_neither_ray_nor_torch(script, arguments, status):
-    """The scripts read their command line before they import Ray or torch (seconds of imports)."""
+    """The scripts read their command line before they import Ray or torch (seconds of imports), and
+    exit with 2 for a wrong command line, 1 for a failure (here a missing policy file)."""
     code = """
 import runpy, sys
 script, sys.argv = sys.argv[1], sys.argv[1:]
