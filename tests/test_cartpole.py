@@ -1,10 +1,14 @@
 """The Java CartPole example against Gymnasium's CartPole-v1: same physics, start states, rewards, limits."""
 
+import re
+import warnings
+
 import gymnasium as gym
 import numpy as np
 import pytest
 
 from alpyperl import AnyLogicEnv
+from alpyperl.errors import ModelError
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +75,64 @@ def test_start_states_are_uniform_within_five_hundredths(cartpole_model):
     assert abs(starts.mean()) < 0.01
 
 
-def test_spaces_match_gymnasium(java_cartpole):
+def test_spaces_match_gymnasium_with_finite_velocity_bounds(java_cartpole):
     reference = gym.make("CartPole-v1")
     assert java_cartpole.action_space == reference.action_space
     assert java_cartpole.observation_space.shape == reference.observation_space.shape
     assert java_cartpole.observation_space.dtype == np.float32
-    np.testing.assert_allclose(java_cartpole.observation_space.high, reference.observation_space.high)
-    np.testing.assert_allclose(java_cartpole.observation_space.low, reference.observation_space.low)
+    positions = [0, 2]  # the cart's position and the pole's angle: Gymnasium's bounds
+    np.testing.assert_allclose(java_cartpole.observation_space.high[positions], reference.observation_space.high[positions])
+    np.testing.assert_allclose(java_cartpole.observation_space.low[positions], reference.observation_space.low[positions])
+    # the velocities, unbounded in Gymnasium, within what the physics allows (CartPole.java)
+    assert java_cartpole.observation_space.high[[1, 3]].tolist() == [20.0, 20.0]
+    assert java_cartpole.observation_space.low[[1, 3]].tolist() == [-20.0, -20.0]
+
+
+def pushing_policies(rng):
+    """Policies that drive the cart and the pole as hard as they can, balance, or act at random."""
+    return {
+        "random": lambda o: int(rng.integers(2)),
+        "balance": lambda o: int(o[2] + 0.5 * o[3] > 0),
+        "speed up the cart": lambda o: int(o[1] >= 0) if abs(o[0]) < 2.0 else int(o[0] < 0),
+        "swing the pole": lambda o: int(o[3] < 0),
+        "balance, noisily": lambda o: int(o[2] + 2.0 * o[3] > 0) if rng.random() < 0.9 else int(rng.integers(2)),
+    }
+
+
+@pytest.mark.parametrize("pole_length", [0.1, 0.5, 10.0])
+def test_observations_stay_within_the_space(cartpole_model, pole_length):
+    """From start states at the limits, with the shortest, default and longest pole, whatever the pushes."""
+    rng = np.random.default_rng(int(pole_length * 10))
+    env = AnyLogicEnv(model=cartpole_model, env_params={"poleLength": pole_length, "maxSteps": 5000})
+    largest = np.zeros(4)
+    try:
+        for name, policy in pushing_policies(rng).items():
+            for _ in range(6):
+                start = rng.uniform(-1, 1, 4) * [2.4, 2.0, 0.2094, 2.0]
+                observation, _ = env.reset(options={"env_params": {"initialState": ",".join(repr(float(v)) for v in start)}})
+                done = False
+                while not done:
+                    observation, _, terminated, truncated, _ = env.step(policy(observation))
+                    assert env.observation_space.contains(observation), (name, observation)
+                    largest = np.maximum(largest, np.abs(observation))
+                    done = terminated or truncated
+    finally:
+        env.close()
+    assert largest[1] > 2.5  # the policies did push the cart beyond any start speed (at most 2)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"poleLength": 0.05}, "poleLength (half the pole's length) must be from 0.1 to 10.0 m, got 0.05"),
+    ({"initialState": "3,0,0,0"}, "initialState must lie where an episode goes on"),
+    ({"initialState": "0,0,0,2.5"}, "initialState must lie where an episode goes on"),
+])
+def test_parameters_outside_the_bounds_are_refused(cartpole_model, params, message):
+    env = AnyLogicEnv(model=cartpole_model, env_params=params)
+    try:
+        with pytest.raises(ModelError, match=re.escape(message)):
+            env.reset(seed=0)
+    finally:
+        env.close()
 
 
 def test_seed_in_info_replays_the_episode(java_cartpole):
@@ -125,9 +180,9 @@ def test_pole_length_parameter_changes_the_dynamics(cartpole_model):
     assert abs(short_obs[3]) > abs(long_obs[3]) > 0
 
 
-# CartPole-v1's velocity bounds are infinite too; the checker warns about that for both.
-@pytest.mark.filterwarnings("ignore:.*Box observation space (minimum|maximum) value is")
-def test_gymnasium_env_checker_passes(java_cartpole):
+def test_gymnasium_env_checker_passes_without_a_warning(java_cartpole):
     from gymnasium.utils.env_checker import check_env
 
-    check_env(java_cartpole, skip_render_check=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. infinite bounds: "Box observation space maximum value is infinity"
+        check_env(java_cartpole, skip_render_check=True)

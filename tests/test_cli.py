@@ -38,6 +38,8 @@ def test_help_lists_the_commands_with_examples():
 
 
 @pytest.mark.parametrize("command, expected", [
+    ("export", "--checkpoint DIR"),
+    ("upgrade-1x", "--policy FILE.onnx"),
     ("info", "its parameters with their defaults"),
     ("run", "--policy random|FILE.onnx"),
     ("train", "--target-return X"),
@@ -134,23 +136,66 @@ def test_replay_reports_a_divergence_with_exit_status_1(cartpole_model, tmp_path
     assert missing.returncode == 1 and "has no episode 9; it has episodes 0 to 0" in missing.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "MODEL", "--param", "poleLength"], "argument --param: expected NAME=VALUE, got 'poleLength'"),
-    (["run", "MODEL", "--episodes", "0"], "expected a number of at least 1, got 0"),
-    (["run", "MODEL", "--debug-port", "99999"], "expected a TCP port number from 1 to 65535"),
-    (["run", "MODEL", "--suspend", "--episodes", "1"], "--suspend needs --debug-port"),
-    (["run", "MODEL", "--param", "noSuchThing=1", "--episodes", "1"],
+# One rule for every command: 2 for a wrong command line, 1 for a failure (see alpyperl/cli/arguments.py).
+@pytest.mark.parametrize("args, status, message", [
+    ([], 2, "usage: alpyperl"),
+    (["fly"], 2, "invalid choice: 'fly'"),
+    (["info"], 2, "the following arguments are required: MODEL"),
+    (["info", "MODEL", "--verbose"], 2, "unrecognized arguments: --verbose"),
+    (["info", "no/such/model"], 1, "model folder"),
+    (["run", "MODEL", "--param", "poleLength"], 2, "argument --param: expected NAME=VALUE, got 'poleLength'"),
+    (["run", "MODEL", "--param", "poleLength=NaN"], 2, "a model parameter must be a finite number"),
+    (["run", "MODEL", "--episodes", "0"], 2, "expected a number of at least 1, got 0"),
+    (["run", "MODEL", "--episodes"], 2, "argument --episodes: expected one argument"),
+    (["run", "MODEL", "--step-timeout", "0"], 2, "argument --step-timeout: expected a positive number"),
+    (["run", "MODEL", "--debug-port", "99999"], 2, "expected a TCP port number from 1 to 65535"),
+    (["run", "MODEL", "--suspend", "--episodes", "1"], 2, "--suspend needs --debug-port"),
+    (["run", "MODEL", "--render-size", "60x40"], 2, "--render-size needs --render"),
+    (["run", "MODEL", "--policy", "best"], 2, "--policy must be 'random' or an .onnx file, got 'best'"),
+    (["run", "MODEL", "--policy", "p.onnx", "--record", "r.jsonl"], 2, "--record works with the random policy only"),
+    (["run", "MODEL", "--policy", "missing.onnx"], 1, "missing.onnx does not exist"),
+    (["run", "no/such/model", "--episodes", "1"], 1, "no/such/model"),
+    (["run", "no/such/model", "--policy", "POLICY"], 1, "no/such/model"),
+    (["run", "MODEL", "--param", "noSuchThing=1", "--episodes", "1"], 1,
      "the model has no parameter 'noSuchThing'; its parameters are poleLength, maxSteps, initialState"),
-    (["run", "MODEL", "--policy", "best"], "--policy must be 'random' or an .onnx file, got 'best'"),
-    (["run", "MODEL", "--policy", "missing.onnx"], "missing.onnx does not exist"),
-    (["replay", "nothing.jsonl", "--episode", "0"], "nothing.jsonl does not exist"),
-    (["train", "no/such/model"], "model folder"),
+    (["run", "MODEL", "--policy", "POLICY", "--param", "noSuchThing=1"], 1, "noSuchThing"),
+    (["train"], 2, "the following arguments are required: MODEL"),
+    (["train", "MODEL", "--runners", "-1"], 2, "argument --runners: expected a number of at least 0, got -1"),
+    (["train", "no/such/model"], 1, "model folder"),
+    (["export", "--out", "policy.onnx"], 2, "the following arguments are required: --checkpoint"),
+    (["export", "--checkpoint", "cp", "--out", "p.onnx", "--observation-space-json", "{"], 2,
+     "--observation-space-json is not a space's JSON form"),
+    (["export", "--checkpoint", "no/such/checkpoint", "--out", "p.onnx"], 1, "does not exist"),
+    (["replay", "nothing.jsonl", "--episode", "zero"], 2, "argument --episode: invalid int value: 'zero'"),
+    (["replay", "nothing.jsonl", "--episode", "0", "--suspend"], 2, "--suspend needs --debug-port"),
+    (["replay", "nothing.jsonl", "--episode", "0"], 1, "nothing.jsonl does not exist"),
+    (["upgrade-1x", "no/such/export", "--undo", "--policy", "p.onnx"], 2, "--undo puts the 1.x library back"),
+    (["upgrade-1x", "no/such/export"], 1, "no/such/export does not exist"),
 ])
-def test_user_errors_are_one_clear_message(cartpole_model, args, message):
-    result = alpyperl(*[str(cartpole_model) if arg == "MODEL" else arg for arg in args])
-    assert result.returncode in (1, 2)
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+def test_exit_status_is_2_for_a_wrong_command_line_and_1_for_a_failure(cartpole_model, tmp_path, monkeypatch,
+                                                                       capfd, args, status, message):
+    from alpyperl.cli import main
+
+    monkeypatch.chdir(tmp_path)  # relative paths name nothing that exists
+    policy = write_policy(tmp_path / "lean.onnx", weights=LEAN, observation_space=CARTPOLE_SPACE,
+                          action_space=gym.spaces.Discrete(2))
+    args = [{"MODEL": str(cartpole_model), "POLICY": str(policy)}.get(arg, arg) for arg in args]
+    try:
+        result = main(args)
+    except SystemExit as exit:  # argparse's errors (and --help) end with SystemExit
+        result = exit.code
+    captured = capfd.readouterr()  # file descriptors: the launcher's Java prints there
+    assert result == status, captured
+    assert message in captured.err or (not args and message in captured.out), captured
+    assert "Traceback" not in captured.err
+
+
+def test_the_exit_status_rule_is_in_every_help():
+    result = alpyperl("--help")
+    assert result.returncode == 0
+    assert "exit status:\n  0  success\n  1  failure: a missing model folder or file" in result.stdout
+    for command in ("info", "run", "train", "export", "replay", "upgrade-1x"):
+        assert "\n  2  wrong command line: " in alpyperl(command, "--help").stdout
 
 
 def test_run_with_an_onnx_policy_runs_it_in_java(cartpole_model, tmp_path):
@@ -168,9 +213,17 @@ def test_run_with_an_onnx_policy_runs_it_in_java(cartpole_model, tmp_path):
     assert refused.returncode == 1 and str(not_onnx) in refused.stderr and "Traceback" not in refused.stderr
 
 
-def test_export_is_handed_to_alpyperl_export():
+def test_export_help_looks_like_the_other_commands_help():
     result = alpyperl("export", "--help")
-    assert result.returncode == 0 and "--checkpoint" in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: alpyperl export [-h] --checkpoint DIR --out FILE.onnx")
+    assert "examples:\n  alpyperl export --checkpoint cartpole-ppo --out cartpole.onnx" in result.stdout
+    listing = alpyperl("--help").stdout
+    assert "    export    export a trained policy (RLlib checkpoint) to ONNX" in listing
+    # python -m alpyperl.export is the same command
+    module = subprocess.run([sys.executable, "-m", "alpyperl.export", "--help"], capture_output=True, text=True,
+                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert module.returncode == 0 and module.stdout == result.stdout
 
 
 def test_progress_bar_draws_on_a_terminal_and_keeps_lines_apart(monkeypatch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 
 import gymnasium as gym
@@ -131,18 +132,21 @@ def test_a_policy_for_other_spaces_is_refused(cartpole_model, tmp_path):
     assert "was trained for the action space Discrete(3), but the model declares Discrete(2)" in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "--model", "{model}", "--policy", "missing.onnx"], "missing.onnx does not exist"),
-    (["run", "--model", "no/such/folder", "--policy", "{policy}"], "model folder"),
-    (["run", "--model", "{model}", "--policy", "{policy}", "--param", "poleLenght=1"], "poleLenght"),
-    (["run", "--model", "{model}"], "run needs --policy FILE.onnx"),
-    (["run", "--model", "{model}", "--policy", "{policy}", "--episodes", "0"], "--episodes needs a positive"),
-    (["fly", "--model", "{model}"], "unknown command 'fly'"),
+@pytest.mark.parametrize("args, status, message", [
+    (["run", "--model", "{model}", "--policy", "missing.onnx"], 1, "missing.onnx does not exist"),
+    (["run", "--model", "no/such/folder", "--policy", "{policy}"], 1, "model folder"),
+    (["run", "--model", "{model}", "--policy", "{policy}", "--param", "poleLenght=1"], 1, "poleLenght"),
+    (["run", "--model", "{model}"], 2, "run needs --policy FILE.onnx"),
+    (["run", "--model", "{model}", "--policy", "{policy}", "--episodes", "0"], 2, "--episodes needs a positive"),
+    (["run", "--model", "{model}", "--policy", "{policy}", "--episode", "3"], 2, "unknown option '--episode'"),
+    (["run", "--model", "{model}", "--policy"], 2, "--policy needs a value"),
+    (["fly", "--model", "{model}"], 2, "unknown command 'fly'"),
 ])
-def test_user_errors_are_explained(cartpole_model, lean_policy, args, message):
+def test_user_errors_are_explained(cartpole_model, lean_policy, args, status, message):
+    """One rule, as in the alpyperl command: 2 for a wrong command line, 1 for a failure."""
     args = [a.format(model=cartpole_model, policy=lean_policy) for a in args]
     result = launcher(*args)
-    assert result.returncode in (1, 2)
+    assert result.returncode == status, result.stderr
     assert message in result.stderr, result.stderr
     assert "Exception" not in result.stderr  # a message, not a stack trace
 
@@ -159,3 +163,20 @@ def test_help_explains_the_commands():
     result = launcher("--help")
     assert result.returncode == 0
     assert "run    runs episodes" in result.stdout and "--policy FILE.onnx" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "info"])
+def test_each_command_has_a_help(command):
+    result = launcher(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: java -jar launcher.jar {command} --model DIR")
+    assert "exit status:\n  0  success\n  1  failure" in result.stdout and result.stderr == ""
+
+
+def test_version_is_the_jars_implementation_version():
+    with zipfile.ZipFile(LAUNCHER_JAR) as jar:
+        manifest = jar.read("META-INF/MANIFEST.MF").decode("utf-8")
+    stamped = re.search(r"^Implementation-Version: *(\S+)", manifest, re.MULTILINE)
+    result = launcher("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"alpyperl launcher {stamped.group(1) if stamped else 'unknown'}\n"

@@ -193,9 +193,46 @@ def test_invalid_parameter_fails_with_a_clear_message(make_env):
         env.reset(seed=0)
 
 
-def test_gymnasium_check_env_passes(env):
+def test_gymnasium_check_env_passes_without_a_warning(env):
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        # The stock levels have no upper bound, which check_env points out; nothing else may warn.
-        warnings.filterwarnings("ignore", message=".*maximum value is infinity")
+        warnings.simplefilter("error")  # e.g. infinite bounds: "Box observation space maximum value is infinity"
         check_env(env.unwrapped, skip_render_check=True)
+
+
+def test_the_space_bounds_follow_the_parameters():
+    space = inventory.observation_space({"capacity": 300, "horizonDays": 7})
+    assert space["on_hand"].high.tolist() == [300] * 3 and space["backlog"].low.tolist() == [0] * 3
+    assert space["time"].high.tolist() == [7.0]
+    default = inventory.observation_space()
+    assert default["on_order"].high.tolist() == [2000] * 3 and default["time"].high.tolist() == [28.0]
+
+
+def _all_observations(env, seed, policy):
+    observation, _ = env.reset(seed=seed)
+    observations, rewards, done = [observation], [], False
+    while not done:
+        observation, reward, terminated, truncated, _ = env.step(policy(observation))
+        observations.append(observation)
+        rewards.append(reward)
+        done = terminated or truncated
+    return observations, rewards
+
+
+def test_stock_and_orders_stay_within_the_capacity(make_env):
+    """Ordering all it can, the warehouse fills to its capacity and no further: orders are cut to fit."""
+    env = make_env(capacity=150, horizonDays=10)
+    observations, _ = _all_observations(env, 1, lambda _: np.full(3, inventory.ORDER_LEVELS - 1))
+    assert all(env.observation_space.contains(o) for o in observations)
+    filled = np.array([o["on_hand"] + o["on_order"] for o in observations])
+    assert filled.max() == 150 and (filled <= 150).all()
+
+
+def test_back_orders_stay_within_the_capacity_and_the_rest_are_lost_sales(make_env):
+    """Ordering nothing, the order book fills to its capacity; each unit beyond it costs lostSaleCost."""
+    env = make_env(capacity=60, horizonDays=6, holdingCost=0.0, backlogCost=0.0, orderCost=0.0, lostSaleCost=1.0)
+    observations, rewards = _all_observations(env, 2, lambda _: np.zeros(3, dtype=np.int64))
+    assert all(env.observation_space.contains(o) for o in observations)
+    backlog = np.array([o["backlog"] for o in observations])
+    assert backlog.max() == 60 and (backlog <= 60).all()
+    lost = -sum(rewards)  # the only cost: one per unit lost
+    assert lost > 0 and lost == int(lost)

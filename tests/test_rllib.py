@@ -434,6 +434,56 @@ def test_main_job_trains_to_475_and_the_policy_scores_475_in_java(tmp_path):
     assert len([line for line in lines if line.startswith("episode ")]) == 20
     summary = next(line for line in lines if line.startswith("20 episodes: mean return "))
     assert float(summary.split()[4]) >= 475.0, done.stdout
+    assert [noise for noise in RAY_NOISE if noise in done.stdout + done.stderr] == []
+
+
+#: The start of each warning of Ray and RLlib 2.60 that a user cannot act on (alpyperl/rllib/quiet.py).
+RAY_NOISE = (
+    "Token authentication is enabled for this Ray cluster",
+    "on the new API stack! This is the new default behavior",
+    "DeprecationWarning: `RLModule(config=[RLModuleConfig object])` has been deprecated",
+    "Install gputil for GPU system monitoring",
+)
+
+
+def test_training_prints_no_warning_a_user_cannot_act_on(tmp_path):
+    """The smallest training of the example (one runner with one model, one iteration): the driver's
+    and the runner's output (Ray forwards it) hold none of the noise."""
+    done = run_example("cartpole/train.py", ["--quick", "--max-iterations", "1", "--num-env-runners", "1",
+                                             "--envs-per-runner", "1", "--skip-evaluation", "--checkpoint-dir",
+                                             str(tmp_path / "ckpt")], tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "iter   1 |" in done.stdout and "Checkpoint saved in" in done.stdout, output
+    assert [noise for noise in RAY_NOISE if noise in output] == [], output
+
+
+@pytest.mark.parametrize("script, arguments, status", [
+    ("examples/cartpole/train.py", ["--help"], 0),
+    ("examples/inventory/train.py", ["--help"], 0),
+    ("examples/cartpole/train.py", ["--max-iterations", "0"], 2),
+    ("examples/cartpole/evaluate.py", ["policy.onnx", "--episodes", "0"], 2),
+    ("examples/cartpole/evaluate.py", ["no/such/policy.onnx"], 1),
+    ("alpyperl", ["train", "--help"], 0),
+    ("alpyperl", ["export", "--help"], 0),
+])
+def test_help_and_a_wrong_command_line_import_neither_ray_nor_torch(script, arguments, status):
+    """The scripts read their command line before they import Ray or torch (seconds of imports), and
+    exit with 2 for a wrong command line, 1 for a failure (here a missing policy file)."""
+    code = """
+import runpy, sys
+script, sys.argv = sys.argv[1], sys.argv[1:]
+try:
+    if script == "alpyperl":
+        runpy.run_module("alpyperl", run_name="__main__", alter_sys=True)
+    else:
+        runpy.run_path(script, run_name="__main__")
+except SystemExit as exit:
+    print("status", exit.code, "loaded", sorted({name.split(".")[0] for name in sys.modules} & {"ray", "torch"}))
+"""
+    done = subprocess.run([sys.executable, "-c", code, script, *arguments], capture_output=True, text=True,
+                          timeout=120, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.stdout.strip().splitlines()[-1] == f"status {status} loaded []", done.stdout + done.stderr
 
 
 def test_inventory_train_script_trains_and_compares_with_base_stock(tmp_path):

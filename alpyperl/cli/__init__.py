@@ -10,9 +10,11 @@
     alpyperl jar [--copy DIR [--1x]]
     alpyperl doctor
 
-``main(argv)`` returns the exit status: 0 when all went well, 1 when the model, a policy or a
-replay failed, 2 for a wrong command line, 130 after Ctrl-C. Each command is a module of this
-package, with its options and what it does; ``arguments`` holds what they share.
+``main(argv)`` returns the exit status, by one rule for every command: 0 when all went well, 1 for a
+failure (a missing model folder or file, an unknown model parameter, a model, policy or replay that
+fails), 2 for a wrong command line (what argparse refuses, and :class:`~.arguments.UsageError`),
+130 after Ctrl-C. Each command is a module of this package, with its options and what it does;
+``arguments`` holds what they share.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Sequence
 
 from ..errors import AlpyperlError
 from . import doctor, export, info, jar, replay, run, train, upgrade
-from .arguments import FORMATTER, PROG
+from .arguments import EXIT_STATUS_HELP, FAILURE, FORMATTER, PROG, USAGE, UsageError
 
 __all__ = ["main", "build_parser"]
 
@@ -48,33 +50,34 @@ examples:
   alpyperl doctor                                                 # Java, jars, versions, problems
 
 Run `alpyperl COMMAND --help` for the options of a command. Debugging a model with a Java
-debugger (IntelliJ IDEA, Eclipse) is explained in docs/debugging.md."""
+debugger (IntelliJ IDEA, Eclipse) is explained in docs/debugging.md.
+
+""" + EXIT_STATUS_HELP
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the ``alpyperl`` command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["export"]:  # the export command parses its own options (and its own --help)
-        return export.main(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a wrong command line exits here, with status 2
     if args.command is None:
         parser.print_help()
-        return 2
+        return USAGE
     try:
         return args.handler(args)
-    except AlpyperlError as error:
-        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
-        return 1
-    except ValueError as error:  # a setting the user gave that the model or alpyperl refuses
-        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except UsageError as error:
+        print(f"{PROG} {args.command}: error: {error}\nRun `{PROG} {args.command} --help` for its options.",
+              file=sys.stderr)
+        return USAGE
     except KeyboardInterrupt:
         print(f"\n{PROG} {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the output went to a pipe that closed early (`alpyperl info ... | head`)
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (so that the interpreter's final flush stays quiet)
         return 0
+    except (AlpyperlError, ValueError, OSError) as error:  # alpyperl, the model, or a file refused what was asked
+        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        return FAILURE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,4 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     for command in (info, run, train, export, replay, upgrade, jar, doctor):
         command.add_parser(commands)
+    for command_parser in commands.choices.values():
+        command_parser.epilog = f"{command_parser.epilog}\n\n{EXIT_STATUS_HELP}"
     return parser

@@ -1,20 +1,45 @@
-"""What the commands of the ``alpyperl`` command line share: the program's name, argument types and options."""
+"""What the commands of the ``alpyperl`` command line share: the program's name, exit statuses,
+argument types and options.
+
+The exit statuses follow one rule in every command (and in the launcher's Java command line):
+``0`` success, ``1`` a failure (a missing model folder or file, an unknown model parameter, a model
+or policy that fails), ``2`` a wrong command line (an unknown option, a missing or malformed value,
+options that do not go together): what is found wrong before anything runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import textwrap
 from typing import Any
 
 __all__ = [
-    "PROG", "FORMATTER", "wrap", "add_param_option", "add_debug_options", "positive_int", "port", "size", "parameter",
-    "params", "check_debug",
+    "PROG", "FORMATTER", "SUCCESS", "FAILURE", "USAGE", "EXIT_STATUS_HELP", "UsageError", "wrap", "add_param_option", "add_debug_options", "positive_int", "non_negative_int",
+    "positive_float", "port", "size", "parameter", "params", "check_debug",
 ]
 
 PROG = "alpyperl"
 #: The help formatter of every command: descriptions and examples keep their line breaks.
 FORMATTER = argparse.RawDescriptionHelpFormatter
+
+SUCCESS = 0
+#: Exit status of a failure: a missing model folder or file, an unknown parameter, a model that fails.
+FAILURE = 1
+#: Exit status of a wrong command line (argparse's own status for its errors).
+USAGE = 2
+#: The exit statuses, as every command's help explains them.
+EXIT_STATUS_HELP = """\
+exit status:
+  0  success
+  1  failure: a missing model folder or file, an unknown model parameter, a model or policy that fails
+  2  wrong command line: an unknown option, a missing or malformed value, options that do not go together"""
+
+
+class UsageError(Exception):
+    """The command line is wrong in a way argparse cannot see (options that do not go together):
+    the command prints the message and exits with status 2, before anything runs."""
 
 
 def wrap(text: str) -> str:
@@ -42,6 +67,26 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
 
@@ -74,6 +119,8 @@ def parameter(text: str) -> tuple[str, Any, str]:
             parsed = value
     except json.JSONDecodeError:
         parsed = value
+    if isinstance(parsed, float) and not math.isfinite(parsed):
+        raise argparse.ArgumentTypeError(f"a model parameter must be a finite number, got {text!r}")
     return name.strip(), parsed, text
 
 
@@ -83,4 +130,4 @@ def params(args: argparse.Namespace) -> dict[str, Any]:
 
 def check_debug(args: argparse.Namespace) -> None:
     if args.suspend and args.debug_port is None:
-        raise ValueError("--suspend needs --debug-port (the port the Java debugger attaches to)")
+        raise UsageError("--suspend needs --debug-port (the port the Java debugger attaches to)")

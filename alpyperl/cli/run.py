@@ -10,7 +10,10 @@ import time
 
 from .. import bridge, jvm
 from ..errors import AlpyperlError
-from .arguments import FORMATTER, add_debug_options, add_param_option, check_debug, params, positive_int, size, wrap
+from .arguments import (
+    FORMATTER, UsageError, add_debug_options, add_param_option, check_debug, params, positive_float, positive_int, size,
+    wrap,
+)
 
 __all__ = ["add_parser", "run_command", "run_onnx", "Progress"]
 
@@ -34,7 +37,7 @@ def add_parser(commands) -> None:
     run.add_argument("--episodes", type=positive_int, default=10, metavar="N", help="episodes to run (default 10)")
     run.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the first episode (default 0)")
     add_param_option(run)
-    run.add_argument("--step-timeout", type=float, default=None, metavar="SECONDS",
+    run.add_argument("--step-timeout", type=positive_float, default=None, metavar="SECONDS",
                      help="seconds the model may take to reach its next decision (default 10; one day "
                           "with --debug-port, so that a breakpoint is no timeout)")
     run.add_argument("--record", metavar="FILE",
@@ -52,7 +55,7 @@ def run_command(args: argparse.Namespace) -> int:
     """``alpyperl run MODEL``."""
     check_debug(args)
     if args.render_size is not None and not args.render:
-        raise ValueError("--render-size needs --render (the video file to write)")
+        raise UsageError("--render-size needs --render (the video file to write)")
     if args.policy != "random" and not args.render:
         return run_onnx(args)
     from ..env import AnyLogicEnv
@@ -148,9 +151,9 @@ def _summary(returns: list[float], lengths: list[int], failures: list[int], elap
 
 def _check_policy_file(args: argparse.Namespace) -> None:
     if not args.policy.endswith(".onnx"):
-        raise ValueError(f"--policy must be 'random' or an .onnx file, got {args.policy!r}")
+        raise UsageError(f"--policy must be 'random' or an .onnx file, got {args.policy!r}")
     if not os.path.isfile(args.policy):
-        raise ValueError(f"the policy file {os.path.abspath(args.policy)} does not exist")
+        raise AlpyperlError(f"the policy file {os.path.abspath(args.policy)} does not exist")
 
 
 def _onnx_actor(policy_file: str, env):
@@ -171,9 +174,9 @@ def _onnx_actor(policy_file: str, env):
 
 def run_onnx(args: argparse.Namespace) -> int:
     """Runs an ONNX policy with the Java launcher's command line, in this process's JVM."""
-    _check_policy_file(args)
     if args.record:
-        raise ValueError("--record works with the random policy only (an ONNX policy runs inside Java)")
+        raise UsageError("--record works with the random policy only (an ONNX policy runs inside Java)")
+    _check_policy_file(args)
     options = jvm.debug_options(args.debug_port, args.suspend) if args.debug_port is not None else []
     jvm.start_jvm(options)
     command = ["run", "--model", os.path.abspath(args.model), "--policy", os.path.abspath(args.policy),

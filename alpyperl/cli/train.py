@@ -8,7 +8,9 @@ import sys
 from typing import Any
 
 from ..errors import AlpyperlError
-from .arguments import FORMATTER, PROG, add_param_option, params, port, positive_int, wrap
+from .arguments import (
+    FORMATTER, PROG, add_param_option, non_negative_int, params, port, positive_float, positive_int, wrap,
+)
 
 __all__ = ["add_parser", "train_command"]
 
@@ -30,7 +32,8 @@ def add_parser(commands) -> None:
                        help="stop after N training iterations (default 50)")
     train.add_argument("--target-return", type=float, default=None, metavar="X",
                        help="stop early when the mean episode return reaches X")
-    train.add_argument("--runners", type=int, default=2, metavar="R", help="EnvRunner processes (default 2)")
+    train.add_argument("--runners", type=non_negative_int, default=2, metavar="R",
+                       help="EnvRunner processes (default 2; 0 samples in this process)")
     train.add_argument("--envs-per-runner", type=positive_int, default=4, metavar="E",
                        help="model instances per runner (default 4)")
     train.add_argument("--batch-size", type=positive_int, default=4000, metavar="STEPS",
@@ -39,7 +42,7 @@ def add_parser(commands) -> None:
     train.add_argument("--out", default="alpyperl-checkpoint", metavar="DIR",
                        help="where to save the checkpoint (default ./alpyperl-checkpoint)")
     add_param_option(train)
-    train.add_argument("--step-timeout", type=float, default=None, metavar="SECONDS",
+    train.add_argument("--step-timeout", type=positive_float, default=None, metavar="SECONDS",
                        help="seconds the model may take to reach its next decision (default 10; one day "
                             "with --debug-port)")
     train.add_argument("--record-dir", metavar="DIR",
@@ -53,9 +56,8 @@ def train_command(args: argparse.Namespace) -> int:
     """``alpyperl train MODEL``: PPO with alpyperl.rllib, one progress line per iteration."""
     model = os.path.abspath(args.model)
     if not os.path.isdir(model):
-        raise ValueError(f"model folder {model} does not exist")
-    if args.runners < 0:
-        raise ValueError(f"--runners must be 0 or more, got {args.runners}")
+        raise AlpyperlError(f"model folder {model} does not exist" if not os.path.exists(model)
+                            else f"{model} is a file; give the model's folder")
     try:
         import ray
         from ray.rllib.algorithms.ppo import PPOConfig

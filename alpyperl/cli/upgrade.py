@@ -7,7 +7,7 @@ import os
 
 from .. import alpyperl1, launch_script
 from ..errors import AlpyperlError
-from .arguments import FORMATTER, wrap
+from .arguments import FORMATTER, UsageError, wrap
 from .run import run_onnx
 
 __all__ = ["add_parser", "upgrade_command"]
@@ -39,7 +39,7 @@ def upgrade_command(args: argparse.Namespace) -> int:
     """``alpyperl upgrade-1x EXPORT``."""
     if args.undo:
         if args.policy:
-            raise ValueError("--undo puts the 1.x library back; it takes no --policy")
+            raise UsageError("--undo puts the 1.x library back; it takes no --policy")
         alpyperl1.undo_upgrade(args.export)
         return 0
     alpyperl1.upgrade_export(args.export, args.policy)

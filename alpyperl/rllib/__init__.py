@@ -23,7 +23,9 @@ call (``gym_env_vectorize_mode="vector_entry_point"``). See docs/training.md.
 
 The parts: ``envs`` (the environments RLlib creates, with distinct seeds), ``algo`` (building
 the algorithm), ``nodes`` (the model folder on the cluster's nodes), ``progress`` (results as
-lines and TensorBoard scalars), ``videos`` (videos of the policy during training).
+lines and TensorBoard scalars), ``videos`` (videos of the policy during training), ``quiet``
+(the warnings of Ray and RLlib that a user cannot act on, which importing this module silences
+in the driver and in every EnvRunner).
 """
 
 from .algo import build_algo, fault_tolerant
@@ -39,9 +41,13 @@ from .envs import (
 )
 from .nodes import check_model_on_nodes
 from .progress import TensorBoardWriter, env_steps, episode_return, progress_line, runner_restarts, steps_this_iteration
+from .quiet import silence_ray_noise
 from .videos import EpisodeVideos, record_episode, record_videos
 
+silence_ray_noise()
+
 __all__ = [
+    "silence_ray_noise",
     "ENV_NAME",
     "VECTOR_SETTINGS",
     "register_env",

@@ -32,14 +32,31 @@ def evaluate_in_java(policy_file: Path, *, episodes: int = 20, seed: int = 0) ->
     return subprocess.run(command).returncode
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("policy", type=Path, help="the ONNX file written by `alpyperl export`")
-    parser.add_argument("--episodes", type=int, default=20, help="episodes to run (default 20)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first episode (default 0)")
-    args = parser.parse_args()
-    return evaluate_in_java(args.policy, episodes=args.episodes, seed=args.seed)
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
 
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="exit status: 0 success, 1 failure (a missing policy file or model, a policy that does not fit "
+               "the model), 2 wrong command line")
+    parser.add_argument("policy", type=Path, help="the ONNX file written by `alpyperl export`")
+    parser.add_argument("--episodes", type=positive_int, default=20, help="episodes to run (default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first episode (default 0)")
+    args = parser.parse_args(argv)
+    for path, what in ((args.policy, "the policy file"), (MODEL, "the CartPole model (run `gradle build`)")):
+        if not path.exists():
+            print(f"error: {what} {path.absolute()} does not exist", file=sys.stderr)
+            return 1
+    return evaluate_in_java(args.policy, episodes=args.episodes, seed=args.seed)
 
 if __name__ == "__main__":
     sys.exit(main())

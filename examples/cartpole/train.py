@@ -25,25 +25,24 @@ import sys
 import time
 from pathlib import Path
 
-import ray
-from ray.rllib.algorithms.ppo import PPOConfig
-
-from alpyperl import rllib
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import evaluate  # noqa: E402  (evaluate.py, next to this file)
+# Ray, RLlib and torch are imported after the command line is read (in main), so that --help and
+# a wrong option answer at once instead of after seconds of imports.
 
 MODEL = Path(__file__).resolve().parent / "build" / "model"
 TARGET_RETURN = 475.0  # Gymnasium's "solved" threshold for CartPole-v1 (episodes end at 500)
 
 
 def ppo_config(env: str, env_config: dict, *, num_env_runners: int = 2, envs_per_runner: int = 4,
-               seed: int = 0, train_batch_size: int = 4000) -> PPOConfig:
+               seed: int = 0, train_batch_size: int = 4000):
     """The PPO setup used for CartPole: small networks, a few thousand steps per update.
 
     ``env`` is a registered environment name (``rllib.register_env()`` registers "anylogic")
     or a Gymnasium id such as "CartPole-v1"; ``env_config`` is handed to the environment.
     """
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    from alpyperl import rllib
+
     config = (
         PPOConfig()
         # Which environment, and its settings. For "anylogic" these are AnyLogicEnv's settings:
@@ -75,13 +74,27 @@ def ppo_config(env: str, env_config: dict, *, num_env_runners: int = 2, envs_per
     return rllib.fault_tolerant(config)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def parse_arguments(argv=None) -> argparse.Namespace:
+    """The command line; a wrong one exits with status 2 (and --help with 0) before anything is imported."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="exit status: 0 success, 1 failure (e.g. the model is not built), 2 wrong command line")
     parser.add_argument("--quick", action="store_true", help="a short smoke run: 3 small iterations")
     parser.add_argument("--num-env-runners", type=int, default=2, help="EnvRunner processes (default 2)")
-    parser.add_argument("--envs-per-runner", type=int, default=4, help="model instances per runner (default 4)")
+    parser.add_argument("--envs-per-runner", type=positive_int, default=4, help="model instances per runner (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="the experiment seed (default 0)")
-    parser.add_argument("--max-iterations", type=int, default=None,
+    parser.add_argument("--max-iterations", type=positive_int, default=None,
                         help="stop after this many iterations (default 60, or 3 with --quick)")
     parser.add_argument("--target-return", type=float, default=TARGET_RETURN,
                         help=f"stop when the mean episode return reaches this (default {TARGET_RETURN:.0f})")
@@ -98,9 +111,26 @@ def main() -> int:
     parser.add_argument("--video-every", type=int, default=None, metavar="N",
                         help="every N iterations, write a video of one episode with the current policy to "
                              "videos/ in the run's log folder (needs `pip install alpyperl[video]`)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.num_env_runners < 0:
+        parser.error(f"--num-env-runners must be 0 or more, got {args.num_env_runners}")
+    if not 0 <= args.failure_rate <= 1:
+        parser.error(f"--failure-rate is a share of episodes, from 0 to 1, got {args.failure_rate}")
     if args.video_every is not None and (args.video_every < 1 or args.gym):
         parser.error("--video-every needs a positive N and the Java model (not --gym)")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_arguments(argv)
+    if not args.gym and not (MODEL / "alpyperl-model.properties").is_file():
+        print(f"error: the CartPole model is not built ({MODEL} is missing); run `gradle build` in the "
+              "repository root", file=sys.stderr)
+        return 1
+
+    import ray
+
+    from alpyperl import rllib  # (importing it silences Ray's and RLlib's warnings a user cannot act on)
 
     if args.address == "local":
         # A new Ray instance on this machine, without its web dashboard. Each runner claims one
@@ -146,6 +176,8 @@ def main() -> int:
 
 def train(algo, args) -> Path:
     """Trains until the target return or the iteration limit, then saves a checkpoint (returned)."""
+    from alpyperl import rllib
+
     logdir = Path(algo.logdir)  # RLlib's folder for this run, under ~/ray_results
     print(f"TensorBoard logs: {logdir}\n  view them with: tensorboard --logdir {logdir.parent}")
     tensorboard = rllib.TensorBoardWriter(logdir)
@@ -176,6 +208,9 @@ def train(algo, args) -> Path:
 def evaluate_in_java(checkpoint_dir: Path, episodes: int) -> int:
     """Exports the policy to ONNX and runs the model with it in a new `java` process (evaluate.py)."""
     from alpyperl.export import export_checkpoint  # imports torch: only needed from here on
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import evaluate  # evaluate.py, next to this file
 
     policy_file = checkpoint_dir.parent / "cartpole.onnx"
     print(f"\nExport (the same as: alpyperl export --checkpoint {checkpoint_dir} --out {policy_file})", flush=True)

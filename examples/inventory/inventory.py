@@ -36,20 +36,29 @@ MODEL_DEFAULTS = {
     "productMix": "0.5,0.3,0.2",
     "leadTimeMean": 3.0,
     "orderBatch": 10,
+    "capacity": 2000,
+    "horizonDays": 28.0,
 }
 
 
-def observation_space() -> spaces.Dict:
-    """What the model reports at each decision (the Java side writes the keys in this order)."""
+def observation_space(env_params: Mapping[str, Any] | None = None) -> spaces.Dict:
+    """What the model reports at each decision (the Java side writes the keys in this order).
+
+    Its bounds are those of the model with the parameters ``env_params`` (defaults as in the
+    model): stock, orders and back-orders of a product stay within its ``capacity``, and the time
+    within ``horizonDays``. Give the environment the same parameters (:func:`make_env` does).
+    """
+    params = {**MODEL_DEFAULTS, **(env_params or {})}
     n = len(PRODUCTS)
-    stock = spaces.Box(low=0.0, high=np.inf, shape=(n,), dtype=np.float32)
+    stock = spaces.Box(low=0.0, high=float(params["capacity"]), shape=(n,), dtype=np.float32)
+    horizon = float(params["horizonDays"])
     return spaces.Dict({
         "backlog": stock,                      # units owed to waiting customers, per product
         "day_of_week": spaces.Discrete(7),     # 0 = Monday
         "hour": spaces.Box(low=0.0, high=24.0, shape=(1,), dtype=np.float32),
         "on_hand": stock,                      # units on the shelf, per product
         "on_order": stock,                     # units ordered and not yet delivered, per product
-        "time": spaces.Box(low=0.0, high=np.inf, shape=(1,), dtype=np.float64),  # model time, days
+        "time": spaces.Box(low=0.0, high=horizon, shape=(1,), dtype=np.float64),  # model time, days
         "trigger": spaces.Discrete(2),         # DAILY_REVIEW or STOCKOUT_REVIEW
     })
 
@@ -65,7 +74,7 @@ def make_env(**env_params: Any) -> AnyLogicEnv:
         raise FileNotFoundError(f"the inventory model is not built ({MODEL_DIR} is missing); "
                                 "run `gradle build` in the repository root")
     return AnyLogicEnv(model=MODEL_DIR, env_params=env_params,
-                       observation_space=observation_space(), action_space=action_space())
+                       observation_space=observation_space(env_params), action_space=action_space())
 
 
 class BaseStockPolicy:

@@ -27,16 +27,13 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-import ray
-import torch
-from ray.rllib.algorithms.ppo import PPOConfig
-from ray.rllib.core.columns import Columns
-from ray.tune.registry import register_env
 
-from alpyperl import rllib
+# Ray, RLlib and torch are imported where they are used, after the command line is read, so that
+# --help and a wrong option answer at once.
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from inventory import (  # noqa: E402  (the example's module, next to this file)
+    MODEL_DEFAULTS,
     MODEL_DIR,
     ORDER_LEVELS,
     PRODUCTS,
@@ -88,7 +85,13 @@ class Planner(gym.Wrapper):
         super().__init__(env)
         self.horizon_days = float(env_params.get("horizonDays", HORIZON_DAYS))
         self.batch = int(env_params.get("orderBatch", ORDER_BATCH))
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(4 * len(PRODUCTS) + 10,), dtype=np.float32)
+        # Stock, orders and back-orders lie within the capacity, so the position within plus or
+        # minus it; the day (one-hot), hour, elapsed share of the horizon and trigger within 0..1.
+        scaled = float(env_params.get("capacity", MODEL_DEFAULTS["capacity"])) / 100
+        n = len(PRODUCTS)
+        low = np.concatenate([np.zeros(3 * n), np.full(n, -scaled), np.zeros(10)]).astype(np.float32)
+        high = np.concatenate([np.full(4 * n, scaled), np.ones(10)]).astype(np.float32)
+        self.observation_space = gym.spaces.Box(low, high, dtype=np.float32)
         self.action_space = gym.spaces.MultiDiscrete([TARGET_LEVELS] * len(PRODUCTS))
         self.observation = None
 
@@ -109,17 +112,23 @@ class Planner(gym.Wrapper):
 
 def make_inventory_env(env_config) -> gym.Env:
     """RLlib's env creator: one model instance (alpyperl's rllib.make_env) seen through Planner."""
+    from alpyperl import rllib
+
     return Planner(rllib.make_env(env_config), env_config.get("env_params", {}))
 
 
 def ppo_config(env_params: dict, *, num_env_runners: int, envs_per_runner: int, seed: int,
-               train_batch_size: int) -> PPOConfig:
+               train_batch_size: int):
     """PPO for the warehouse: separate policy and value networks of 2 x 128 units."""
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    from alpyperl import rllib
+
     env_config = {
         "model": str(MODEL_DIR),
         "env_params": env_params,
         # The model leaves its spaces to Python: pass them to AnyLogicEnv.
-        "observation_space": observation_space(),
+        "observation_space": observation_space(env_params),
         "action_space": action_space(),
     }
     config = (
@@ -145,6 +154,8 @@ def ppo_config(env_params: dict, *, num_env_runners: int, envs_per_runner: int, 
 
 def greedy_policy(module):
     """The learned policy without exploration: the most likely target of each product."""
+    import torch
+    from ray.rllib.core.columns import Columns
 
     def act(observation: np.ndarray) -> np.ndarray:
         with torch.no_grad():
@@ -180,17 +191,47 @@ def evaluate(module, env_params: dict) -> tuple[float, float]:
     return float(np.mean(costs["learned"])), float(np.mean(costs["base-stock"]))
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
+    return value
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="exit status: 0 success, 1 failure (e.g. the model is not built), 2 wrong command line")
     parser.add_argument("--quick", action="store_true", help="a short smoke run (3 small iterations)")
-    parser.add_argument("--iterations", type=int, default=None, help="training iterations (default 60)")
-    parser.add_argument("--num-env-runners", type=int, default=2, help="EnvRunner processes (default 2)")
-    parser.add_argument("--envs-per-runner", type=int, default=4, help="model instances per runner (default 4)")
+    parser.add_argument("--iterations", type=positive_int, default=None, help="training iterations (default 60)")
+    parser.add_argument("--num-env-runners", type=non_negative_int, default=2, help="EnvRunner processes (default 2)")
+    parser.add_argument("--envs-per-runner", type=positive_int, default=4, help="model instances per runner (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="the experiment seed (default 0)")
     parser.add_argument("--checkpoint-dir", type=Path, default=None,
                         help="where to save the policy (default: 'checkpoint' in the run's log folder)")
     args = parser.parse_args()
     env_params: dict = {}  # the model's defaults; e.g. {"demandRate": 45} for a busier shop
+    if not (MODEL_DIR / "alpyperl-model.properties").is_file():
+        print(f"error: the inventory model is not built ({MODEL_DIR} is missing); run `gradle build` in the "
+              "repository root", file=sys.stderr)
+        return 1
+
+    import ray
+    from ray.tune.registry import register_env
+
+    from alpyperl import rllib  # (importing it silences Ray's and RLlib's warnings a user cannot act on)
 
     ray.init(address="local", num_cpus=max(os.cpu_count() or 1, args.num_env_runners), include_dashboard=False)
     register_env("inventory", make_inventory_env)

@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,6 +25,8 @@ import java.util.Random;
  * <pre>
  * java -jar launcher.jar run  --model DIR --policy FILE.onnx [--episodes N] [--seed S] [--param NAME=VALUE]...
  * java -jar launcher.jar info --model DIR
+ * java -jar launcher.jar COMMAND --help
+ * java -jar launcher.jar --version
  * </pre>
  *
  * The model runs exactly as under training (one {@link ModelSession}, the same seeds, parameters
@@ -35,18 +38,13 @@ public final class Main {
     /** Exit status: the command line itself is wrong. */
     static final int USAGE = 2;
 
-    private static final String USAGE_TEXT = String.join("\n",
-            "Runs an exported model with an exported ONNX policy, without Python.",
-            "",
-            "usage:",
-            "  java -jar launcher.jar run  --model DIR --policy FILE.onnx [options]",
-            "  java -jar launcher.jar info --model DIR",
-            "",
-            "commands:",
-            "  run    runs episodes with the policy choosing every action; prints each episode's return and a summary",
-            "  info   prints the model's observation and action spaces and its parameters",
-            "",
-            "options of run:",
+    private static final String EXIT_STATUS_TEXT = String.join("\n",
+            "exit status:",
+            "  0  success",
+            "  1  failure: a missing model folder or policy file, an unknown parameter, a model or policy that fails",
+            "  2  wrong command line: an unknown command or option, a missing or malformed value");
+
+    private static final String RUN_OPTIONS = String.join("\n",
             "  --model DIR          the exported model's folder (an AnyLogic export or an alpyperl example model)",
             "  --policy FILE.onnx   the policy written by `alpyperl export`",
             "  --episodes N         how many episodes to run (default 10)",
@@ -55,9 +53,57 @@ public final class Main {
             "  --sample             draws actions from the policy's distribution instead of taking the most likely",
             "  --max-steps N        ends an episode (as truncated) after N decisions (default: no limit)",
             "  --step-timeout SEC   fails if the model takes longer than this between decisions (default 60)",
+            "  -h, --help           shows this help");
+
+    private static final String USAGE_TEXT = String.join("\n",
+            "Runs an exported model with an exported ONNX policy, without Python.",
+            "",
+            "usage:",
+            "  java -jar launcher.jar run  --model DIR --policy FILE.onnx [options]",
+            "  java -jar launcher.jar info --model DIR",
+            "  java -jar launcher.jar COMMAND --help",
+            "  java -jar launcher.jar --version",
+            "",
+            "commands:",
+            "  run    runs episodes with the policy choosing every action; prints each episode's return and a summary",
+            "  info   prints the model's observation and action spaces and its parameters",
+            "",
+            "options of run:",
+            RUN_OPTIONS,
             "",
             "example:",
-            "  java -jar launcher.jar run --model examples/cartpole/build/model --policy cartpole.onnx --episodes 20");
+            "  java -jar launcher.jar run --model examples/cartpole/build/model --policy cartpole.onnx --episodes 20",
+            "",
+            EXIT_STATUS_TEXT);
+
+    private static final String RUN_HELP = String.join("\n",
+            "usage: java -jar launcher.jar run --model DIR --policy FILE.onnx [options]",
+            "",
+            "Runs episodes of the model with the policy choosing every action, as training runs them (the same",
+            "seeds, parameters and step timeout); prints each episode's return and a summary.",
+            "",
+            "options:",
+            RUN_OPTIONS,
+            "",
+            "example:",
+            "  java -jar launcher.jar run --model examples/cartpole/build/model --policy cartpole.onnx --episodes 20",
+            "",
+            EXIT_STATUS_TEXT);
+
+    private static final String INFO_HELP = String.join("\n",
+            "usage: java -jar launcher.jar info --model DIR",
+            "",
+            "Prints the model's observation and action spaces and the names of its parameters.",
+            "",
+            "options:",
+            "  --model DIR          the exported model's folder (an AnyLogic export or an alpyperl example model)",
+            "  --step-timeout SEC   fails if the model takes longer than this to describe itself (default 60)",
+            "  -h, --help           shows this help",
+            "",
+            "example:",
+            "  java -jar launcher.jar info --model examples/cartpole/build/model",
+            "",
+            EXIT_STATUS_TEXT);
 
     private final PrintStream out;
     private final PrintStream err;
@@ -74,16 +120,26 @@ public final class Main {
 
     /**
      * Runs the command line, printing results to {@code out} and problems to {@code err}; returns
-     * the exit status (0 on success, 1 when the model or policy fails, 2 for a wrong command line).
+     * the exit status, by the rule of every alpyperl command: 0 on success, 1 for a failure (a
+     * missing model folder or policy file, an unknown parameter, a model or policy that fails), 2
+     * for a wrong command line (an unknown command or option, a missing or malformed value).
      */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
         return new Main(out, err).dispatch(args);
     }
 
     private int dispatch(String[] args) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+        if (args.length == 0) {
+            err.println(USAGE_TEXT);
+            return USAGE;
+        }
+        if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             out.println(USAGE_TEXT);
-            return args.length == 0 ? USAGE : 0;
+            return 0;
+        }
+        if (args[0].equals("--version") || args[0].equals("version")) {
+            out.println("alpyperl launcher " + version());
+            return 0;
         }
         Options options;
         try {
@@ -92,6 +148,10 @@ public final class Main {
             err.println("error: " + e.getMessage());
             err.println("Run with --help to see the commands and options.");
             return USAGE;
+        }
+        if (options.help) {
+            out.println(options.command.equals("info") ? INFO_HELP : RUN_HELP);
+            return 0;
         }
         try {
             if (options.command.equals("info")) {
@@ -102,6 +162,15 @@ public final class Main {
             err.println("error: " + e.getMessage());
             return FAILED;
         }
+    }
+
+    /**
+     * The version of the launcher: the {@code Implementation-Version} of its jar's manifest, or
+     * {@code "unknown"} when it has none (for example when its classes do not come from the jar).
+     */
+    public static String version() {
+        String version = Main.class.getPackage().getImplementationVersion();
+        return version == null || version.isEmpty() ? "unknown" : version;
     }
 
     private int info(Options options) {
@@ -231,6 +300,10 @@ public final class Main {
 
     /** The parsed command line. */
     static final class Options {
+        /** The options that take a value. */
+        private static final List<String> VALUE_OPTIONS = Arrays.asList(
+                "--model", "--policy", "--episodes", "--seed", "--max-steps", "--step-timeout", "--param");
+
         String command;
         String model;
         String policy;
@@ -239,6 +312,7 @@ public final class Main {
         boolean sample;
         long maxSteps = Long.MAX_VALUE;
         double stepTimeout = 60;
+        boolean help;
         final Map<String, Object> parameters = new LinkedHashMap<>();
 
         static Options parse(String[] args) {
@@ -253,8 +327,16 @@ public final class Main {
                     o.sample = true;
                     continue;
                 }
+                if (option.equals("--help") || option.equals("-h")) {
+                    o.help = true;
+                    continue;
+                }
+                if (!VALUE_OPTIONS.contains(option)) {
+                    throw new IllegalArgumentException(option.startsWith("-") ? "unknown option '" + option + "'"
+                            : "unexpected '" + option + "' (options start with --)");
+                }
                 if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(option.startsWith("--") ? option + " needs a value" : "unexpected '" + option + "'");
+                    throw new IllegalArgumentException(option + " needs a value");
                 }
                 String value = args[++i];
                 switch (option) {
@@ -267,6 +349,9 @@ public final class Main {
                     case "--param": o.addParameter(value); break;
                     default: throw new IllegalArgumentException("unknown option '" + option + "'");
                 }
+            }
+            if (o.help) {
+                return o;
             }
             if (o.model == null) {
                 throw new IllegalArgumentException(o.command + " needs --model DIR (the exported model's folder)");

@@ -33,6 +33,20 @@ public class CartPole implements PlainJavaModel, Drawable {
     private static final double TAU = 0.02;
     private static final double THETA_LIMIT = 12 * 2 * Math.PI / 360;
     private static final double X_LIMIT = 2.4;
+    /**
+     * The bound of both velocities in the observation space, in m/s and rad/s: twice what the
+     * physics allows in an episode. The cart stays within 2.4 m of the centre, and the push and the
+     * pole accelerate it by at most about 10.2 m/s²; the pole stays within 12 degrees, accelerated by
+     * at most about 90 rad/s² (a pole of 0.1 m, the shortest allowed). From a start with speeds of at
+     * most {@link #START_SPEED_LIMIT}, neither velocity can so exceed about 10.5 before the episode
+     * ends. (Gymnasium's CartPole-v1 leaves them unbounded.)
+     */
+    private static final double VELOCITY_LIMIT = 20;
+    /** The largest speeds (m/s, rad/s) an {@link #initialState} may give. */
+    private static final double START_SPEED_LIMIT = 2;
+    /** The range of {@link #poleLength} (half the pole's length), in metres. */
+    private static final double MIN_POLE_LENGTH = 0.1;
+    private static final double MAX_POLE_LENGTH = 10;
 
     // ---- drawing: Gymnasium's picture (600 x 400 pixels show the 4.8 m of track), in metres ----
     /** Colours of the picture, those of Gymnasium's CartPole renderer. */
@@ -43,7 +57,7 @@ public class CartPole implements PlainJavaModel, Drawable {
     private static final double CART_HEIGHT = 0.24;
     private static final double POLE_WIDTH = 0.08;
 
-    /** Half the pole's length, in metres. */
+    /** Half the pole's length, in metres, from 0.1 to 10. */
     @ModelParameter
     public double poleLength = 0.5;
 
@@ -51,7 +65,11 @@ public class CartPole implements PlainJavaModel, Drawable {
     @ModelParameter
     public int maxSteps = 500;
 
-    /** Start state "x,xDot,theta,thetaDot"; empty for Gymnasium's uniform draw in [-0.05, 0.05). */
+    /**
+     * Start state "x,xDot,theta,thetaDot"; empty for Gymnasium's uniform draw in [-0.05, 0.05). It
+     * must lie within the limits where an episode goes on (|x| at most 2.4 m, |theta| at most 12
+     * degrees), with speeds of at most 2 m/s and 2 rad/s.
+     */
     @ModelParameter
     public String initialState = "";
 
@@ -111,11 +129,15 @@ public class CartPole implements PlainJavaModel, Drawable {
         return fallen;
     }
 
+    /**
+     * Cart position and pole angle within twice the limits that end an episode (as Gymnasium's
+     * CartPole-v1: the last step ends at most one step's travel beyond them), and both velocities
+     * within {@link #VELOCITY_LIMIT}.
+     */
     @Override
     public Space getObservationSpace() {
-        double inf = Double.POSITIVE_INFINITY;
-        return Spaces.box(new double[] {-2 * X_LIMIT, -inf, -2 * THETA_LIMIT, -inf},
-                new double[] {2 * X_LIMIT, inf, 2 * THETA_LIMIT, inf});
+        return Spaces.box(new double[] {-2 * X_LIMIT, -VELOCITY_LIMIT, -2 * THETA_LIMIT, -VELOCITY_LIMIT},
+                new double[] {2 * X_LIMIT, VELOCITY_LIMIT, 2 * THETA_LIMIT, VELOCITY_LIMIT});
     }
 
     @Override
@@ -154,6 +176,10 @@ public class CartPole implements PlainJavaModel, Drawable {
     }
 
     private void startState() {
+        if (!(poleLength >= MIN_POLE_LENGTH && poleLength <= MAX_POLE_LENGTH)) {
+            throw new IllegalArgumentException("poleLength (half the pole's length) must be from " + MIN_POLE_LENGTH
+                    + " to " + MAX_POLE_LENGTH + " m, got " + poleLength);
+        }
         if (initialState.isEmpty()) {
             x = uniform();
             xDot = uniform();
@@ -169,6 +195,12 @@ public class CartPole implements PlainJavaModel, Drawable {
         xDot = Double.parseDouble(parts[1].trim());
         theta = Double.parseDouble(parts[2].trim());
         thetaDot = Double.parseDouble(parts[3].trim());
+        if (!(Math.abs(x) <= X_LIMIT && Math.abs(theta) <= THETA_LIMIT && Math.abs(xDot) <= START_SPEED_LIMIT
+                && Math.abs(thetaDot) <= START_SPEED_LIMIT)) {
+            throw new IllegalArgumentException("initialState must lie where an episode goes on: |x| <= " + X_LIMIT
+                    + " m, |theta| <= " + THETA_LIMIT + " rad (12 degrees), and speeds |xDot|, |thetaDot| <= "
+                    + START_SPEED_LIMIT + "; got " + initialState);
+        }
     }
 
     private double uniform() {

@@ -21,16 +21,19 @@ import java.util.Random;
  * <li><i>store opens</i>, every day at 8:00: customers arrive until 20:00 as a Poisson process
  *     whose rate depends on the day of the week.</li>
  * <li><i>customer arrives</i>: buys 1 to {@link #maxOrderSize} units of one product, chosen by
- *     {@link #productMix}. What is not in stock is backordered. When the purchase empties the shelf
+ *     {@link #productMix}. What is not in stock is backordered, up to the {@link #capacity} of the
+ *     order book (the rest is a lost sale). When the purchase empties the shelf
  *     of a product, a <i>stock-out review</i> follows at once: a decision point at an irregular time.</li>
  * <li><i>delivery arrives</i>: an order placed at a decision reaches the warehouse after a random
  *     lead time (triangular, {@link #leadTimeMean} days on average); it first serves the backlog.</li>
  * </ul>
  *
  * <p><b>Decision</b>: at each review the policy chooses, per product, how many batches of
- * {@link #orderBatch} units to order. <b>Reward</b>: minus the costs since the previous decision
- * (holding and backlog costs per unit and day, a fixed cost per order line). The spaces are
- * defined in Python ({@code inventory.py}), so {@link #getObservationSpace()} and
+ * {@link #orderBatch} units to order (cut to the room left within {@link #capacity}). <b>Reward</b>:
+ * minus the costs since the previous decision (holding and backlog costs per unit and day, a fixed
+ * cost per order line, a cost per unit of lost sales). Stocks, orders and back-orders stay within
+ * {@link #capacity}, and time within {@link #horizonDays}: the bounds of the observation space.
+ * The spaces are defined in Python ({@code inventory.py}), so {@link #getObservationSpace()} and
  * {@link #getActionSpace()} keep their defaults (null).
  *
  * <p>The episode ends at {@link #horizonDays}, as a truncation: a warehouse has no terminal state.
@@ -97,6 +100,18 @@ public class InventoryModel implements PlainJavaModel, Drawable {
     @ModelParameter
     public double horizonDays = 28;
 
+    /**
+     * Units of each product the warehouse holds: on hand and on order together (the supplier
+     * delivers only what fits, so an order is cut to the room left), and on its order book of
+     * back-orders (what a customer asks beyond that is a lost sale).
+     */
+    @ModelParameter
+    public int capacity = 2000;
+
+    /** Cost of each unit a customer asked for that neither the shelf nor the order book could take. */
+    @ModelParameter
+    public double lostSaleCost = 50;
+
     /** Whether a product running out of stock triggers an extra decision at once. */
     @ModelParameter
     public boolean stockoutReviews = true;
@@ -159,8 +174,10 @@ public class InventoryModel implements PlainJavaModel, Drawable {
         int units = 1 + customerRandom.nextInt(maxOrderSize);
         boolean hadStock = onHand[product] > 0;
         double sold = Math.min(units, onHand[product]);
+        double backordered = Math.min(units - sold, capacity - backlog[product]);
         onHand[product] -= sold;
-        backlog[product] += units - sold;
+        backlog[product] += backordered;
+        cost += lostSaleCost * (units - sold - backordered);
         if (hadStock && onHand[product] == 0 && stockoutReviews) {
             decide(STOCKOUT_REVIEW);
         }
@@ -200,7 +217,7 @@ public class InventoryModel implements PlainJavaModel, Drawable {
     public void takeAction(RLAction action) {
         int[] levels = action.asIntArray();
         for (int p = 0; p < PRODUCTS; p++) {
-            double units = (double) levels[p] * orderBatch;
+            double units = Math.min((double) levels[p] * orderBatch, capacity - onHand[p] - onOrder[p]);
             if (units <= 0) {
                 continue;
             }
@@ -370,9 +387,10 @@ public class InventoryModel implements PlainJavaModel, Drawable {
         require(leadTimeMean > 0, "leadTimeMean must be positive", leadTimeMean);
         require(orderBatch >= 1, "orderBatch must be at least 1", orderBatch);
         require(initialStock >= 0, "initialStock must not be negative", initialStock);
+        require(capacity >= initialStock, "capacity must hold the initialStock (" + initialStock + ")", capacity);
         require(horizonDays > 0, "horizonDays must be positive", horizonDays);
-        require(holdingCost >= 0 && backlogCost >= 0 && orderCost >= 0, "costs must not be negative",
-                holdingCost + ", " + backlogCost + ", " + orderCost);
+        require(holdingCost >= 0 && backlogCost >= 0 && orderCost >= 0 && lostSaleCost >= 0,
+                "costs must not be negative", holdingCost + ", " + backlogCost + ", " + orderCost + ", " + lostSaleCost);
     }
 
     private static void require(boolean condition, String message, Object value) {
