@@ -91,8 +91,8 @@ class AnyLogicVecEnv(VecEnv):
         seed = None if all(given is None for given in seeds) else seeds
         observations, infos = self.vector_env.reset(seed=seed, options=dict(options[0]) or None)
         env_params = self.vector_env.env_params
-        self.reset_infos = [{"seed": int(episode_seed), "env_params": dict(env_params)}
-                            for episode_seed in infos["seed"]]
+        for index in np.flatnonzero(infos["_seed"]):  # all of them, unless the options held a reset_mask
+            self.reset_infos[index] = {"seed": int(infos["seed"][index]), "env_params": dict(env_params)}
         self._reset_seeds()
         self._reset_options()
         return observations

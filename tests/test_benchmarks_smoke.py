@@ -1,5 +1,5 @@
-"""Smoke tests of the benchmarks: ``bench_bridge.py``, ``bench_session.py`` and ``soak.py`` with ``--quick``
-run end to end and write their JSON.
+"""Smoke tests of the benchmarks: ``bench_bridge.py``, ``bench_session.py``, ``soak.py`` and
+``bench_sb3.py`` with ``--quick`` run end to end and write their JSON.
 
 Only the shape of the results is checked, never a speed: wall-clock numbers depend on the machine.
 """
@@ -76,3 +76,18 @@ def test_quick_soak_writes_every_phase(repo_root, cartpole_model, tmp_path):
             assert set(values) == {"first", "start", "end", "peak", "growth_percent"}
             assert values["peak"] >= values["start"] >= 0 and math.isfinite(values["growth_percent"])
         assert {type(met) for met in phase["goals"].values()} == {bool}
+
+
+def test_quick_sb3_benchmark_compares_every_vec_env(repo_root, cartpole_model, tmp_path):
+    """``bench_sb3.py --quick`` runs end to end: each VecEnv has its three rates, and the ratios are theirs."""
+    stdout, result = run_quick(repo_root, "bench_sb3.py", tmp_path / "sb3.json")
+    assert "goal: adapter >= 1.5x gym_dummy" in stdout
+    assert result["quick"] and result["num_envs"] == 8
+    for name in ("adapter", "gym_dummy", "anylogic_dummy"):
+        for kind in ("learn", "rollout", "env"):
+            assert len(result["rates"][name][kind]) == result["rounds"] and all(
+                rate > 0 for rate in result["rates"][name][kind])
+    for kind in ("learn", "rollout", "env"):
+        medians = result["medians"]
+        assert result["ratios"]["adapter"][kind] == medians["adapter"][kind] / medians["gym_dummy"][kind]
+    assert isinstance(result["goal"]["rollout_met"], bool)

@@ -163,3 +163,15 @@ def test_without_stable_baselines3_the_module_says_how_to_install_it():
             "try:\n    import alpyperl.sb3\nexcept ImportError as error:\n    print(error)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "alpyperl.sb3 needs Stable-Baselines3: pip install 'alpyperl[sb3]'", result.stderr
+
+
+def test_the_example_trains_briefly_saves_and_evaluates_its_policy(cartpole_model, tmp_path):
+    """examples/cartpole/train_sb3.py --quick: PPO on AnyLogicVecEnv behind VecMonitor, a tiny budget."""
+    policy = tmp_path / "policy.zip"
+    result = subprocess.run([sys.executable, str(REPO / "examples/cartpole/train_sb3.py"), "--quick", "--max-steps",
+                             "1024", "--out", str(policy)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "steps    1,024 | mean return" in result.stdout  # VecMonitor saw whole episodes
+    assert policy.is_file() and f"Saved the policy in {policy}" in result.stdout
+    evaluation = result.stdout.strip().splitlines()[-1]
+    assert evaluation.startswith("Evaluation: mean return ") and evaluation.endswith("over 10 episodes")
