@@ -25,8 +25,9 @@ import java.util.concurrent.locks.LockSupport;
  * new episode with it, or {@link #KEEP} to leave the session as it is (a reset of some sessions
  * only); a seed or {@code KEEP} is read once (the command is {@code STEP} again afterwards). {@link
  * #stepAll()} hands the turn to every model that has something to do, waits for all of them, and
- * writes their statuses (see {@link ModelSession#RUNNING}; a kept session's status stays). It returns flags: {@link #EPISODES_ENDED} and {@link
- * #OUTPUT_WAITING}, so that a caller looks at the statuses and the output only when it must.
+ * writes their statuses (see {@link ModelSession#RUNNING}; a kept session's status stays). It
+ * returns flags: {@link #EPISODES_ENDED} and {@link #OUTPUT_WAITING}, so that a caller looks at
+ * the statuses and the output only when it must.
  *
  * <p>The models run on one of three kinds of threads:
  * <ul>
@@ -429,8 +430,8 @@ public final class ModelSessionGroup implements AutoCloseable {
     }
 
     /**
-     * Hands each session its command, in order, on the caller's thread; after a session failed to
-     * begin, the later ones are not begun.
+     * Hands each session its command, in order, from the calling thread; after a session failed
+     * to begin, the later ones are not begun.
      */
     private void beginEach() {
         boolean failedToBegin = false;
