@@ -11,13 +11,15 @@ stepped with one call into Java.
     env = VecMonitor(AnyLogicVecEnv(model="examples/cartpole/build/model", num_envs=8))
     PPO("MlpPolicy", env, seed=0).learn(100_000)
 
-SB3's ``DummyVecEnv`` over ``AnyLogicEnv`` instances also works, and gives the same trajectories, but it
-steps the models one after another, a call into Java each; this adapter makes one call for all.
+SB3's ``DummyVecEnv`` over ``AnyLogicEnv`` instances also works, and gives the same
+trajectories, but it steps the models one after another, a call into Java each; this adapter
+makes one call for all.
 ``alpyperl`` itself never imports this module nor Stable-Baselines3.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any, Sequence
 
@@ -41,8 +43,8 @@ class AnyLogicVecEnv(VecEnv):
     Takes the settings of :class:`~alpyperl.AnyLogicVectorEnv` (``model``, ``num_envs``,
     ``env_params``, ``render_mode="rgb_array"``, ...), as keywords or one mapping; the
     vector environment it drives is :attr:`vector_env`. It keeps SB3's contract exactly as
-    ``DummyVecEnv`` does over ``AnyLogicEnv`` instances, and gives the same trajectories for the same
-    seeds and actions:
+    ``DummyVecEnv`` does over ``AnyLogicEnv`` instances, and gives the same trajectories for the
+    same seeds and actions:
 
     - ``step`` returns ``(observations, rewards, dones, infos)``: rewards as float32, ``dones``
       = terminated or truncated, and per sub-environment an info dict with
@@ -123,8 +125,6 @@ class AnyLogicVecEnv(VecEnv):
     def get_images(self) -> Sequence[np.ndarray | None]:
         """Each sub-environment's frame (``render_mode="rgb_array"``); SB3's ``render()`` tiles them."""
         if self.render_mode != "rgb_array":
-            import warnings
-
             warnings.warn(f"The render mode is {self.render_mode}, but this method assumes it is `rgb_array` to "
                           "obtain images: create the AnyLogicVecEnv with render_mode='rgb_array'")
             return [None] * self.num_envs

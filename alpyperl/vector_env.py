@@ -435,9 +435,10 @@ class AnyLogicVectorEnv(gym.vector.VectorEnv):
                 f"call({name!r}) would {name} each sub-environment on its own, but the instances of an "
                 f"AnyLogicVectorEnv are reset and stepped together, in one call into Java: use {_TOGETHER_ONLY[name]}")
         if name != "render" and name not in SUB_ENVIRONMENT_ATTRIBUTES:
+            known = ", ".join(SUB_ENVIRONMENT_ATTRIBUTES)
             raise AttributeError(
                 f"the sub-environments of an AnyLogicVectorEnv have no method or attribute {name!r}: they are model "
-                f"instances in Java, not Python objects; call() knows 'render' and {', '.join(SUB_ENVIRONMENT_ATTRIBUTES)}")
+                f"instances in Java, not Python objects; call() knows 'render' and {known}")
         if args or kwargs:
             raise TypeError(f"call({name!r}) takes no arguments")
         if name == "render":

@@ -153,7 +153,9 @@ def main() -> None:
     result = {
         "benchmark": "sb3", "quick": args.quick, "num_envs": args.num_envs, "rounds": rounds,
         "steps_per_round": steps,
-        "ppo": {key: f"linear from {value(1.0):g} to 0" if callable(value) else value for key, value in settings.items()}, "torch_threads": torch.get_num_threads(),
+        "ppo": {key: f"linear from {value(1.0):g} to 0" if callable(value) else value
+                for key, value in settings.items()},
+        "torch_threads": torch.get_num_threads(),
         "load_before": load_before, "load_after": os.getloadavg()[0],
         "rates": rates, "medians": medians, "ratios": ratios,
         "goal": {"ratio": GOAL, **{f"{kind}_met": ratios["adapter"][kind] >= GOAL for kind in KINDS}},

@@ -105,7 +105,8 @@ def test_options_seeds_and_attributes(cartpole_model):
         env.set_options({"env_params": {"maxSteps": 2}})
         env.seed(3)
         env.reset()
-        assert env.reset_infos == [{"seed": 3, "env_params": {"maxSteps": 2}}, {"seed": 4, "env_params": {"maxSteps": 2}}]
+        assert env.reset_infos == [{"seed": 3, "env_params": {"maxSteps": 2}},
+                                   {"seed": 4, "env_params": {"maxSteps": 2}}]
         env.step(np.array([1, 1]))
         _, _, dones, infos = env.step(np.array([1, 1]))
         assert dones.all() and all(info["TimeLimit.truncated"] for info in infos)

@@ -84,7 +84,8 @@ def main() -> int:
     parser.add_argument("--max-steps", type=int, default=None,
                         help="stop after this many env steps (default 150,000, or 2,048 with --quick)")
     parser.add_argument("--target-return", type=float, default=TARGET_RETURN,
-                        help=f"stop when the mean return of the last episodes reaches this (default {TARGET_RETURN:.0f})")
+                        help=f"stop when the mean return of the latest episodes reaches this "
+                             f"(default {TARGET_RETURN:.0f})")
     parser.add_argument("--out", type=Path, default=Path("cartpole_ppo.zip"),
                         help="where to save the trained policy (default cartpole_ppo.zip)")
     args = parser.parse_args()
