@@ -116,8 +116,8 @@ def main() -> int:
     evaluation = VecMonitor(AnyLogicVecEnv(model=MODEL, num_envs=2))
     try:
         evaluation.seed(10_000 + args.seed)
-        returns, lengths = evaluate_policy(policy, evaluation, n_eval_episodes=10, deterministic=True,
-                                           return_episode_rewards=True)
+        returns, _ = evaluate_policy(policy, evaluation, n_eval_episodes=10, deterministic=True,
+                                     return_episode_rewards=True)
     finally:
         evaluation.close()
     print(f"Evaluation: mean return {np.mean(returns):.1f} (min {np.min(returns):.0f}, max {np.max(returns):.0f}) "
