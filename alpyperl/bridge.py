@@ -18,7 +18,7 @@ from . import jvm, launch_script
 from .errors import AlpyperlError, ConnectorVersionWarning, ModelError, ModelLoadError, ModelTimeoutError
 
 __all__ = [
-    "RUNNING", "TERMINATED", "TRUNCATED", "STEP", "EPISODES_ENDED", "OUTPUT_WAITING", "SEED_LIMIT", "MODEL_THREADS",
+    "RUNNING", "TERMINATED", "TRUNCATED", "STEP", "KEEP", "EPISODES_ENDED", "OUTPUT_WAITING", "SEED_LIMIT", "MODEL_THREADS",
     "JavaException", "JavaError", "ModelGroup", "describe_model", "read_descriptor", "call_java", "translate",
     "JavaOnnxPolicy", "onnx_operators", "run_launcher", "parameter_defaults", "java_runtime",
 ]
@@ -29,6 +29,8 @@ __all__ = [
 RUNNING, TERMINATED, TRUNCATED = 0, 1, 2
 #: The command "apply the action" (``ModelSessionGroup.STEP``); a command >= 0 starts an episode with that seed.
 STEP = -1
+#: The command "leave this instance as it is" (``ModelSessionGroup.KEEP``): a reset of some instances only.
+KEEP = -2
 #: Flags of a group step (``ModelSessionGroup.EPISODES_ENDED``, ``OUTPUT_WAITING``).
 EPISODES_ENDED, OUTPUT_WAITING = 1, 2
 #: Episode seeds are Java longs.
@@ -47,8 +49,8 @@ class ModelGroup:
     through which alpyperl drives them. ``step_all`` is the Java method itself, for the hot path:
     it raises :data:`JavaException`, which :func:`translate` turns into alpyperl's exceptions.
 
-    ``commands`` and ``statuses`` are int64 arrays shared with Java: per instance, :data:`STEP`
-    or a seed to start an episode with; and the status Java writes back.
+    ``commands`` and ``statuses`` are int64 arrays shared with Java: per instance, :data:`STEP`,
+    :data:`KEEP` or a seed to start an episode with; and the status Java writes back.
     """
 
     def __init__(self, model_path: str, jvm_options: list[str], size: int, model_threads: str,

@@ -19,9 +19,9 @@ import numpy as np
 
 from . import jvm, render
 from .bridge import OUTPUT_WAITING, RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED, JavaException
-from .errors import AlpyperlError, ModelLoadError, ResetNeeded
+from .errors import AlpyperlError, ResetNeeded
 from .instances import ModelInstances
-from .settings import DEBUG_STEP_TIMEOUT, DEFAULT_STEP_TIMEOUT, resolve
+from .settings import DEBUG_STEP_TIMEOUT, DEFAULT_STEP_TIMEOUT, check_parameters, resolve
 
 __all__ = ["AnyLogicEnv", "DEBUG_STEP_TIMEOUT"]
 
@@ -136,16 +136,7 @@ class AnyLogicEnv(gym.Env):
     def _prepare_rendering(self) -> None:
         """Checks that the model draws and allocates the frame buffer Java writes pixels into; in
         "human" mode opens the window and makes every step show its frame."""
-        if not self._instances.group.model_draws():
-            raise ModelLoadError(
-                f"render_mode={self.render_mode!r} needs a model that draws itself, and the model in "
-                f"{self.model_path} does not: its model class (the root agent of an AnyLogic model) must implement "
-                "com.alpyperl.connector.Drawable, whose drawFrame(Graphics2D g, int width, int height) draws the "
-                "model's state (see docs/debugging.md, 'Seeing the model'). Without it, leave render_mode unset"
-            )
-        width, height = self.render_size
-        self._frame_bytes = np.zeros(width * height * 3, dtype=np.uint8)  # B, G, R per pixel, row by row
-        self._frame_buffer = self._instances.group.frame_buffer(self._frame_bytes)
+        self._frames = render.Frames(self._instances.group, self.render_size, self.model_path, self.render_mode)
         if self.render_mode == "human":
             self._window = render.Window(f"alpyperl: {os.path.basename(os.path.abspath(self.model_path))}",
                                          self.render_size, self.metadata["render_fps"])
@@ -164,8 +155,14 @@ class AnyLogicEnv(gym.Env):
 
     @property
     def env_params(self) -> dict[str, Any]:
-        """The model parameters applied at each reset (a copy)."""
+        """The model parameters applied at each reset (a copy). Setting it replaces them from the
+        next reset on (``reset(options={"env_params": ...})`` updates some of them)."""
         return dict(self._env_params)
+
+    @env_params.setter
+    def env_params(self, params: Mapping[str, Any]) -> None:
+        self._instances.set_parameters(check_parameters(params))
+        self._env_params = dict(params)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Starts a new episode (abandoning a running one) and returns ``(observation, info)``.
@@ -255,17 +252,7 @@ class AnyLogicEnv(gym.Env):
         """Has the model draw itself into the shared frame buffer; returns the frame as RGB (a copy)."""
         if self._closer is None or not self._closer.alive:
             raise AlpyperlError("the environment is closed; create a new AnyLogicEnv")
-        width, height = self.render_size
-        if not self._instances.group.render(0, self._frame_buffer, width, height):
-            raise ResetNeeded(
-                "render() has no model to draw: no episode has been started, or the last reset() or step() "
-                "failed before the model was ready (a timeout, or an error while creating the model); "
-                "call reset() first"
-            )
-        bgr = self._frame_bytes.reshape(height, width, 3)
-        frame = np.empty_like(bgr)  # a new array per frame, so that frames never share memory
-        frame[..., 0], frame[..., 1], frame[..., 2] = bgr[..., 2], bgr[..., 1], bgr[..., 0]
-        return frame
+        return self._frames.draw(0)
 
     def close(self):
         """Ends the episode and the model's thread (and closes the window of render_mode="human").

@@ -54,6 +54,9 @@ class ModelInstances:
             rows = self.rows if batched else self.rows[0]
             self.write_actions = Codec(self.action_space, rows[..., :actions], "action", check_values=False).write
             self.read_observations = Codec(self.observation_space, rows[..., actions:-1], "observation").read
+            #: Per instance, what reads its observation alone (as an AnyLogicEnv returns it).
+            self.observation_readers = [Codec(self.observation_space, row[actions:-1], "observation").read
+                                        for row in self.rows] if batched else [self.read_observations]
         except BaseException:
             self.close()
             raise

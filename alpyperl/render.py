@@ -1,8 +1,8 @@
 """Seeing the model: checking the render settings, a window for ``render_mode="human"``, and
 writing frames to a video file.
 
-The frames themselves are drawn by the Java model (``com.alpyperl.connector.Drawable``); see
-:meth:`alpyperl.AnyLogicEnv.render`.
+The frames themselves are drawn by the Java model (``com.alpyperl.connector.Drawable``) into a
+buffer shared with Java (:class:`Frames`); see :meth:`alpyperl.AnyLogicEnv.render`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import AlpyperlError
+from .errors import AlpyperlError, ModelLoadError, ResetNeeded
 
-__all__ = ["RENDER_MODES", "DEFAULT_SIZE", "MAX_SIDE", "check_settings", "Window", "ppm", "VideoFile"]
+__all__ = ["RENDER_MODES", "DEFAULT_SIZE", "MAX_SIDE", "check_settings", "Frames", "Window", "ppm", "VideoFile"]
 
 RENDER_MODES = ("rgb_array", "human")
 #: Frame size (width, height) in pixels when none is given: that of Gymnasium's CartPole-v1.
@@ -40,6 +40,44 @@ def check_settings(render_mode: Any, render_size: Any, render_fps: Any) -> tuple
     if isinstance(render_fps, bool) or not isinstance(render_fps, (int, float)) or not render_fps > 0:
         raise ValueError(f"render_fps must be a positive number of frames per second, got {render_fps!r}")
     return render_mode, (int(width), int(height)), float(render_fps)
+
+
+class Frames:
+    """The pictures that the model instances of a group (:class:`~alpyperl.bridge.ModelGroup`)
+    draw of their state, one instance at a time, as (H, W, 3) uint8 RGB arrays of ``size``.
+
+    Refuses a model that does not draw itself (:class:`~alpyperl.ModelLoadError`, saying how to
+    make it draw), so that an environment with a ``render_mode`` fails when it is made.
+    """
+
+    def __init__(self, group, size: tuple[int, int], model_path: str, render_mode: str):
+        if not group.model_draws():
+            raise ModelLoadError(
+                f"render_mode={render_mode!r} needs a model that draws itself, and the model in {model_path} does "
+                "not: its model class (the root agent of an AnyLogic model) must implement "
+                "com.alpyperl.connector.Drawable, whose drawFrame(Graphics2D g, int width, int height) draws the "
+                "model's state (see docs/debugging.md, 'Seeing the model'). Without it, leave render_mode unset"
+            )
+        self._group = group
+        self.size = size
+        width, height = size
+        self._bytes = np.zeros(width * height * 3, dtype=np.uint8)  # B, G, R per pixel, row by row
+        self._buffer = group.frame_buffer(self._bytes)
+
+    def draw(self, index: int) -> np.ndarray:
+        """Instance ``index``'s picture of its current state (a new array); :class:`~alpyperl.ResetNeeded`
+        if it has no model to draw."""
+        width, height = self.size
+        if not self._group.render(index, self._buffer, width, height):
+            raise ResetNeeded(
+                "render() has no model to draw: no episode has been started, or the last reset() or step() "
+                "failed before the model was ready (a timeout, or an error while creating the model); "
+                "call reset() first"
+            )
+        bgr = self._bytes.reshape(height, width, 3)
+        frame = np.empty_like(bgr)  # a new array per frame, so that frames never share memory
+        frame[..., 0], frame[..., 1], frame[..., 2] = bgr[..., 2], bgr[..., 1], bgr[..., 0]
+        return frame
 
 
 # ---- render_mode="human" ---------------------------------------------------------------------

@@ -17,7 +17,8 @@ from . import jvm, output
 from .bridge import MODEL_THREADS
 from .errors import ModelLoadError
 
-__all__ = ["DEFAULT_STEP_TIMEOUT", "DEBUG_STEP_TIMEOUT", "resolve", "jvm_options_of", "parameters_json"]
+__all__ = ["DEFAULT_STEP_TIMEOUT", "DEBUG_STEP_TIMEOUT", "resolve", "jvm_options_of", "check_parameters",
+           "parameters_json"]
 
 #: Seconds a model may take to reach its next decision before ``ModelTimeoutError``.
 DEFAULT_STEP_TIMEOUT = 10.0
@@ -65,6 +66,13 @@ def jvm_options_of(settings: Mapping[str, Any]) -> list[str]:
     elif settings["debug_suspend"]:
         raise ValueError("debug_suspend=True needs a debug_port (the port the Java debugger attaches to)")
     return options
+
+
+def check_parameters(params: Any) -> Mapping[str, Any]:
+    """``params`` if it is a mapping of model parameters (``env_params``); else a ``TypeError`` saying so."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"env_params must be a mapping of model parameter names to values, got {params!r}")
+    return params
 
 
 def parameters_json(params: Mapping[str, Any]) -> str:

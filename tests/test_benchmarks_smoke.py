@@ -1,5 +1,5 @@
-"""Smoke tests of the benchmarks: ``bench_bridge.py``, ``bench_session.py`` and ``soak.py`` with ``--quick``
-run end to end and write their JSON.
+"""Smoke tests of the benchmarks: ``bench_bridge.py``, ``bench_session.py``, ``soak.py`` and
+``bench_sb3.py`` with ``--quick`` run end to end and write their JSON.
 
 Only the shape of the results is checked, never a speed: wall-clock numbers depend on the machine.
 """
@@ -76,3 +76,19 @@ def test_quick_soak_writes_every_phase(repo_root, cartpole_model, tmp_path):
             assert set(values) == {"first", "start", "end", "peak", "growth_percent"}
             assert values["peak"] >= values["start"] >= 0 and math.isfinite(values["growth_percent"])
         assert {type(met) for met in phase["goals"].values()} == {bool}
+
+
+def test_quick_sb3_benchmark_compares_every_vec_env(repo_root, cartpole_model, tmp_path):
+    """``bench_sb3.py --quick`` runs end to end: each VecEnv has its three rates, and the ratios are theirs."""
+    stdout, result = run_quick(repo_root, "bench_sb3.py", tmp_path / "sb3.json")
+    assert "goal: adapter >= 1.5x gym_dummy" in stdout
+    assert result["quick"] and result["num_envs"] == 8 and result["rounds"] == 1
+    rates = result["rates"]
+    for kind in ("learn", "rollout", "env"):
+        for clock in ("wall", "cpu"):
+            key = f"{kind}_{clock}"
+            for name in ("adapter", "gym_dummy", "anylogic_dummy"):
+                assert len(rates[name][key]) == 1 and rates[name][key][0] > 0
+            # one round: the ratio is that round's
+            assert result["ratios"]["adapter"][key] == rates["adapter"][key][0] / rates["gym_dummy"][key][0]
+            assert result["goal"][f"{key}_met"] == (result["ratios"]["adapter"][key] >= 1.5)

@@ -20,6 +20,7 @@ def test_the_protocol_constants_are_javas(cartpole_model):
     assert (bridge.RUNNING, bridge.TERMINATED, bridge.TRUNCATED) == (
         int(session.RUNNING), int(session.TERMINATED), int(session.TRUNCATED))
     assert bridge.STEP == int(group.STEP)
+    assert bridge.KEEP == int(group.KEEP)
     assert (bridge.EPISODES_ENDED, bridge.OUTPUT_WAITING) == (int(group.EPISODES_ENDED), int(group.OUTPUT_WAITING))
     assert bridge.SEED_LIMIT - 1 == int(jpype.JClass("java.lang.Long").MAX_VALUE)
 

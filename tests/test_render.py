@@ -1,5 +1,5 @@
 """Seeing the model: frames drawn by the Java model (render_mode="rgb_array"), videos of episodes
-(RecordVideo, `alpyperl run --render`), the window mode's errors, and the vector env untouched."""
+(RecordVideo, `alpyperl run --render`), the window mode's errors, and the vector env without a render mode."""
 
 from __future__ import annotations
 
@@ -183,16 +183,17 @@ def test_inventory_model_draws_its_stock(repo_root):
         env.close()
 
 
-def test_the_vector_env_has_no_rendering(cartpole_model):
+def test_the_vector_env_renders_only_when_asked(cartpole_model):
+    """Frames of a vector env: tests/test_vector_api.py."""
     envs = AnyLogicVectorEnv(model=cartpole_model, num_envs=2)
     try:
-        assert envs.render_mode is None and envs.metadata["render_modes"] == []
+        assert envs.render_mode is None and envs.metadata["render_modes"] == ["rgb_array"]
         envs.reset(seed=0)
         envs.step(np.array([0, 1]))
+        with pytest.warns(UserWarning, match="no render_mode"):
+            assert envs.render() is None
     finally:
         envs.close()
-    with pytest.raises(TypeError, match="unknown setting"):
-        AnyLogicVectorEnv({"model": str(cartpole_model), "num_envs": 2, "render_mode": "rgb_array"})
 
 
 # ---- videos ------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def register_env(name: str = ENV_NAME) -> str:
 
 
 #: Settings of AnyLogicVectorEnv that a single AnyLogicEnv does not take.
-VECTOR_SETTINGS = ("model_threads", "parallelism")
+VECTOR_SETTINGS = ("model_threads", "parallelism", "autoreset_mode")
 
 
 def make_env(env_config: Mapping[str, Any]) -> gym.Env:
@@ -61,7 +61,7 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
     model folder missing on the node of this runner raises :class:`~alpyperl.ModelLoadError`
     naming the node.
 
-    The vector environment's own settings ``model_threads`` and ``parallelism`` may stay in
+    The vector environment's own settings ``model_threads``, ``parallelism`` and ``autoreset_mode`` may stay in
     ``env_config`` when RLlib steps single environments (the default ``sync`` mode): they only
     apply to a vector environment.
 

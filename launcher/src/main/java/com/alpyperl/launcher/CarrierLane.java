@@ -28,7 +28,7 @@ import java.util.concurrent.locks.LockSupport;
 final class CarrierLane implements Executor {
     /** What a lane needs of the group whose steps it carries out; sessions are named by their index in the group. */
     interface Steps {
-        /** Hands session {@code index} its command for the step; false (its failure recorded) if that failed. */
+        /** Hands session {@code index} its command for the step; false if it has none (KEEP) or that failed. */
         boolean begin(int index, CarrierLane lane);
 
         /** Session {@code index} has handed back: its status is to be written, or its failure recorded. */

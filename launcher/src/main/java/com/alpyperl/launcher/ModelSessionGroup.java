@@ -21,11 +21,13 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>It steps many sessions of one JVM with one call. The caller and the group share a buffer of 2N
  * longs for N sessions: N commands, then N statuses. The caller says per session what to do:
- * {@link #STEP} to apply the action in that session's buffer, or a seed (zero or more) to start a
- * new episode with it; a seed is read once (its command is {@code STEP} again afterwards). {@link
- * #stepAll()} hands the turn to every model, waits for all of them, and writes each session's
- * status (see {@link ModelSession#RUNNING}). It returns flags: {@link #EPISODES_ENDED} and {@link
- * #OUTPUT_WAITING}, so that a caller looks at the statuses and the output only when it must.
+ * {@link #STEP} to apply the action in that session's buffer, a seed (zero or more) to start a
+ * new episode with it, or {@link #KEEP} to leave the session as it is (a reset of some sessions
+ * only); a seed or {@code KEEP} is read once (the command is {@code STEP} again afterwards). {@link
+ * #stepAll()} hands the turn to every model that has something to do, waits for all of them, and
+ * writes their statuses (see {@link ModelSession#RUNNING}; a kept session's status stays). It
+ * returns flags: {@link #EPISODES_ENDED} and {@link #OUTPUT_WAITING}, so that a caller looks at
+ * the statuses and the output only when it must.
  *
  * <p>The models run on one of three kinds of threads:
  * <ul>
@@ -45,6 +47,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class ModelSessionGroup implements AutoCloseable {
     /** Command: apply the action in the session's buffer. */
     public static final long STEP = -1;
+    /** Command: leave the session as it is, neither stepping nor resetting it; its status stays. */
+    public static final long KEEP = -2;
     /** Flag of {@link #stepAll()}: some session's status is not {@link ModelSession#RUNNING}. */
     public static final int EPISODES_ENDED = 1;
     /** Flag of {@link #stepAll()}: some session has lines of output waiting for {@link ModelSession#takeOutput()}. */
@@ -57,8 +61,8 @@ public final class ModelSessionGroup implements AutoCloseable {
     private final CarrierLane[] lanes;
     /** The carrier of a group whose models run on the caller's thread; null for the other kinds. */
     private final CallerCarrier callerCarrier;
-    /** How many sessions the current step on the caller's thread has begun. */
-    private int begunOnCaller;
+    /** Which sessions the current step on the caller's thread or on platform threads has begun. */
+    private final boolean[] begun;
     private final BooleanSupplier allBegunHandedBack = this::allBegunHandedBack;
     private final RuntimeException[] failures;
     /**
@@ -86,6 +90,7 @@ public final class ModelSessionGroup implements AutoCloseable {
         this.lanes = lanes;
         this.callerCarrier = callerCarrier;
         this.failures = new RuntimeException[sessions.length];
+        this.begun = new boolean[sessions.length];
         LongBuffer shared = commandBuffer.order(ByteOrder.nativeOrder()).asLongBuffer();
         if (shared.capacity() < 2 * sessions.length) {
             throw new IllegalArgumentException("the command buffer holds " + shared.capacity() + " longs; a group of "
@@ -380,12 +385,12 @@ public final class ModelSessionGroup implements AutoCloseable {
     // ---- platform threads: the caller hands over to every model, then waits for each ------------
 
     private void stepEachSession() {
-        int begun = 0;
-        while (begun < sessions.length && begin(begun, null)) {
-            begun++;
-        }
+        beginEach();
         long deadline = System.nanoTime() + sessions[0].handoff().timeoutNanos; // one timeout bounds the whole step
-        for (int i = 0; i < begun; i++) {
+        for (int i = 0; i < sessions.length; i++) {
+            if (!begun[i]) {
+                continue;
+            }
             try {
                 report(i, sessions[i].finishExchangeBy(deadline));
             } catch (RuntimeException e) {
@@ -397,18 +402,17 @@ public final class ModelSessionGroup implements AutoCloseable {
     // ---- the caller's thread: the caller hands over to every model, then runs them ---------------
 
     private void stepOnCaller() {
-        int begun = 0;
-        while (begun < sessions.length && begin(begun, null)) {
-            begun++;
-        }
-        begunOnCaller = begun;
+        beginEach();
         boolean interrupted = false;
         try {
             callerCarrier.runUntil(allBegunHandedBack, sessions[0].handoff().timeoutNanos);
         } catch (StepInterruptedException e) {
             interrupted = true; // Ctrl-C: give up on the models still running, as after a timeout
         }
-        for (int i = 0; i < begun; i++) {
+        for (int i = 0; i < sessions.length; i++) {
+            if (!begun[i]) {
+                continue;
+            }
             Handoff handoff = sessions[i].handoff();
             if (handoff.handedBackThisExchange()) {
                 finish(i);
@@ -425,9 +429,21 @@ public final class ModelSessionGroup implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands each session its command, in order, from the calling thread; after a session failed
+     * to begin, the later ones are not begun.
+     */
+    private void beginEach() {
+        boolean failedToBegin = false;
+        for (int i = 0; i < sessions.length; i++) {
+            begun[i] = !failedToBegin && begin(i, null);
+            failedToBegin |= !begun[i] && failures[i] != null;
+        }
+    }
+
     private boolean allBegunHandedBack() {
-        for (int i = 0; i < begunOnCaller; i++) {
-            if (!sessions[i].handoff().handedBackThisExchange()) {
+        for (int i = 0; i < sessions.length; i++) {
+            if (begun[i] && !sessions[i].handoff().handedBackThisExchange()) {
                 return false;
             }
         }
@@ -480,18 +496,24 @@ public final class ModelSessionGroup implements AutoCloseable {
 
     // ---- each session's part of a step (on the caller's thread, or on a lane's carrier) -----------
 
-    /** Hands session {@code index} its command; false (with the failure recorded) if that failed. */
+    /**
+     * Hands session {@code index} its command; false if the command is {@link #KEEP} (nothing to do)
+     * or handing it over failed (the failure recorded).
+     */
     private boolean begin(int index, CarrierLane byLane) {
         long command = commands.get(index);
         try {
             if (command == STEP) {
                 sessions[index].beginStep(byLane);
+            } else if (command == KEEP) {
+                commands.put(index, STEP); // read once, as a seed is
+                return false;
             } else if (command >= 0) {
                 commands.put(index, STEP); // a seed is used once
                 sessions[index].beginReset(command, byLane);
             } else {
                 throw new IllegalArgumentException("command " + command + " for session " + index
-                        + " is neither STEP (-1) nor a seed (>= 0)");
+                        + " is neither STEP (-1), KEEP (-2) nor a seed (>= 0)");
             }
             return true;
         } catch (RuntimeException e) {

@@ -146,6 +146,44 @@ public class ModelSessionGroupTest {
     }
 
     @Test
+    public void keptSessionsNeitherStepNorResetAndKeepTheirStatus() throws IOException {
+        Group group = open(CountingModel.class, 4, COUNTING_OBSERVATION, COUNTING_ACTION, 10);
+        group.parameters("{\"maxSteps\":2}");
+        group.resetAll(10);
+        group.stepAll(1, 1, 1, 1);
+        assertEquals(ModelSessionGroup.EPISODES_ENDED, group.stepAll(1, 1, 1, 1) & ModelSessionGroup.EPISODES_ENDED);
+        double[][] ended = new double[4][];
+        for (int i = 0; i < 4; i++) {
+            assertEquals(TERMINATED, group.statuses.get(i));
+            ended[i] = group.observation(i);
+        }
+        // Only sessions 1 and 3 start a new episode; 0 and 2 are kept as they are.
+        group.commands.put(0, ModelSessionGroup.KEEP).put(1, 21).put(2, ModelSessionGroup.KEEP).put(3, 23);
+        assertEquals("the new episodes run", 0, group.group.stepAll() & ModelSessionGroup.EPISODES_ENDED);
+        assertEquals(4 + 2, CountingModel.EPISODES.get());
+        assertArrayEquals(new long[] {TERMINATED, RUNNING, TERMINATED, RUNNING},
+                new long[] {group.statuses.get(0), group.statuses.get(1), group.statuses.get(2), group.statuses.get(3)});
+        assertArrayEquals("kept", ended[0], group.observation(0), 0);
+        assertArrayEquals("kept", ended[2], group.observation(2), 0);
+        assertEquals("reset", 0, group.observation(1)[0], 0);
+        for (int i = 0; i < 4; i++) {
+            assertEquals("KEEP and seeds are read once", ModelSessionGroup.STEP, group.commands.get(i));
+        }
+        // A step of the running sessions only: kept sessions refuse no action and do not run.
+        group.action(1, 2);
+        group.action(3, 1);
+        group.action(0, 99); // outside the space, but not applied
+        group.commands.put(0, ModelSessionGroup.KEEP).put(2, ModelSessionGroup.KEEP);
+        assertEquals(0, group.group.stepAll() & ModelSessionGroup.EPISODES_ENDED);
+        assertEquals(2, group.observation(1)[1], 0);
+        assertEquals(1, group.observation(3)[1], 0);
+        assertArrayEquals("kept", ended[0], group.observation(0), 0);
+        group.commands.put(0, ModelSessionGroup.KEEP).put(1, ModelSessionGroup.KEEP)
+                .put(2, ModelSessionGroup.KEEP).put(3, ModelSessionGroup.KEEP);
+        assertEquals("nothing to do", 0, group.group.stepAll());
+    }
+
+    @Test
     public void aFailingSessionIsNamedAndTheOthersFinishTheirStep() throws IOException {
         Group group = open(FailingModel.class, 3, ONE_VALUE, TWO_ACTIONS, 10);
         group.group.session(1).setParameters("{\"failIn\":\"takeAction\",\"failAt\":1}");
