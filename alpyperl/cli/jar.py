@@ -8,7 +8,7 @@ import shutil
 
 from .. import __version__, jar_files
 from ..errors import AlpyperlError
-from .arguments import FORMATTER, wrap
+from .arguments import FORMATTER, UsageError, wrap
 
 __all__ = ["add_parser", "jar_command"]
 
@@ -35,15 +35,16 @@ def add_parser(commands) -> None:
 def jar_command(args: argparse.Namespace) -> int:
     """``alpyperl jar``."""
     if args.alpyperl1 and args.copy is None:
-        raise ValueError("--1x goes with --copy DIR (without --copy, both jars' paths are printed)")
+        raise UsageError("--1x goes with --copy DIR (without --copy, both jars' paths are printed)")
     if args.copy is None:
         wanted = [jar_files.CONNECTOR, jar_files.COMPATIBILITY]
     else:
         wanted = [jar_files.COMPATIBILITY if args.alpyperl1 else jar_files.CONNECTOR]
     missing = [name for name in wanted if not jar_files.path(name).is_file()]
     if missing:
-        raise AlpyperlError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing from {jar_files.path(missing[0]).parent}: this alpyperl "
-                            "was installed without its jars. Reinstall it from a wheel (`pip wheel .` in a source "
+        are = "is" if len(missing) == 1 else "are"
+        raise AlpyperlError(f"{' and '.join(missing)} {are} missing from {jar_files.path(missing[0]).parent}: this "
+                            "alpyperl was installed without its jars. Reinstall it from a wheel (`pip wheel .` in a source "
                             "checkout builds them), or run `gradle build` in the source checkout")
     if args.copy is None:
         for name in wanted:
