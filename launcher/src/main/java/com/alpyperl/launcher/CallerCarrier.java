@@ -50,9 +50,12 @@ final class CallerCarrier implements Executor {
     static final int NO_MODEL_COMPUTES = 0;
     /** {@link #noteCtrlC()}: a model computes on the caller's thread. */
     static final int MODEL_COMPUTES = 1;
-    /** {@link #noteCtrlC()}: a model still computes on the caller's thread, in the run it was in at the last Ctrl-C. */
+    /** {@link #noteCtrlC()}: a model computes on the caller's thread, in the same wait as at the last Ctrl-C. */
     static final int MODEL_STILL_COMPUTES = 2;
-    private long runAtCtrlC = -1;
+    private long waitAtCtrlC = -1;
+    /** How many times a caller has begun to wait ({@link #runUntil}); written with release stores. */
+    private final AtomicLong waits = new AtomicLong();
+    private long waitsCounted;
 
     CallerCarrier(String name) {
         this.name = name;
@@ -84,6 +87,7 @@ final class CallerCarrier implements Executor {
         if (serving != self) {
             serving = self;
         }
+        waits.lazySet(++waitsCounted); // callers take turns under their group's lock
         long start = 0;
         while (true) {
             Runnable task = ownTasks.poll();
@@ -164,19 +168,19 @@ final class CallerCarrier implements Executor {
 
     /**
      * Ctrl-C was pressed while the caller waits for this carrier's models: whether a model computes
-     * on the caller's thread now ({@link #MODEL_COMPUTES}), still in the same run as at the last
-     * Ctrl-C ({@link #MODEL_STILL_COMPUTES}), or none does ({@link #NO_MODEL_COMPUTES}).
+     * on the caller's thread now ({@link #MODEL_COMPUTES}), and has since a Ctrl-C earlier in the
+     * same wait (a step; {@link #MODEL_STILL_COMPUTES}), or none does ({@link #NO_MODEL_COMPUTES}).
      */
     int noteCtrlC() {
-        long run = taskCount.get();
-        if ((run & 1) == 0) {
-            runAtCtrlC = -1;
+        if ((taskCount.get() & 1) == 0) {
+            waitAtCtrlC = -1;
             return NO_MODEL_COMPUTES;
         }
-        if (run == runAtCtrlC) {
+        long wait = waits.get();
+        if (wait == waitAtCtrlC) {
             return MODEL_STILL_COMPUTES;
         }
-        runAtCtrlC = run;
+        waitAtCtrlC = wait;
         return MODEL_COMPUTES;
     }
 

@@ -3,6 +3,7 @@ package com.alpyperl.launcher;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -15,8 +16,12 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * What Ctrl-C (SIGINT) does to the steps under way in a JVM that Python hosts. Installed by
- * alpyperl right after it starts the JVM ({@link #install}), in front of JPype's own handler, which
- * still runs first: it has Python raise {@code KeyboardInterrupt} as soon as Python runs again.
+ * alpyperl right after it starts the JVM ({@link #install}), in place of JPype's own handler, whose
+ * two parts it still carries out, first: it has Python raise {@code KeyboardInterrupt} as soon as
+ * Python runs again, then interrupts the thread that started the JVM. (JPype's own handler does
+ * these the other way round, so that a step woken by the interrupt could return to Python before
+ * Python knew of Ctrl-C, which then raised a second {@code KeyboardInterrupt} in the code that
+ * handled the first.)
  *
  * <p>Then every thread inside a group step ({@link ModelSessionGroup#stepAll()}), whichever Python
  * thread it is, is woken: its wait for models that wait or compute on threads of their own
@@ -27,8 +32,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>A model that computes on its caller's thread ({@code model_threads="caller"}) cannot be
  * unwound from outside (Java has no {@code Thread.stop}): the first Ctrl-C prints at once where
  * it is, and the {@code KeyboardInterrupt} comes when it reaches its next {@code
- * requestAction()}; a second Ctrl-C while it still computes in the same run prints its stack
- * again and ends the process with status 130, as Ctrl-C ends a plain Java program.
+ * requestAction()}; a second Ctrl-C while a model still computes in the same step prints its
+ * stack again and ends the process with status 130, as Ctrl-C ends a plain Java program.
  *
  * <p>The JVM's signal API ({@code sun.misc.Signal}, module {@code jdk.unsupported}) is used through
  * reflection, as JPype uses it, so that compiling the launcher warns of nothing.
@@ -42,7 +47,11 @@ public final class CtrlCHandler {
     /** The handler this one stands in front of (a {@code sun.misc.SignalHandler}), and its method {@code handle}. */
     private static Object previous;
     private static Method previousHandle;
+    /** JPype's {@code JPypeSignal.interruptPy(int)} (Python's side of a signal) and the thread it interrupts, if found. */
+    private static Method interruptPython;
+    private static Field jpypeMainThread;
     private static volatile boolean exiting;
+    private static final int SIGINT = 2;
 
     private CtrlCHandler() {
     }
@@ -82,11 +91,31 @@ public final class CtrlCHandler {
             }
             previous = before;
             previousHandle = handlerClass.getMethod("handle", signalClass);
+            findJPypeSignal(before);
             return true;
         } catch (InvocationTargetException e) { // the JVM does not let SIGINT be handled here (-Xrs)
             return false;
         } catch (ReflectiveOperationException | RuntimeException e) { // no sun.misc.Signal in this JVM
             return false;
+        }
+    }
+
+    /** Finds the two parts of JPype's SIGINT handler {@code jpypeHandler} (a proxy made by {@code org.jpype.JPypeSignal}). */
+    private static void findJPypeSignal(Object jpypeHandler) {
+        try {
+            if (!Proxy.isProxyClass(jpypeHandler.getClass())) {
+                return;
+            }
+            ClassLoader loader = Proxy.getInvocationHandler(jpypeHandler).getClass().getClassLoader();
+            Class<?> jpypeSignal = Class.forName("org.jpype.JPypeSignal", false, loader);
+            Method interrupt = jpypeSignal.getDeclaredMethod("interruptPy", int.class);
+            Field main = jpypeSignal.getDeclaredField("main");
+            interrupt.setAccessible(true);
+            main.setAccessible(true);
+            jpypeMainThread = main;
+            interruptPython = interrupt;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            interruptPython = null; // another JPype: its own handler is called as it is
         }
     }
 
@@ -114,13 +143,21 @@ public final class CtrlCHandler {
         }
     }
 
-    /** On the JVM's signal thread: JPype's handler first, then the steps under way. */
+    /** On the JVM's signal thread: Python's side of Ctrl-C first (JPype's), then the steps under way. */
     private static void handle(Object signal) {
         if (exiting) {
             Runtime.getRuntime().halt(EXIT_STATUS); // a shutdown hook hangs: Ctrl-C once more ends it at once
         }
         try {
-            previousHandle.invoke(previous, signal);
+            if (interruptPython != null) {
+                interruptPython.invoke(null, SIGINT); // Python knows of Ctrl-C before any step returns
+                Thread jpypeMain = (Thread) jpypeMainThread.get(null);
+                if (jpypeMain != null) {
+                    jpypeMain.interrupt();
+                }
+            } else {
+                previousHandle.invoke(previous, signal);
+            }
         } catch (ReflectiveOperationException | RuntimeException e) {
             // Python's side of Ctrl-C failed; the steps under way are still interrupted below
         }
