@@ -375,10 +375,10 @@ def keep_jvm_signal_handlers() -> None:
 #
 # Starting the JVM takes over SIGINT, SIGTERM and SIGHUP. With interrupt=False JPype hands SIGINT
 # and SIGTERM to Python (and interrupts Java's main thread), which is what Ctrl-C needs; the
-# launcher's CtrlCHandler, put in front of JPype's handler of SIGINT, also wakes every thread inside
-# a step, whichever Python thread it is, and gives up on its models (or, for a model that computes
-# on its caller's thread and cannot be given up on, says so; a second Ctrl-C then ends the process
-# with status 130). But when
+# launcher's CtrlCHandler, put in place of JPype's handler of SIGINT, does the same (Python's part
+# first), then wakes every thread inside a step, whichever Python thread it is, which gives up on its
+# models (a model that computes on its caller's thread cannot be given up on: it says so, and a
+# second Ctrl-C ends the process with status 130). But when
 # Python has no handler of its own for the signal (SIGTERM's default), JPype's hand-over calls into
 # Python from a JVM thread that holds no Python thread state, and the process crashes (status 134,
 # an hs_err file). And the JVM answers SIGHUP by exiting the process under Python's feet. So each of

@@ -57,9 +57,10 @@ public final class CtrlCHandler {
     }
 
     /**
-     * Puts this handler in front of the JVM's present SIGINT handler (JPype's, which hands Ctrl-C to
-     * Python), once per JVM. Returns false if it was installed already or the JVM has no SIGINT
-     * handler to put it in front of (SIGINT is ignored, or the JVM was started with {@code -Xrs}).
+     * Puts this handler in place of the JVM's present SIGINT handler (JPype's, which hands Ctrl-C to
+     * Python; this one does that first, see above), once per JVM. Returns false if it was installed
+     * already or the JVM has no SIGINT handler to replace (SIGINT is ignored, or the JVM was started
+     * with {@code -Xrs}).
      */
     public static synchronized boolean install() {
         if (previous != null) {
