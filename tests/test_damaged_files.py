@@ -118,7 +118,8 @@ def test_read_metadata_reads_only_the_metadata_of_a_large_model(tmp_path):
         f.write(b"\x08\x08\x3a" + _varint(graph))
         f.seek(graph, os.SEEK_CUR)  # sparse: no disk used
         f.write(b"\x72" + _varint(len(entry)) + entry)
-    script = f"import sys\nfrom alpyperl.export import read_metadata\nprint(read_metadata({str(large)!r}), file=sys.stderr)"
+    script = (f"import sys\nfrom alpyperl.export import read_metadata\n"
+              f"print(read_metadata({str(large)!r}), file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-c", script],
                          capture_output=True, text=True, timeout=180, cwd=REPO, env=ENV)
     status, peak_kib = map(int, out.stdout.partition("\n")[0].split())

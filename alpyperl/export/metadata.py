@@ -305,7 +305,8 @@ def _read_varint(file, path) -> int:
             return value
         shift += 7
         if shift > 63:
-            raise ExportError(f"{path}: not an ONNX model: a protobuf number at byte {file.tell()} is longer than 10 bytes")
+            raise ExportError(f"{path}: not an ONNX model: a protobuf number at byte {file.tell()} is longer "
+                              "than 10 bytes")
 
 
 def _skip(file, length: int, size: int, path) -> None:
@@ -316,6 +317,7 @@ def _skip(file, length: int, size: int, path) -> None:
 
 
 def _read_exactly(file, length: int, size: int, path) -> bytes:
+    """The next ``length`` bytes; :class:`ExportError` if the file (of ``size`` bytes) is shorter."""
     if file.tell() + length > size:
         raise ExportError(f"{path}: not a whole ONNX model: a field of {length:,} bytes runs past the end of the file")
     return file.read(length)

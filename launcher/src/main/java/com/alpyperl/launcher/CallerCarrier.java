@@ -193,7 +193,10 @@ final class CallerCarrier implements Executor {
             }
         }
         Thread caller = serving;
-        return where.length() == 0 ? "" : "\nIts caller's thread is " + (caller == null ? "unknown" : "\"" + caller.getName() + "\"") + "." + where;
+        if (where.length() == 0) {
+            return "";
+        }
+        return "\nIts caller's thread is " + (caller == null ? "unknown" : "\"" + caller.getName() + "\"") + "." + where;
     }
 
     /** Whether the watchdog has yet to report the model thread that runs now (it reports each run once). */

@@ -44,10 +44,10 @@ public final class CtrlCHandler {
 
     private static final Set<ModelSessionGroup> GROUPS = Collections.newSetFromMap(new WeakHashMap<>());
     private static volatile long presses;
-    /** The handler this one stands in front of (a {@code sun.misc.SignalHandler}), and its method {@code handle}. */
+    /** The handler this one replaced (a {@code sun.misc.SignalHandler}, JPype's), and its method {@code handle}. */
     private static Object previous;
     private static Method previousHandle;
-    /** JPype's {@code JPypeSignal.interruptPy(int)} (Python's side of a signal) and the thread it interrupts, if found. */
+    /** JPype's {@code JPypeSignal.interruptPy(int)} (Python's side of a signal) and the thread it interrupts. */
     private static Method interruptPython;
     private static Field jpypeMainThread;
     private static volatile boolean exiting;
@@ -101,7 +101,7 @@ public final class CtrlCHandler {
         }
     }
 
-    /** Finds the two parts of JPype's SIGINT handler {@code jpypeHandler} (a proxy made by {@code org.jpype.JPypeSignal}). */
+    /** Finds the two parts of JPype's SIGINT handler {@code jpypeHandler} (a proxy of {@code org.jpype.JPypeSignal}). */
     private static void findJPypeSignal(Object jpypeHandler) {
         try {
             if (!Proxy.isProxyClass(jpypeHandler.getClass())) {
@@ -198,8 +198,8 @@ public final class CtrlCHandler {
             exit.start();
         } else if (computing.length() > 0) {
             printOnStandardError("alpyperl: Ctrl-C: a model computes on the thread of its caller "
-                    + "(model_threads=\"caller\"), where it cannot be stopped from outside; the KeyboardInterrupt comes "
-                    + "when it reaches its next requestAction(). Press Ctrl-C again to end the process. (With "
+                    + "(model_threads=\"caller\"), where it cannot be stopped from outside; the KeyboardInterrupt "
+                    + "comes when it reaches its next requestAction(). Press Ctrl-C again to end the process. (With "
                     + "model_threads=\"platform\" Ctrl-C gives up on such a model at once.)" + computing);
         }
     }
