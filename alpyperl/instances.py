@@ -19,7 +19,7 @@ from . import bridge
 from .errors import AlpyperlError, SpaceDefinitionError
 from .output import InstancesOutput
 from .settings import jvm_options_of, parameters_json
-from .spaces import Codec, flat_size, space_from_json, space_to_json
+from .spaces import Codec, check_flat_size, flat_size, space_from_json, space_to_json
 
 __all__ = ["ModelInstances", "choose_space"]
 
@@ -120,5 +120,6 @@ def choose_space(kind: str, from_model: dict | None, from_python: gym.Space | No
         )
     if not isinstance(from_python, gym.Space):
         raise SpaceDefinitionError(f"{kind}_space must be a gymnasium space, got {from_python!r}")
+    check_flat_size(from_python, f"the {kind} space")
     space_to_json(from_python)  # refuses unsupported spaces with a clear message
     return from_python

@@ -305,6 +305,7 @@ def start_jvm(options: Sequence[str] = ()) -> None:
         _started_in_pid = os.getpid()
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_forget_jvm_in_child)
+        jpype.JClass("com.alpyperl.launcher.CtrlCHandler").install()
         _restore_termination_handlers(before)
         _let_exit_proceed_without_this_thread()
         _save_jvm_signal_handlers()
@@ -374,7 +375,11 @@ def keep_jvm_signal_handlers() -> None:
 # ---- signals that end the process ---------------------------------------------------------------
 #
 # Starting the JVM takes over SIGINT, SIGTERM and SIGHUP. With interrupt=False JPype hands SIGINT
-# and SIGTERM to Python (and interrupts Java's main thread), which is what Ctrl-C needs. But when
+# and SIGTERM to Python (and interrupts Java's main thread), which is what Ctrl-C needs; the
+# launcher's CtrlCHandler, put in place of JPype's handler of SIGINT, does the same (Python's part
+# first), then wakes every thread inside a step, whichever Python thread it is, which gives up on its
+# models (a model that computes on its caller's thread cannot be given up on: it says so, and a
+# second Ctrl-C ends the process with status 130). But when
 # Python has no handler of its own for the signal (SIGTERM's default), JPype's hand-over calls into
 # Python from a JVM thread that holds no Python thread state, and the process crashes (status 134,
 # an hs_err file). And the JVM answers SIGHUP by exiting the process under Python's feet. So each of

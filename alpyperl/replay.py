@@ -14,6 +14,7 @@ recorded actions, and reports the first step where the model now behaves differe
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -125,6 +126,11 @@ def _is_numbers(value: Any) -> bool:
     return isinstance(value, list) and all(_is_number(item) for item in value)
 
 
+def _is_parameter_value(value: Any) -> bool:
+    """Whether ``value`` can be a model parameter's value: a finite number, a boolean or a string."""
+    return isinstance(value, (str, bool, int)) or (isinstance(value, float) and math.isfinite(value))
+
+
 def _is_rows(value: Any) -> bool:
     return isinstance(value, list) and all(_is_numbers(row) for row in value)
 
@@ -164,6 +170,10 @@ def _check_fields(line: dict[str, Any], fields: dict, where: str) -> None:
 def _check_episode(line: dict[str, Any], where: str) -> None:
     """Checks an episode line's fields and that its lists have the lengths a replay relies on."""
     _check_fields(line, _EPISODE_FIELDS, where)
+    for name, value in (line["env_params"] or {}).items():
+        if not _is_parameter_value(value):
+            raise RecordingError(f"{where}: the field 'env_params' must hold numbers, booleans or strings; its "
+                                 f"parameter {short_repr(name)} is {short_repr(value)}")
     actions, observations, rewards = (len(line[field]) for field in ("actions", "observations", "rewards"))
     failed = line["error"] is not None
     expected = (actions, max(actions - 1, 0)) if failed else (actions + 1, actions)

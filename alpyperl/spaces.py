@@ -20,18 +20,34 @@ from gymnasium import spaces
 
 from .errors import SpaceDefinitionError
 
-__all__ = ["MAX_FLAT_SIZE", "space_to_json", "space_from_json", "describe", "flat_size", "Codec", "flatten",
-           "unflatten"]
+__all__ = ["MAX_FLAT_SIZE", "check_flat_size", "space_to_json", "space_from_json", "describe", "flat_size", "Codec",
+           "flatten", "unflatten"]
 
 # ---- JSON form (the connector's Space.toJson / Space.fromJson) ---------------------------------
 
-#: The most values a space may take in the flat layout (128 MiB as float64): a described space larger
-#: than this is refused before numpy or the JVM try to allocate it.
+#: The most values a space may take in the flat layout (128 MiB as float64): a larger space, given in
+#: Python or described in JSON, is refused before numpy or the JVM try to allocate it.
 MAX_FLAT_SIZE = 1 << 24
 
 
+def check_flat_size(space: spaces.Space, what: str = "the space") -> None:
+    """Raises :class:`SpaceDefinitionError` if ``space`` (``what``, in the message) takes more than
+    :data:`MAX_FLAT_SIZE` values in the flat layout; does nothing for a space alpyperl does not support
+    (:func:`describe` says why)."""
+    try:
+        size = flat_size(space)
+    except SpaceDefinitionError:
+        return
+    if size > MAX_FLAT_SIZE:
+        raise SpaceDefinitionError(f"{what} {space} has {size:,} values in all; alpyperl takes spaces of at most "
+                                   f"{MAX_FLAT_SIZE:,} values (each crosses to Java as a float64 of a shared row "
+                                   "per step): use a smaller space")
+
+
 def space_to_json(space: spaces.Space) -> str:
-    """The JSON form of a Gymnasium space, as the connector reads it."""
+    """The JSON form of a Gymnasium space, as the connector reads it; :class:`SpaceDefinitionError` if
+    alpyperl does not support the space or it is larger than :data:`MAX_FLAT_SIZE` values."""
+    check_flat_size(space)
     return json.dumps(describe(space))
 
 
@@ -49,10 +65,7 @@ def space_from_json(text: str) -> spaces.Space:
         raise SpaceDefinitionError(f"a space's description is not JSON alpyperl can read ({error})") from None
     except RecursionError:
         raise SpaceDefinitionError("a space's description nests too deeply") from None
-    size = flat_size(space)
-    if size > MAX_FLAT_SIZE:
-        raise SpaceDefinitionError(f"{space} has {size:,} values in all; alpyperl takes spaces of at most "
-                                   f"{MAX_FLAT_SIZE:,} values")
+    check_flat_size(space, "the described space")
     return space
 
 

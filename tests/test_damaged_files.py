@@ -83,6 +83,63 @@ def test_read_metadata_refuses_a_gigabyte_of_zeros_by_its_first_bytes(tmp_path):
             check_onnx_start(tmp_path / "bad.onnx")
 
 
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append(value & 0x7F | (0x80 if value > 0x7F else 0))
+        value >>= 7
+        if not value:
+            return bytes(out)
+
+
+def test_read_metadata_reads_only_the_metadata_of_a_large_model(tmp_path):
+    """A 1 GiB graph is skipped, not read (peak RSS far below the file), and the metadata is what onnx reads."""
+    import onnx
+    from onnx import helper
+
+    from alpyperl.export.metadata import METADATA_KEY, read_metadata
+
+    metadata = {"format_version": 1, "input_size": 4}
+    small = helper.make_model(helper.make_graph([helper.make_node("Identity", ["obs"], ["out"])], "g",
+                                                [helper.make_tensor_value_info("obs", onnx.TensorProto.FLOAT, [1])],
+                                                [helper.make_tensor_value_info("out", onnx.TensorProto.FLOAT, [1])]))
+    helper.set_model_props(small, {"other": "x", METADATA_KEY: json.dumps(metadata)})
+    onnx.save(small, tmp_path / "small.onnx")
+    assert read_metadata(tmp_path / "small.onnx") == metadata
+    assert {p.key: p.value for p in onnx.load(tmp_path / "small.onnx").metadata_props}[METADATA_KEY] == \
+        json.dumps(metadata)
+
+    # ir_version 8, a graph (field 7) of 1 GiB, then the metadata entry (field 14), as exporters order them
+    large = tmp_path / "large.onnx"
+    graph = 1 << 30
+    entry = b"\x0a" + _varint(len(METADATA_KEY)) + METADATA_KEY.encode() + b"\x12" + \
+        _varint(len(json.dumps(metadata))) + json.dumps(metadata).encode()
+    with open(large, "wb") as f:
+        f.write(b"\x08\x08\x3a" + _varint(graph))
+        f.seek(graph, os.SEEK_CUR)  # sparse: no disk used
+        f.write(b"\x72" + _varint(len(entry)) + entry)
+    script = (f"import sys\nfrom alpyperl.export import read_metadata\n"
+              f"print(read_metadata({str(large)!r}), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-c", script],
+                         capture_output=True, text=True, timeout=180, cwd=REPO, env=ENV)
+    status, peak_kib = map(int, out.stdout.partition("\n")[0].split())
+    assert status == 0, out.stdout
+    assert str(metadata) in out.stdout
+    assert peak_kib * 1024 < (1 << 30) // 4, f"peak RSS {peak_kib >> 10} MiB for a 1 GiB model"
+
+
+def test_read_metadata_refuses_a_model_cut_short(tmp_path):
+    from alpyperl.errors import ExportError
+    from alpyperl.export.metadata import read_metadata
+
+    for data, message in ((b"\x08\x08\x3a\x80\x80\x04", "runs past the end of the file"),
+                          (b"\x08", "ends inside a protobuf field"),
+                          (b"\x08\x08\x3b", "wire type 3")):
+        (tmp_path / "cut.onnx").write_bytes(data)
+        with pytest.raises(ExportError, match=message):
+            read_metadata(tmp_path / "cut.onnx")
+
+
 # ---- item 13: damaged recordings and model descriptors -------------------------------------------
 
 HEADER = {"alpyperl_recording": 1, "alpyperl_version": "2.0.0", "model": "MODEL", "observation_space": None,
@@ -125,6 +182,12 @@ DAMAGES = [
     ("episode a number", HEADER, 7, "line 2", "not an object"),
     ("actions nested deeply", HEADER, {**EPISODE, "actions": "DEEP"}, "line 2", "nests JSON too deeply"),
     ("bytes that are no UTF-8", HEADER, "\udcff\udcfe", "line 2", "not UTF-8"),
+    ("parameter a list", HEADER, {**EPISODE, "env_params": {"poleLength": [1, 2]}}, "line 2",
+     "'env_params' must hold numbers, booleans or strings; its parameter 'poleLength' is [1, 2]"),
+    ("parameter NaN", HEADER, {**EPISODE, "env_params": {"poleLength": float("nan")}}, "line 2",
+     "its parameter 'poleLength' is nan"),
+    ("parameter null", HEADER, {**EPISODE, "env_params": {"poleLength": None}}, "line 2",
+     "its parameter 'poleLength' is None"),
 ]
 
 
@@ -177,3 +240,21 @@ def test_spaces_too_large_or_malformed_are_refused_before_allocation():
                                   ({"type": "Discrete", "n": 10**400}, r"Discrete's n must be a whole number \(int64\)")):
         with pytest.raises(SpaceDefinitionError, match=message):
             space_from_json(json.dumps(description))
+
+
+def test_spaces_given_in_python_too_large_are_refused_naming_them():
+    """As for described spaces: refused before the environment allocates its rows (here 32 GB) or Java sees them."""
+    import gymnasium as gym
+
+    from alpyperl.errors import SpaceDefinitionError
+    from alpyperl.instances import choose_space
+    from alpyperl.spaces import MAX_FLAT_SIZE, space_to_json
+
+    assert choose_space("action", None, gym.spaces.MultiBinary(MAX_FLAT_SIZE)).n == MAX_FLAT_SIZE
+    huge = gym.spaces.Dict({"a": gym.spaces.MultiBinary(4_000_000_000), "b": gym.spaces.Discrete(2)})
+    with pytest.raises(SpaceDefinitionError, match=r"^the observation space Dict\('a': MultiBinary\(4000000000\), "
+                                                   r"'b': Discrete\(2\)\) has 4,000,000,001 values in all; alpyperl "
+                                                   r"takes spaces of at most 16,777,216 values"):
+        choose_space("observation", None, huge)
+    with pytest.raises(SpaceDefinitionError, match="has 4,000,000,001 values in all"):
+        space_to_json(huge)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,17 @@ class Child:
             self.output.append(line)
         return status
 
+    def wait_for_stderr(self, text: str) -> str:
+        """Waits until the child's standard error holds ``text``; returns it from there on. Fails if
+        the child ends first or nothing comes within the child timeout."""
+        deadline = time.monotonic() + CHILD_TIMEOUT
+        while text not in (written := self.stderr_path.read_text(errors="replace")):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"the child wrote no {text!r} on stderr; stderr:\n{self.stderr()}")
+            time.sleep(0.05)
+        return written[written.index(text):]
+
     def crash_reports(self) -> list[str]:
         return sorted(path.name for path in self.folder.glob("hs_err_pid*.log"))
 
@@ -124,7 +136,59 @@ STEPPING = """
 """
 
 
-@pytest.mark.parametrize("when", [IDLE, STEPPING], ids=["idle", "in a hung step"])
+# Child-side helpers for tests of signals in a step: a thread that prints "ready" once the step is in the
+# state the test needs, and one that ends the fault computeUntilReleased when the test creates a file.
+STEP_WATCH = """
+import os, threading, time
+import jpype
+
+
+def say_ready_when(state, thread_name="main"):
+    \"\"\"Prints "ready" once the Java thread called thread_name (or, if it starts with "not ", any thread
+    but that one) is in state: "waits" (it waits in a step for its models, parked) or "computes" (a
+    model computes on it: it carries a virtual model thread).\"\"\"
+    marks = ("Continuation.run",) if state == "computes" else ("awaitCallerTurn", "runUntil", "stepOnLanes")
+
+    def is_the_thread(name):
+        return name != thread_name[4:] if thread_name.startswith("not ") else name == thread_name
+
+    def in_state(stack):
+        frames = [str(frame) for frame in stack]
+        return (any(mark in frame for mark in marks for frame in frames)
+                and (state == "computes" or any("parkNanos" in frame for frame in frames[:3])))
+
+    def watch():
+        Thread = jpype.JClass("java.lang.Thread")
+        while not any(is_the_thread(str(entry.getKey().getName())) and in_state(entry.getValue())
+                      for entry in Thread.getAllStackTraces().entrySet()):
+            time.sleep(0.01)
+        print("ready", flush=True)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def release_when_told():
+    \"\"\"Ends the fault computeUntilReleased (in this JVM) once the file "release" exists in the working folder.\"\"\"
+    def watch():
+        while not os.path.exists("release"):
+            time.sleep(0.01)
+        jpype.JClass("java.lang.System").setProperty("alpyperl.testmodels.release", "true")
+
+    threading.Thread(target=watch, daemon=True).start()
+"""
+
+# The step's model computes (a busy loop) for ever on the main thread, its caller.
+COMPUTING = STEP_WATCH + """
+from alpyperl import AnyLogicEnv
+env = AnyLogicEnv(model={model!r}, step_timeout=3600, model_threads="caller",
+                  env_params={{"fault": "computeUntilReleased", "faultAtStep": 1}})
+env.reset(seed=0)
+say_ready_when("computes")
+env.step(1)
+"""
+
+
+@pytest.mark.parametrize("when", [IDLE, STEPPING, COMPUTING], ids=["idle", "in a hung step", "in a long step"])
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_termination_signals_end_the_process_as_they_end_any_python_process(test_model, tmp_path, when,
                                                                             signal_number):
@@ -194,6 +258,134 @@ def test_sigint_in_a_step_whose_model_waits_is_a_keyboard_interrupt_at_once(test
     interrupted, works = child.output[-2:]
     assert interrupted.startswith("KeyboardInterrupt after") and int(interrupted.split()[2]) < 30, child.output
     assert works == "works again"
+
+
+@pytest.mark.parametrize("threads, num_envs, fault", [
+    ("platform", 1, "computeUntilReleased"),
+    ("platform", 2, "computeUntilReleased"),
+    ("virtual", 2, "computeUntilReleased"),
+    ("virtual", 2, "sleepForever"),
+], ids=["platform-computes", "platform-vector-computes", "lanes-compute", "lanes-wait"])
+def test_sigint_gives_up_at_once_on_models_that_compute_or_wait_on_threads_of_their_own(test_model, tmp_path,
+                                                                                         threads, num_envs, fault):
+    """Models on platform threads or lanes: whatever they do, Ctrl-C ends the step long before its
+    timeout of 60 s (a model that computes, too; in a vector step, every model), and reset() works again."""
+    child = Child(STEP_WATCH + f"""
+import numpy as np
+from alpyperl import AnyLogicEnv, AnyLogicVectorEnv
+settings = dict(model={str(test_model)!r}, step_timeout=60, model_threads={threads!r},
+                env_params={{"fault": {fault!r}, "faultAtStep": 1}})
+env = AnyLogicEnv(**settings) if {num_envs} == 1 else AnyLogicVectorEnv(num_envs={num_envs}, parallelism=1, **settings)
+action = 0 if {num_envs} == 1 else np.zeros({num_envs}, dtype=np.int64)
+env.reset(seed=0)
+assert env.model_threads == {threads!r}, env.model_threads
+say_ready_when("waits")
+start = time.monotonic()
+try:
+    env.step(action)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt after", round(time.monotonic() - start), "s", flush=True)
+jpype.JClass("java.lang.System").setProperty("alpyperl.testmodels.release", "true")
+env.reset(seed=1, options={{"env_params": {{"fault": "none"}}}})
+env.step(action)
+env.close()
+print("works again", flush=True)
+""", tmp_path)
+    child.wait_for_line("ready")
+    child.process.send_signal(signal.SIGINT)
+    assert child.status() == 0, child.stderr()
+    interrupted, works = child.output[-2:]
+    assert interrupted.startswith("KeyboardInterrupt after") and int(interrupted.split()[2]) < 30, child.output
+    assert works == "works again"
+
+
+@pytest.mark.parametrize("threads", ["caller", "platform"])
+def test_sigint_ends_a_step_on_a_thread_other_than_the_one_that_started_the_jvm(test_model, tmp_path, threads):
+    """JPype interrupts only the thread that started the JVM; the step of another thread ends at once too."""
+    child = Child(STEP_WATCH + f"""
+from alpyperl import AnyLogicEnv
+env = AnyLogicEnv(model={str(test_model)!r}, step_timeout=60, model_threads={threads!r},
+                  env_params={{"fault": "sleepForever", "faultAtStep": 1}})  # the main thread starts the JVM
+env.reset(seed=0)
+outcome = []
+stepped = threading.Event()  # (not Thread.join: a join that KeyboardInterrupt broke may later return early)
+
+def step():
+    start = time.monotonic()
+    try:
+        env.step(0)
+    except KeyboardInterrupt:
+        outcome.append(f"KeyboardInterrupt in the stepping thread after {{round(time.monotonic() - start)}} s")
+    finally:
+        stepped.set()
+
+try:
+    threading.Thread(target=step).start()
+    say_ready_when("waits", thread_name="not main")
+    while not stepped.wait(0.05):
+        pass
+except KeyboardInterrupt:  # Python raises it in its main thread, as always
+    stepped.wait()
+print(*outcome, sep="\\n", flush=True)
+env.reset(seed=1, options={{"env_params": {{"fault": "none"}}}})
+env.step(0)
+print("works again", flush=True)
+""", tmp_path)
+    child.wait_for_line("ready")
+    child.process.send_signal(signal.SIGINT)
+    assert child.status() == 0, child.stderr()
+    interrupted, works = child.output[-2:]
+    assert interrupted.startswith("KeyboardInterrupt in the stepping thread after"), child.output
+    assert int(interrupted.split()[-2]) < 30, child.output
+    assert works == "works again"
+
+
+COMPUTES_ON_CALLER = "alpyperl: Ctrl-C: a model computes on the thread of its caller"
+
+
+def test_sigint_while_a_model_computes_on_its_callers_thread_says_so_at_once(test_model, tmp_path):
+    """It cannot be unwound: the first Ctrl-C prints where it is, and the KeyboardInterrupt comes
+    when the model reaches its next requestAction(); the environment works again after reset()."""
+    child = Child(STEP_WATCH + f"""
+from alpyperl import AnyLogicEnv
+env = AnyLogicEnv(model={str(test_model)!r}, step_timeout=60, model_threads="caller",
+                  env_params={{"fault": "computeUntilReleased", "faultAtStep": 1}})
+env.reset(seed=0)
+say_ready_when("computes")
+release_when_told()
+try:
+    env.step(0)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+env.reset(seed=1, options={{"env_params": {{"fault": "none"}}}})
+env.step(0)
+print("works again", flush=True)
+""", tmp_path)
+    child.wait_for_line("ready")
+    child.process.send_signal(signal.SIGINT)
+    report = child.wait_for_stderr(COMPUTES_ON_CALLER)
+    (tmp_path / "release").touch()  # only now does the model reach its next requestAction()
+    assert child.status() == 0, child.stderr()
+    assert child.output[-2:] == ["KeyboardInterrupt", "works again"]
+    assert "KeyboardInterrupt comes when it reaches its next requestAction(). Press Ctrl-C again to end the " \
+           "process" in report, report
+    assert 'Its caller\'s thread is "main".' in report
+    assert "\tat com.alpyperl.testmodels.FaultyModel.computeUntilReleased(FaultyModel.java:" in report
+
+
+def test_a_second_sigint_while_a_model_still_computes_on_its_callers_thread_ends_the_process(test_model, tmp_path):
+    """Never a silent hang: status 130 (as Ctrl-C ends a Java program) after the model's stack, no crash."""
+    child = Child(COMPUTING.format(model=str(test_model)), tmp_path)
+    child.wait_for_line("ready")
+    child.process.send_signal(signal.SIGINT)
+    child.wait_for_stderr(COMPUTES_ON_CALLER)
+    child.process.send_signal(signal.SIGINT)
+    assert child.status() == 130, child.stderr()
+    ending = child.stderr().split("alpyperl: Ctrl-C again while a model still computes on the thread of its caller: "
+                                  "ending the process (status 130).")
+    assert len(ending) == 2, child.stderr()
+    assert "\tat com.alpyperl.testmodels.FaultyModel.computeUntilReleased(FaultyModel.java:" in ending[1]
+    assert child.crash_reports() == []
 
 
 def test_a_python_sigterm_handler_set_before_the_first_environment_still_runs(test_model, tmp_path):

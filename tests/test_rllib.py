@@ -274,13 +274,17 @@ def test_training_goes_on_when_the_model_throws_in_some_episodes(local_ray, cart
     assert "at com.alpyperl.examples.cartpole.CartPole.run" in logged
 
 
-def test_a_killed_runner_process_is_replaced_and_training_goes_on(local_ray, cartpole_model):
+@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_killed_runner_process_is_replaced_and_training_goes_on(local_ray, cartpole_model, signal_number):
+    """SIGTERM (what Ray and `kill` send) ends a runner and its JVM as it ends any Python process: no JVM crash report."""
     env_name = rllib.register_env()
     with built(tiny_config(env_name, {"model": str(cartpole_model)}, runners=2, envs=1)) as algo:
         algo.train()
         victim = probe_runners(algo)[0]["pid"]
-        os.kill(victim, signal.SIGKILL)
+        victim_folder = Path(os.readlink(f"/proc/{victim}/cwd"))  # where a crashing JVM writes hs_err_pid<pid>.log
+        os.kill(victim, signal_number)
         assert wait_until_gone([victim], seconds=30) == set()
+        assert not (victim_folder / f"hs_err_pid{victim}.log").exists()
 
         for _ in range(30):  # Ray restarts the actor in a new process: a few iterations at most
             result = algo.train()

@@ -4,6 +4,7 @@ observation into the network's input, and the network's output into an action (d
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from typing import Sequence
@@ -250,11 +251,89 @@ def check_onnx_start(path: str | os.PathLike) -> None:
 
 def read_metadata(path: str | os.PathLike) -> dict:
     """The ``alpyperl.policy`` metadata of an exported ONNX file; :class:`ExportError` if the file is
-    no ONNX model (refused by its first bytes, before it is read) or has no such metadata."""
-    import onnx
+    no ONNX model (refused by its first bytes, before it is read) or has no such metadata.
 
+    Only the metadata is read: the file's top-level protobuf fields are walked key by key, and the
+    others (above all the graph with its weights) are skipped without being read.
+    """
     check_onnx_start(path)
-    props = {prop.key: prop.value for prop in onnx.load(str(path)).metadata_props}
+    props = {}
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        while file.tell() < size:
+            field, wire_type = _split_key(_read_varint(file, path))
+            if wire_type == 0:
+                _read_varint(file, path)
+            elif wire_type in (1, 5):  # fixed64, fixed32
+                _skip(file, 8 if wire_type == 1 else 4, size, path)
+            elif wire_type == 2:
+                length = _read_varint(file, path)
+                if field == _METADATA_PROPS:
+                    key, value = _string_entry(_read_exactly(file, length, size, path), path)
+                    props[key] = value
+                else:
+                    _skip(file, length, size, path)
+            else:
+                raise ExportError(f"{path}: not an ONNX model: its field {field} at byte {file.tell()} has the "
+                                  f"protobuf wire type {wire_type}, which no ModelProto field has")
     if METADATA_KEY not in props:
         raise ExportError(f"{path} has no {METADATA_KEY!r} metadata: it was not written by alpyperl's export")
-    return json.loads(props[METADATA_KEY])
+    try:
+        return json.loads(props[METADATA_KEY])
+    except ValueError as error:
+        raise ExportError(f"{path}: its {METADATA_KEY!r} metadata is not JSON ({error})") from None
+
+
+#: ModelProto's field ``repeated StringStringEntryProto metadata_props = 14`` (onnx.proto).
+_METADATA_PROPS = 14
+
+
+def _split_key(key: int) -> tuple[int, int]:
+    """(field number, wire type) of a protobuf key."""
+    return key >> 3, key & 7
+
+
+def _read_varint(file, path) -> int:
+    """A protobuf varint read from ``file``; :class:`ExportError` if the file ends inside it."""
+    value = shift = 0
+    while True:
+        byte = file.read(1)
+        if not byte:
+            raise ExportError(f"{path}: not a whole ONNX model: the file ends inside a protobuf field")
+        value |= (byte[0] & 0x7F) << shift
+        if byte[0] < 0x80:
+            return value
+        shift += 7
+        if shift > 63:
+            raise ExportError(f"{path}: not an ONNX model: a protobuf number at byte {file.tell()} is longer "
+                              "than 10 bytes")
+
+
+def _skip(file, length: int, size: int, path) -> None:
+    """Skips ``length`` bytes without reading them; :class:`ExportError` if the file is shorter."""
+    if file.tell() + length > size:
+        raise ExportError(f"{path}: not a whole ONNX model: a field of {length:,} bytes runs past the end of the file")
+    file.seek(length, os.SEEK_CUR)
+
+
+def _read_exactly(file, length: int, size: int, path) -> bytes:
+    """The next ``length`` bytes; :class:`ExportError` if the file (of ``size`` bytes) is shorter."""
+    if file.tell() + length > size:
+        raise ExportError(f"{path}: not a whole ONNX model: a field of {length:,} bytes runs past the end of the file")
+    return file.read(length)
+
+
+def _string_entry(data: bytes, path) -> tuple[str, str]:
+    """The key and value of a serialized ``StringStringEntryProto`` (fields 1 and 2, both strings)."""
+    entry, strings = io.BytesIO(data), {1: "", 2: ""}
+    while entry.tell() < len(data):
+        field, wire_type = _split_key(_read_varint(entry, path))
+        if wire_type != 2:
+            raise ExportError(f"{path}: not an ONNX model: a metadata entry's field {field} is not a string")
+        text = _read_exactly(entry, _read_varint(entry, path), len(data), path)
+        if field in strings:
+            try:
+                strings[field] = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ExportError(f"{path}: not an ONNX model: a metadata entry is not UTF-8 text") from None
+    return strings[1], strings[2]

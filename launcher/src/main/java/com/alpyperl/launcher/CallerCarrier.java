@@ -45,6 +45,18 @@ final class CallerCarrier implements Executor {
     private long watchedSince;
     private boolean reported;
 
+    // ---- Ctrl-C's notes (the JVM's signal thread only) -----------------------------------------
+    /** {@link #noteCtrlC()}: no model computes on the caller's thread. */
+    static final int NO_MODEL_COMPUTES = 0;
+    /** {@link #noteCtrlC()}: a model computes on the caller's thread. */
+    static final int MODEL_COMPUTES = 1;
+    /** {@link #noteCtrlC()}: a model computes on the caller's thread, in the same wait as at the last Ctrl-C. */
+    static final int MODEL_STILL_COMPUTES = 2;
+    private long waitAtCtrlC = -1;
+    /** How many times a caller has begun to wait ({@link #runUntil}); written with release stores. */
+    private final AtomicLong waits = new AtomicLong();
+    private long waitsCounted;
+
     CallerCarrier(String name) {
         this.name = name;
     }
@@ -67,14 +79,15 @@ final class CallerCarrier implements Executor {
      * Runs this carrier's model threads on the calling thread until {@code done} holds or {@code
      * timeoutNanos} have passed without a model thread to run; returns whether {@code done}
      * holds. A model that never lets go of the thread (an endless loop) cannot be interrupted; a
-     * wait for a model that does is ended by interrupting the calling thread ({@link
-     * StepInterruptedException}).
+     * wait for a model that does is ended by interrupting the calling thread, or by Ctrl-C since
+     * {@link CtrlCHandler#presses()} was {@code ctrlCBefore} ({@link StepInterruptedException}).
      */
-    boolean runUntil(BooleanSupplier done, long timeoutNanos) {
+    boolean runUntil(BooleanSupplier done, long timeoutNanos, long ctrlCBefore) {
         Thread self = Thread.currentThread();
         if (serving != self) {
             serving = self;
         }
+        waits.lazySet(++waitsCounted); // callers take turns under their group's lock
         long start = 0;
         while (true) {
             Runnable task = ownTasks.poll();
@@ -104,7 +117,7 @@ final class CallerCarrier implements Executor {
                 LockSupport.parkNanos(this, timeoutNanos - (now - start));
             }
             servingParked = false;
-            if (Thread.interrupted()) {
+            if (Thread.interrupted() || CtrlCHandler.pressedSince(ctrlCBefore)) {
                 throw new StepInterruptedException("the step was interrupted while it waited for the model");
             }
         }
@@ -151,6 +164,39 @@ final class CallerCarrier implements Executor {
             reported = false;
         }
         return now - watchedSince;
+    }
+
+    /**
+     * Ctrl-C was pressed while the caller waits for this carrier's models: whether a model computes
+     * on the caller's thread now ({@link #MODEL_COMPUTES}), and has since a Ctrl-C earlier in the
+     * same wait (a step; {@link #MODEL_STILL_COMPUTES}), or none does ({@link #NO_MODEL_COMPUTES}).
+     */
+    int noteCtrlC() {
+        if ((taskCount.get() & 1) == 0) {
+            waitAtCtrlC = -1;
+            return NO_MODEL_COMPUTES;
+        }
+        long wait = waits.get();
+        if (wait == waitAtCtrlC) {
+            return MODEL_STILL_COMPUTES;
+        }
+        waitAtCtrlC = wait;
+        return MODEL_COMPUTES;
+    }
+
+    /** Where the models of this carrier that have not handed back are: their labels and stacks. */
+    String whereItsModelsAre() {
+        StringBuilder where = new StringBuilder();
+        for (CallerHandoff session : sessions) {
+            if (!session.handedBackThisExchange()) {
+                where.append(session.whereTheModelIs());
+            }
+        }
+        Thread caller = serving;
+        if (where.length() == 0) {
+            return "";
+        }
+        return "\nIts caller's thread is " + (caller == null ? "unknown" : "\"" + caller.getName() + "\"") + "." + where;
     }
 
     /** Whether the watchdog has yet to report the model thread that runs now (it reports each run once). */

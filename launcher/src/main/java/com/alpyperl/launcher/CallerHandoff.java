@@ -48,7 +48,7 @@ final class CallerHandoff extends Handoff {
 
     @Override
     boolean awaitCallerTurn(long timeout) {
-        return carrier.runUntil(handedBack, timeout);
+        return carrier.runUntil(handedBack, timeout, ctrlCBefore);
     }
 
     @Override

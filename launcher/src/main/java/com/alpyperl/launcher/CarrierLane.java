@@ -226,6 +226,36 @@ final class CarrierLane implements Executor {
         return nextLook;
     }
 
+    /**
+     * Called by the group's caller after Ctrl-C: gives up at once on every session of the current
+     * step that has not handed back (recording {@link StepInterruptedException} for the group),
+     * whether its model waits, computes or has yet to resume, and replaces a carrier that a model
+     * holds, so that the lane finishes its step now.
+     */
+    void abandonOnCtrlC() {
+        if (!busy()) {
+            return;
+        }
+        boolean held = (taskCounter.get() & 1) != 0;
+        for (int m = 0; m < members.length; m++) {
+            if (!started[m] || abandoned[m]) {
+                continue;
+            }
+            StepInterruptedException interrupted = handoffs[m].abandonOnCtrlC();
+            if (interrupted != null) {
+                abandoned[m] = true;
+                group.recordFailure(members[m], interrupted);
+                pending.decrementAndGet();
+            }
+        }
+        heldAtTaskCount = -1;
+        if (held) {
+            startCarrier(); // the old carrier may be held by a model that computes: a new one serves the lane
+        } else if (carrierParked) {
+            LockSupport.unpark(carrier);
+        }
+    }
+
     /** The carrier stayed held by {@code pinning}, which handed back: gives up on its model thread. */
     private void giveUpPinnedModel(LaneHandoff pinning) {
         for (int m = 0; m < members.length; m++) {

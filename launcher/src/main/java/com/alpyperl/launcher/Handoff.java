@@ -50,6 +50,8 @@ abstract class Handoff {
     private ModelWorker worker;
     /** The caller gave up on the model thread (timeout); the next reset starts a new one. */
     boolean modelThreadStuck;
+    /** {@link CtrlCHandler#presses()} when the caller handed the current exchange over: a later Ctrl-C ends its wait. */
+    long ctrlCBefore;
     /** The step timeout in nanoseconds. */
     long timeoutNanos = 10_000_000_000L;
 
@@ -98,6 +100,7 @@ abstract class Handoff {
      */
     final void handOver(int command, String goal, CarrierLane byLane) {
         this.command = command;
+        ctrlCBefore = CtrlCHandler.presses();
         pendingGoal = goal;
         exchangeLane = byLane;
         if (byLane == null) {
@@ -161,7 +164,7 @@ abstract class Handoff {
                 LockSupport.parkNanos(this, Math.max(timeout - waited, 1000L));
             }
             callerParked = false;
-            if (Thread.interrupted()) {
+            if (Thread.interrupted() || CtrlCHandler.pressedSince(ctrlCBefore)) {
                 throw new StepInterruptedException("the step was interrupted while it waited for the model");
             }
         }
@@ -196,20 +199,33 @@ abstract class Handoff {
     // ---- giving up on the model thread ------------------------------------------------------------
 
     /**
-     * The wait for the model ran out: gives up on the model thread unless it has handed back, and
-     * returns the timeout to report (null if it handed back in time after all).
-     */
-    /**
      * The caller was interrupted while it waited (Ctrl-C): gives up on the model thread unless it
      * has handed back, and returns the error to throw.
      */
     final StepInterruptedException abandonAfterInterrupt() {
-        StepTimeoutException stuck = abandonIfStuck(timeoutNanos);
-        return new StepInterruptedException("The step of the model " + modelName + " was interrupted (Ctrl-C) while "
-                + "it waited for the model to " + pendingGoal + (stuck == null ? "" : "; the model was given up on, and "
-                + "reset() starts a new model thread"));
+        StepInterruptedException interrupted = abandonOnCtrlC();
+        return interrupted != null ? interrupted : new StepInterruptedException("The step of the model " + modelName
+                + " was interrupted (Ctrl-C) while it waited for the model to " + pendingGoal);
     }
 
+    /**
+     * Ctrl-C was pressed while the caller waited: gives up on the model thread and returns the error
+     * to throw, or null if the model has handed back after all.
+     */
+    final StepInterruptedException abandonOnCtrlC() {
+        String goal = pendingGoal;
+        if (abandonIfStuck(timeoutNanos) == null) {
+            return null;
+        }
+        return new StepInterruptedException("The step of the model " + modelName + " was interrupted (Ctrl-C) while "
+                + "it waited for the model to " + goal + "; the model was given up on, and reset() starts a new model "
+                + "thread");
+    }
+
+    /**
+     * The wait for the model ran out: gives up on the model thread unless it has handed back, and
+     * returns the timeout to report (null if it handed back in time after all).
+     */
     final StepTimeoutException abandonIfStuck(long timeout) {
         ModelWorker stuck;
         synchronized (handoffLock) {

@@ -69,7 +69,7 @@ public final class ModelSessionGroup implements AutoCloseable {
      * Serialises the caller's calls. Not a monitor: a thread that holds a monitor must not run a
      * virtual model thread (the JVM crashes when that thread yields), and callers run their models.
      */
-    private final ReentrantLock callerLock = new ReentrantLock();
+    private final CallerLock callerLock = new CallerLock();
     private boolean failed;
     private boolean episodesEnded;
     private boolean closed;
@@ -139,6 +139,7 @@ public final class ModelSessionGroup implements AutoCloseable {
             if (carrier != null) {
                 ModelWatchdog.watch(carrier);
             }
+            CtrlCHandler.watch(group);
             return group;
         }
         CarrierLane[] lanes = new CarrierLane[laneCount];
@@ -157,6 +158,7 @@ public final class ModelSessionGroup implements AutoCloseable {
             group.close();
             throw e;
         }
+        CtrlCHandler.watch(group);
         return group;
     }
 
@@ -193,6 +195,16 @@ public final class ModelSessionGroup implements AutoCloseable {
                 throw new IllegalArgumentException("model threads are \"auto\", \"caller\", \"virtual\" or "
                         + "\"platform\", not \"" + threads + "\"");
         }
+    }
+
+    /** The thread inside a call of this group that holds its lock ({@link #stepAll()}, {@link #close()}), or null. */
+    Thread steppingThread() {
+        return callerLock.holder();
+    }
+
+    /** The carrier of a group whose models run on the caller's thread, else null. */
+    CallerCarrier callerCarrier() {
+        return callerCarrier;
     }
 
     /** The session at {@code index} (tests). */
@@ -316,6 +328,7 @@ public final class ModelSessionGroup implements AutoCloseable {
             }
             // A Ctrl-C between steps (JPype interrupts the thread) must not end this step's wait.
             Thread.interrupted();
+            long ctrlCBefore = CtrlCHandler.presses();
             refuseActionsOutsideTheirSpace();
             if (failed) {
                 Arrays.fill(failures, null);
@@ -323,11 +336,11 @@ public final class ModelSessionGroup implements AutoCloseable {
             }
             episodesEnded = false;
             if (callerCarrier != null) {
-                stepOnCaller();
+                stepOnCaller(ctrlCBefore);
             } else if (lanes == null) {
                 stepEachSession();
             } else {
-                stepOnLanes();
+                stepOnLanes(ctrlCBefore);
             }
             if (failed) {
                 for (int i = 0; i < failures.length; i++) {
@@ -366,6 +379,7 @@ public final class ModelSessionGroup implements AutoCloseable {
         callerLock.lock();
         try {
             closed = true;
+            CtrlCHandler.forget(this);
             closeAll(sessions);
             if (callerCarrier != null) {
                 ModelWatchdog.forget(callerCarrier);
@@ -387,12 +401,21 @@ public final class ModelSessionGroup implements AutoCloseable {
     private void stepEachSession() {
         beginEach();
         long deadline = System.nanoTime() + sessions[0].handoff().timeoutNanos; // one timeout bounds the whole step
+        boolean interrupted = false;
         for (int i = 0; i < sessions.length; i++) {
             if (!begun[i]) {
                 continue;
             }
+            Handoff handoff = sessions[i].handoff();
+            if (interrupted && !handoff.handedBackThisExchange()) {
+                recordFailure(i, handoff.abandonAfterInterrupt()); // Ctrl-C ended the wait for an earlier model
+                continue;
+            }
             try {
                 report(i, sessions[i].finishExchangeBy(deadline));
+            } catch (StepInterruptedException e) {
+                interrupted = true;
+                recordFailure(i, e);
             } catch (RuntimeException e) {
                 recordFailure(i, e);
             }
@@ -401,11 +424,11 @@ public final class ModelSessionGroup implements AutoCloseable {
 
     // ---- the caller's thread: the caller hands over to every model, then runs them ---------------
 
-    private void stepOnCaller() {
+    private void stepOnCaller(long ctrlCBefore) {
         beginEach();
         boolean interrupted = false;
         try {
-            callerCarrier.runUntil(allBegunHandedBack, sessions[0].handoff().timeoutNanos);
+            callerCarrier.runUntil(allBegunHandedBack, sessions[0].handoff().timeoutNanos, ctrlCBefore);
         } catch (StepInterruptedException e) {
             interrupted = true; // Ctrl-C: give up on the models still running, as after a timeout
         }
@@ -452,7 +475,7 @@ public final class ModelSessionGroup implements AutoCloseable {
 
     // ---- virtual threads: the caller hands over to every lane, then waits once -----------------
 
-    private void stepOnLanes() {
+    private void stepOnLanes(long ctrlCBefore) {
         caller = Thread.currentThread();
         lanesRunning.set(lanes.length);
         long step = ++steps;
@@ -464,10 +487,19 @@ public final class ModelSessionGroup implements AutoCloseable {
         long nextLook = start + timeout;
         long spin = callerSpin.nextSpin();
         boolean lookedForStuckModels = false;
+        boolean interrupted = false;
         while (lanesRunning.get() != 0) {
             long now = System.nanoTime();
             if (now - start < spin) {
                 Thread.onSpinWait();
+                continue;
+            }
+            if (!interrupted && (Thread.interrupted() || CtrlCHandler.pressedSince(ctrlCBefore))) {
+                interrupted = true; // Ctrl-C: give up on every model that has not handed back, as after a timeout
+                lookedForStuckModels = true;
+                for (CarrierLane lane : lanes) {
+                    lane.abandonOnCtrlC();
+                }
                 continue;
             }
             if (now - nextLook >= 0) {
@@ -565,6 +597,15 @@ public final class ModelSessionGroup implements AutoCloseable {
             if (lanesRunning.decrementAndGet() == 0 && callerParked) {
                 LockSupport.unpark(caller);
             }
+        }
+    }
+
+    /** The caller lock, which tells which thread holds it (for Ctrl-C, {@link CtrlCHandler}). */
+    private static final class CallerLock extends ReentrantLock {
+        private static final long serialVersionUID = 1L;
+
+        Thread holder() {
+            return getOwner();
         }
     }
 

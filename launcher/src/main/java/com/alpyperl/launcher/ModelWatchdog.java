@@ -76,7 +76,7 @@ final class ModelWatchdog {
             System.err.println("alpyperl: a model has run for " + String.format(Locale.ROOT, "%.1f", running / 1e9) + " s (step_timeout "
                     + timeout / 1e9 + " s) without reaching its next requestAction(). It runs on the thread of its "
                     + "caller (model_threads=\"caller\"), where it cannot be stopped: it may loop forever. Stop the "
-                    + "process, or run the model with model_threads=\"platform\" to have such a step raise "
+                    + "process (Ctrl-C twice), or run the model with model_threads=\"platform\" to have such a step raise "
                     + "ModelTimeoutError instead." + where);
         }
     }

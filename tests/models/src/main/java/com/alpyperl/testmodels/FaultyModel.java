@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (an event recurses without end); {@code loopForever} (an event spins in a busy loop until its
  * thread is interrupted: from Java 20 on a thread cannot be stopped, and a loop that heeds nothing
  * would burn a CPU for the rest of the test run); {@code sleepForever} (an event sleeps and ignores
- * interrupts); {@code swallowAbandon} (the
+ * interrupts); {@code computeUntilReleased} (an event computes, a busy loop that heeds no
+ * interrupt, until the system property {@value #RELEASE}{@code =true}: a slow step whose length a
+ * test decides); {@code swallowAbandon} (the
  * model catches everything requestAction() throws, including the signal that ends an abandoned
  * episode, and returns). Each fault strikes once per episode. With {@link #catchErrors} the model
  * catches and ignores the exceptions that requestAction() throws.
@@ -42,6 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class FaultyModel implements PlainJavaModel {
     /** System property that makes the constructor throw while it is "true". */
     public static final String THROW_IN_CONSTRUCTOR = "alpyperl.testmodels.throwInConstructor";
+    /** System property that ends the computation of the fault {@code computeUntilReleased} while it is "true". */
+    public static final String RELEASE = "alpyperl.testmodels.release";
     /** How many runs have started, in this class loader. */
     public static final AtomicInteger RUNS_STARTED = new AtomicInteger();
     /** How many runs have executed their finally block, in this class loader. */
@@ -201,6 +205,9 @@ public class FaultyModel implements PlainJavaModel {
             case "sleepForever":
                 sleepIgnoringInterrupts();
                 break;
+            case "computeUntilReleased":
+                computeUntilReleased();
+                break;
             default:
                 break;
         }
@@ -212,6 +219,12 @@ public class FaultyModel implements PlainJavaModel {
 
     private void spin() {
         while (spins >= 0 && !Thread.currentThread().isInterrupted()) {
+            spins++;
+        }
+    }
+
+    private void computeUntilReleased() {
+        while (!Boolean.getBoolean(RELEASE)) {
             spins++;
         }
     }
