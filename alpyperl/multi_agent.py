@@ -59,8 +59,11 @@ class AgentType:
     """One agent type of a multi-agent model: its name, its spaces as the model defines them, and the
     observation space its agents have in Python (with the mask for a type that uses one)."""
 
-    def __init__(self, name: str, observation_space: gym.Space, action_space: gym.Space, action_mask: bool):
+    def __init__(self, name: str, observation_space: gym.Space, action_space: gym.Space, action_mask: bool,
+                 possible_agents: int = 0):
         self.name = name
+        #: How many agents of the type may take part in an episode (numbers 0 .. n-1); 0 if the model leaves it open.
+        self.possible_agents = possible_agents
         #: The observation space the model defines for the type.
         self.model_observation_space = observation_space
         self.action_space = action_space
@@ -88,7 +91,8 @@ def _mask_size(name: str, action_space: gym.Space) -> int:
 def agent_types_of(described: Mapping[str, Any]) -> list[AgentType]:
     """The agent types a model described (``describeModel``'s ``agents``)."""
     return [AgentType(str(t["name"]), space_from_json(json.dumps(t["observation_space"])),
-                      space_from_json(json.dumps(t["action_space"])), bool(t["action_mask"]))
+                      space_from_json(json.dumps(t["action_space"])), bool(t["action_mask"]),
+                      int(t.get("possible_agents", 0)))
             for t in described["types"]]
 
 
@@ -181,9 +185,12 @@ class AnyLogicMultiAgentEnv:
         self._ids: dict[tuple[int, int], str] = {}
         #: The agents of the last observations that wait for an action, by id: their slot.
         self._asked: dict[str, tuple[int, int]] = {}
-        #: The agents of the episode so far (RLlib's ``agents``) and of the first episode (``possible_agents``).
+        #: The agents of the episode so far (RLlib's ``agents``).
         self.agents: list[str] = []
-        self.possible_agents: list[str] = []
+        #: Every agent that may take part, as the model declares (``MultiAgentModel.getPossibleAgents``);
+        #: empty if it leaves that open for some type.
+        self.possible_agents: list[str] = [] if any(not t.possible_agents for t in self._types) else [
+            f"{t.name}_{number}" for t in self._types for number in range(t.possible_agents)]
         self._known: set[str] = set()
 
     # ---- spaces ---------------------------------------------------------------------------------
@@ -203,12 +210,12 @@ class AnyLogicMultiAgentEnv:
         return self._layout.observation_space, self._layout.action_space
 
     @property
-    def observation_spaces(self) -> dict[str, gym.Space]:
+    def observation_spaces_by_type(self) -> dict[str, gym.Space]:
         """The observation space of each agent type, by type name."""
         return {name: t.observation_space for name, t in self.agent_types.items()}
 
     @property
-    def action_spaces(self) -> dict[str, gym.Space]:
+    def action_spaces_by_type(self) -> dict[str, gym.Space]:
         """The action space of each agent type, by type name."""
         return {name: t.action_space for name, t in self.agent_types.items()}
 
@@ -272,8 +279,6 @@ class AnyLogicMultiAgentEnv:
             self._instances.busy.release()
         self.agents = list(observations)
         self._known = set(observations)
-        if not self.possible_agents:
-            self.possible_agents = list(self.agents)
         info = {"seed": episode_seed}
         return observations, {agent: dict(info) for agent in observations}
 

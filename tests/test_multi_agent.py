@@ -46,7 +46,7 @@ def test_agent_types_and_their_spaces_come_from_the_model(swarm_model):
         assert walker["observations"].shape == (2,)
         assert env.get_action_space("walker_7") == spaces.Discrete(3)
         assert env.get_action_space("scout_0") == spaces.MultiDiscrete([2, 3])
-        assert env.observation_spaces["scout"]["action_mask"].shape == (5,)
+        assert env.observation_spaces_by_type["scout"]["action_mask"].shape == (5,)
         with pytest.raises(ValueError, match=r"type 'robot'.*agent types are \['scout', 'walker'\]"):
             env.get_observation_space("robot_1")
 

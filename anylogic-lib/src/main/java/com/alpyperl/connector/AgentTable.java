@@ -41,6 +41,8 @@ public final class AgentTable implements RLModel {
     final Space[] actionSpaces;
     /** Per type: the length of its action mask, 0 if it uses none. */
     final int[] maskSizes;
+    /** Per type: how many agents of it may take part (their numbers are below), 0 if open. */
+    final int[] possibleAgents;
     final int observationWidth;
     final int actionWidth;
     final int maskWidth;
@@ -66,6 +68,7 @@ public final class AgentTable implements RLModel {
         observationSpaces = new Space[n];
         actionSpaces = new Space[n];
         maskSizes = new int[n];
+        possibleAgents = new int[n];
         Set<String> seen = new HashSet<>();
         int o = 0;
         int a = 0;
@@ -81,6 +84,11 @@ public final class AgentTable implements RLModel {
             if (observationSpaces[t] == null || actionSpaces[t] == null) {
                 throw new ModelException("the model returned no " + (observationSpaces[t] == null ? "observation" : "action")
                         + " space for agent type '" + type + "'; a multi-agent model defines the spaces of each agent type");
+            }
+            possibleAgents[t] = model.getPossibleAgents(type);
+            if (possibleAgents[t] < 0) {
+                throw new ModelException("getPossibleAgents(\"" + type + "\") of the model returned " + possibleAgents[t]
+                        + "; it is a number of agents (0 for open)");
             }
             if (model.usesActionMask(type)) {
                 maskSizes[t] = maskSize(actionSpaces[t], type);
@@ -112,7 +120,7 @@ public final class AgentTable implements RLModel {
 
     /**
      * What a multi-agent model says about its agent types, as JSON: {@code {"types": [{"name",
-     * "observation_space", "action_space", "action_mask"}, ...]}}, for Python to lay out the table.
+     * "observation_space", "action_space", "action_mask", "possible_agents"}, ...]}}, for Python to lay out the table.
      */
     public static String describe(MultiAgentModel model) {
         AgentTable table = new AgentTable(model, null);
@@ -122,7 +130,8 @@ public final class AgentTable implements RLModel {
             Json.appendString(json, table.types.get(t));
             json.append(",\"observation_space\":").append(table.observationSpaces[t].toJson());
             json.append(",\"action_space\":").append(table.actionSpaces[t].toJson());
-            json.append(",\"action_mask\":").append(table.maskSizes[t] > 0).append('}');
+            json.append(",\"action_mask\":").append(table.maskSizes[t] > 0);
+            json.append(",\"possible_agents\":").append(table.possibleAgents[t]).append('}');
         }
         return json.append("]}").toString();
     }

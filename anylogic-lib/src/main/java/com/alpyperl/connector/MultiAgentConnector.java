@@ -89,6 +89,11 @@ public final class MultiAgentConnector {
         if (number < 0) {
             throw new IllegalArgumentException("agent numbers are 0 or more, not " + number + " (agent type '" + agentType + "')");
         }
+        int possible = table.possibleAgents[type];
+        if (possible > 0 && number >= possible) {
+            throw new IllegalArgumentException("agent number " + number + " of type '" + agentType + "' is not below "
+                    + possible + ", the number of possible agents the model declares (getPossibleAgents())");
+        }
         String id = agentType + "_" + number;
         if (agents.containsKey(id)) {
             throw new IllegalStateException("agent " + id + " is in the episode already; give each agent its own number");

@@ -39,6 +39,16 @@ public interface MultiAgentModel extends RLModel {
         return false;
     }
 
+    /**
+     * How many agents of {@code agentType} may take part in an episode at most: their numbers are 0
+     * to n - 1 (RLlib wants every agent that may ever appear, its {@code possible_agents}, before the
+     * first episode). 0 (the default) leaves it open, which alpyperl's environment accepts but RLlib
+     * does not. Like the spaces, it must not depend on the model's parameters.
+     */
+    default int getPossibleAgents(String agentType) {
+        return 0;
+    }
+
     /** Not used by a multi-agent model: its agents observe ({@link RLAgent#getObservation()}). */
     @Override
     default double[] getObservation() {

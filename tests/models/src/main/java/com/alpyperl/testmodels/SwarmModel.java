@@ -57,6 +57,11 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
     }
 
     @Override
+    public int getPossibleAgents(String agentType) {
+        return agentType.equals("walker") ? 101 : 4;
+    }
+
+    @Override
     public boolean hasFinished() {
         return finishAt >= 0 && tick >= finishAt;
     }
