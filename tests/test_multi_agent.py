@@ -186,7 +186,7 @@ def test_more_agents_than_a_crossing_holds_take_more_steps_and_the_end_must_fit(
         observations, *_ = env.step(walker_actions(env, observations))
         assert sorted(observations) == ["walker_2"]  # the same tick, the rest of its agents
         with pytest.raises(ModelError, match=r"3 agents are in the episode at its end, but a crossing holds 2; "
-                                             r"open the model with MultiAgentEnv\(max_agents=...\)"):
+                                             r"open the model with AnyLogicMultiAgentEnv\(max_agents=...\)"):
             env.step(walker_actions(env, observations))
 
 

@@ -92,9 +92,9 @@ def main() -> None:
             algo.stop()
             ray.shutdown()
     if args.export:
-        from alpyperl.export import export_policy
+        from alpyperl.export import export_checkpoint
 
-        export_policy(checkpoint, args.export, module_id="machine")
+        export_checkpoint(checkpoint, args.export, module_id="machine")
         print(f"exported the policy of the machines to {args.export}")
 
 

@@ -37,7 +37,7 @@ import java.util.Random;
  * agent still in the episode is reported a last time.
  *
  * <p>Who decides is chosen as for {@link RLConnector}: alpyperl while it trains the model
- * (Python's {@code alpyperl.MultiAgentEnv}), else, in evaluation mode, the ONNX policy of each
+ * (Python's {@code alpyperl.AnyLogicMultiAgentEnv}), else, in evaluation mode, the ONNX policy of each
  * agent's type ({@link #usePolicy(String, String)}), which never chooses a masked action.
  */
 public final class MultiAgentConnector {
@@ -273,7 +273,7 @@ public final class MultiAgentConnector {
         }
         if (slots.size() + remaining.size() > capacity) {
             throw new ModelException((slots.size() + remaining.size()) + " agents are in the episode at its end, but a "
-                    + "crossing holds " + capacity + "; open the model with MultiAgentEnv(max_agents=...) of at least "
+                    + "crossing holds " + capacity + "; open the model with AnyLogicMultiAgentEnv(max_agents=...) of at least "
                     + "the number of agents that are in an episode at once");
         }
         take(remaining, last, slots, statuses, capacity);

@@ -78,8 +78,8 @@ final class PolicyAnswers extends ConnectorHost {
         if (file == null) {
             throw new IllegalStateException("Nobody answers the agents of type '" + agentType + "': this model runs neither "
                     + "under alpyperl training nor with a policy for them. To train it, open the exported model from Python "
-                    + "(alpyperl.MultiAgentEnv). To evaluate, export the policy of the type's module with `alpyperl export "
-                    + "--module " + agentType + "` and give it to the connector: connector.usePolicy(\"" + agentType
+                    + "(alpyperl.AnyLogicMultiAgentEnv). To evaluate, export the policy of the type's module with `alpyperl export "
+                    + "--module-id " + agentType + "` and give it to the connector: connector.usePolicy(\"" + agentType
                     + "\", \"policy.onnx\").");
         }
         Path path = Paths.get(file).toAbsolutePath().normalize();

@@ -180,31 +180,32 @@ public final class OnnxPolicy {
 
     /** Sets the logits of the choices {@code mask} forbids to minus infinity, so that none is chosen or drawn. */
     private void applyMask(float[] output, boolean[] mask) {
-        int at = 0;
+        int choices = 0;
         for (ActionPart part : actionLayout) {
             if (!(part instanceof Categorical)) {
                 throw new IllegalArgumentException("an action mask applies to Discrete and MultiDiscrete actions only; the "
                         + "policy's action space is " + actionSpace);
             }
-            if (at + part.reads > mask.length) {
-                break;
-            }
+            choices += part.reads;
+        }
+        if (choices != mask.length) {
+            throw new IllegalArgumentException("the action mask has " + mask.length + " entries; the action space "
+                    + actionSpace + " has " + choices + " choices");
+        }
+        int at = 0;
+        for (ActionPart part : actionLayout) {
             boolean any = false;
             for (int i = 0; i < part.reads; i++) {
-                if (!mask[at + i]) {
-                    output[part.from + i] = Float.NEGATIVE_INFINITY;
-                } else {
+                if (mask[at + i]) {
                     any = true;
+                } else {
+                    output[part.from + i] = Float.NEGATIVE_INFINITY;
                 }
             }
             if (!any) {
                 throw new IllegalArgumentException("the action mask allows no choice of " + actionSpace);
             }
             at += part.reads;
-        }
-        if (at != mask.length) {
-            throw new IllegalArgumentException("the action mask has " + mask.length + " entries; the action space "
-                    + actionSpace + " has " + at + " choices");
         }
     }
 

@@ -40,6 +40,7 @@ public final class JobShop implements PlainJavaModel, MultiAgentModel {
     private final int[] queues = new int[CLASSES];
     private int tick;
     private int lost;
+    private int finished;
 
     @Override
     public List<String> getAgentTypes() {
@@ -99,6 +100,28 @@ public final class JobShop implements PlainJavaModel, MultiAgentModel {
         }
     }
 
+    /**
+     * Evaluation without Python: runs {@code episodes} episodes (first argument, default 10) with the
+     * machines' policy, {@code -Dalpyperl.policy=policy.onnx} (exported with {@code alpyperl export
+     * --module-id machine}), and prints the jobs finished per episode and their mean.
+     */
+    public static void main(String[] args) {
+        int episodes = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        double total = 0;
+        for (int episode = 0; episode < episodes; episode++) {
+            JobShop shop = new JobShop();
+            shop.run();
+            System.out.println("episode " + episode + ": " + shop.finished + " jobs finished, " + shop.lost + " lost");
+            total += shop.finished;
+        }
+        System.out.printf("mean: %.1f jobs finished per episode%n", total / episodes);
+    }
+
+    /** Jobs finished so far. */
+    public int getFinished() {
+        return finished;
+    }
+
     /** Jobs lost so far because their queue was full. */
     public int getLost() {
         return lost;
@@ -136,6 +159,7 @@ public final class JobShop implements PlainJavaModel, MultiAgentModel {
         void finishJob() {
             if (jobClass >= 0) {
                 earned += 1;
+                finished++;
                 jobClass = -1;
             }
         }
@@ -168,6 +192,9 @@ public final class JobShop implements PlainJavaModel, MultiAgentModel {
             if (choice == IDLE) {
                 busyUntil = tick + 1;
                 return;
+            }
+            if (queues[choice] == 0 || processingTime(index, choice) == 0) { // the mask forbids it: never chosen
+                throw new IllegalStateException(id + " chose class " + choice + ", which its action mask forbids");
             }
             queues[choice]--;
             jobClass = choice;
