@@ -179,6 +179,11 @@ class AnyLogicMultiAgentEnv:
         self._count = row[actions_end:actions_end + HEADER]
         self._slots = row[actions_end + HEADER:-1].reshape(layout.capacity, layout.slot_width)
         self._statuses = instances.statuses
+        #: The types whose action is one integer (Discrete), and whether all waiting agents are of them.
+        self._discrete_types = {i for i, t in enumerate(self._types) if isinstance(t.action_space, spaces.Discrete)}
+        self._asked_discrete = False
+        #: The agents of the last crossing: their types and numbers as bytes, their ids, types and slots.
+        self._last_who, self._last_ids, self._last_types, self._last_slots = b"", [], [], None
         #: Per type and slot, the reader of an observation and the writer of an action (made when first needed).
         self._readers: dict[tuple[int, int], Any] = {}
         self._writers: dict[tuple[int, int], Any] = {}
@@ -327,7 +332,18 @@ class AnyLogicMultiAgentEnv:
                 problems.append(f"actions for {_some(extra)}, which do not wait for one")
             raise ValueError(f"step() needs one action for each agent that waits for one ({_some(sorted(asked))}): "
                              + "; ".join(problems))
-        for agent, action in action_dict.items():
+        if self._asked_discrete:  # every waiting agent's action is one integer: one vectorized write for all
+            values = np.asarray(list(action_dict.values()))
+            if values.dtype.kind in "iu" and values.shape == (len(action_dict),):
+                agents = list(action_dict)
+                if agents != self._last_ids:  # not in the order of the observations: each agent's slot
+                    self._actions[[asked[agent][1] for agent in agents], 0] = values
+                else:
+                    if self._last_slots is None:
+                        self._last_slots = np.array([asked[agent][1] for agent in agents], dtype=np.intp)
+                    self._actions[self._last_slots, 0] = values
+                return
+        for agent, action in action_dict.items():  # other spaces, or a value that is no integer (named below)
             slot = asked[agent]
             writer = self._writers.get(slot)
             if writer is None:
@@ -344,31 +360,59 @@ class AnyLogicMultiAgentEnv:
     def _read_table(self):
         """The agents of the crossing now in the table: observations, rewards, terminateds, truncateds."""
         count = int(self._count[0])
-        observations: dict[str, Any] = {}
-        rewards: dict[str, float] = {}
-        terminateds: dict[str, bool] = {}
-        truncateds: dict[str, bool] = {}
-        asked: dict[str, tuple[int, int]] = {}
-        heads = self._slots[:count, :SLOT_HEAD].tolist()
-        ids, readers = self._ids, self._readers
-        for k, (type_index, number, status, reward) in enumerate(heads):
-            key = (int(type_index), k)
-            agent = ids.get((key[0], int(number)))
-            if agent is None:
-                agent = ids[(key[0], int(number))] = f"{self._types[key[0]].name}_{int(number)}"
-            read = readers.get(key)
-            if read is None:
-                read = readers[key] = self._reader(*key)
-            observations[agent] = read()
-            rewards[agent] = reward
-            if status == DECIDES:
-                asked[agent] = key
-                terminateds[agent] = truncateds[agent] = False
-            else:
-                terminateds[agent] = status == LEFT
-                truncateds[agent] = status == STOPPED
+        table = self._slots[:count]
+        who = table[:, :2].tobytes()  # the agents' types and numbers: usually those of the last crossing
+        if who == self._last_who:
+            ids, types = self._last_ids, self._last_types
+        else:
+            types = table[:, 0].astype(np.intp).tolist()
+            names = self._ids
+            ids = [names.get(key) or self._name(*key) for key in zip(types, table[:, 1].astype(np.int64).tolist())]
+            self._last_who, self._last_ids, self._last_types, self._last_slots = who, ids, types, None
+        rewards = dict(zip(ids, table[:, 3].tolist()))
+        if count and types.count(types[0]) == count:  # one type: its observations read as one block
+            observations = dict(zip(ids, self._read_block(types[0], table)))
+        else:
+            observations = {agent: self._read_slot(type_index, k) for k, (agent, type_index) in enumerate(zip(ids, types))}
+        statuses = table[:, 2]
+        if not statuses.any():  # every agent decides (the usual step)
+            terminateds = dict.fromkeys(ids, False)
+            truncateds = dict.fromkeys(ids, False)
+            asked = dict(zip(ids, zip(types, range(count))))
+        else:
+            statuses = statuses.tolist()
+            terminateds = {agent: status == LEFT for agent, status in zip(ids, statuses)}
+            truncateds = {agent: status == STOPPED for agent, status in zip(ids, statuses)}
+            asked = {agent: (type_index, k) for k, (agent, type_index, status) in enumerate(zip(ids, types, statuses))
+                     if status == DECIDES}
         self._asked = asked if not self._episode_over else {}
+        self._asked_discrete = self._discrete_types.issuperset(types)
         return observations, rewards, terminateds, truncateds
+
+    def _name(self, type_index: int, number: int) -> str:
+        """The id of agent ``number`` of the type ``type_index`` (remembered)."""
+        agent = self._ids[(type_index, number)] = f"{self._types[type_index].name}_{number}"
+        return agent
+
+    def _read_block(self, type_index: int, table: np.ndarray) -> list:
+        """The observations of all slots of ``table``, whose agents are all of type ``type_index``."""
+        kind = self._types[type_index]
+        space = kind.model_observation_space
+        if not isinstance(space, spaces.Box):
+            return [self._read_slot(type_index, k) for k in range(len(table))]
+        block = table[:, SLOT_HEAD:SLOT_HEAD + flat_size(space)].astype(space.dtype).reshape((len(table),) + space.shape)
+        if not kind.mask_size:
+            return list(block)
+        at = SLOT_HEAD + self._layout.observation_width
+        masks = table[:, at:at + kind.mask_size].astype(np.float32)
+        return [{"action_mask": mask, "observations": observation} for mask, observation in zip(list(masks), list(block))]
+
+    def _read_slot(self, type_index: int, k: int):
+        """The observation in slot ``k``, of an agent of type ``type_index``."""
+        read = self._readers.get((type_index, k))
+        if read is None:
+            read = self._readers[(type_index, k)] = self._reader(type_index, k)
+        return read()
 
     def _reader(self, type_index: int, k: int):
         kind = self._types[type_index]
