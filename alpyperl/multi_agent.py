@@ -182,6 +182,9 @@ class AnyLogicMultiAgentEnv:
         #: The types whose action is one integer (Discrete), and whether all waiting agents are of them.
         self._discrete_types = {i for i, t in enumerate(self._types) if isinstance(t.action_space, spaces.Discrete)}
         self._asked_discrete = False
+        #: Per type: where its observation and its mask end in a slot.
+        self._block_ends = [(SLOT_HEAD + flat_size(t.model_observation_space),
+                             SLOT_HEAD + layout.observation_width + t.mask_size) for t in self._types]
         #: The agents of the last crossing: their types and numbers as bytes, their ids, types and slots.
         self._last_who, self._last_ids, self._last_types, self._last_slots = b"", [], [], None
         #: Per type and slot, the reader of an observation and the writer of an action (made when first needed).
@@ -400,11 +403,13 @@ class AnyLogicMultiAgentEnv:
         space = kind.model_observation_space
         if not isinstance(space, spaces.Box):
             return [self._read_slot(type_index, k) for k in range(len(table))]
-        block = table[:, SLOT_HEAD:SLOT_HEAD + flat_size(space)].astype(space.dtype).reshape((len(table),) + space.shape)
+        end, mask_end = self._block_ends[type_index]
+        block = table[:, SLOT_HEAD:end].astype(space.dtype)
+        if len(space.shape) != 1:
+            block = block.reshape((len(table),) + space.shape)
         if not kind.mask_size:
             return list(block)
-        at = SLOT_HEAD + self._layout.observation_width
-        masks = table[:, at:at + kind.mask_size].astype(np.float32)
+        masks = table[:, SLOT_HEAD + self._layout.observation_width:mask_end].astype(np.float32)
         return [{"action_mask": mask, "observations": observation} for mask, observation in zip(list(masks), list(block))]
 
     def _read_slot(self, type_index: int, k: int):
