@@ -182,6 +182,8 @@ class AnyLogicMultiAgentEnv:
         #: The types whose action is one integer (Discrete), and whether all waiting agents are of them.
         self._discrete_types = {i for i, t in enumerate(self._types) if isinstance(t.action_space, spaces.Discrete)}
         self._asked_discrete = False
+        #: Whether some agent of the last crossing is done (left, or the episode ended).
+        self._some_done = False
         #: Per type: where its observation and its mask end in a slot.
         self._block_ends = [(SLOT_HEAD + flat_size(t.model_observation_space),
                              SLOT_HEAD + layout.observation_width + t.mask_size) for t in self._types]
@@ -193,7 +195,7 @@ class AnyLogicMultiAgentEnv:
         self._ids: dict[tuple[int, int], str] = {}
         #: The agents of the last observations that wait for an action, by id: their slot.
         self._asked: dict[str, tuple[int, int]] = {}
-        #: The agents of the episode so far (RLlib's ``agents``).
+        #: The agents active in the episode now (RLlib's ``agents``): joined, and not done yet.
         self.agents: list[str] = []
         #: Every agent that may take part, as the model declares (``MultiAgentModel.getPossibleAgents``);
         #: empty if it leaves that open for some type.
@@ -317,11 +319,20 @@ class AnyLogicMultiAgentEnv:
             self._instances.busy.release()
         terminateds["__all__"] = status == TERMINATED
         truncateds["__all__"] = status == TRUNCATED
+        if self._some_done or len(observations) != len(self._known) or not self._known.issuperset(observations):
+            self._follow_agents(observations, terminateds, truncateds)
+        return observations, rewards, terminateds, truncateds, {}
+
+    def _follow_agents(self, observations, terminateds, truncateds) -> None:
+        """Keeps ``agents`` (RLlib: the agents active now) up to date: joined agents in, done agents out."""
         for agent in observations:
             if agent not in self._known:
                 self._known.add(agent)
                 self.agents.append(agent)
-        return observations, rewards, terminateds, truncateds, {}
+        done = {agent for agent in observations if terminateds[agent] or truncateds[agent]}
+        if done:
+            self._known -= done
+            self.agents = [agent for agent in self.agents if agent not in done]
 
     def _write_actions(self, action_dict: Mapping[str, Any]) -> None:
         asked = self._asked
@@ -378,7 +389,8 @@ class AnyLogicMultiAgentEnv:
         else:
             observations = {agent: self._read_slot(type_index, k) for k, (agent, type_index) in enumerate(zip(ids, types))}
         statuses = table[:, 2]
-        if not statuses.any():  # every agent decides (the usual step)
+        self._some_done = bool(statuses.any())
+        if not self._some_done:  # every agent decides (the usual step)
             terminateds = dict.fromkeys(ids, False)
             truncateds = dict.fromkeys(ids, False)
             asked = dict(zip(ids, zip(types, range(count))))

@@ -101,15 +101,19 @@ def test_an_agent_leaves_and_another_joins(swarm_model):
     with open_swarm(swarm_model, agents=2, ticks=5, leaveAt=2, joinAt=3) as env:
         observations, _ = env.reset(seed=0)
         seen = []
+        assert env.agents == ["walker_0", "walker_1"]
         while True:
             observations, rewards, terminateds, truncateds, _ = env.step(walker_actions(env, observations))
             seen.append((sorted(observations), {a for a, done in terminateds.items() if done and a != "__all__"}))
+            if len(seen) == 3:
+                assert env.agents == ["walker_1", "walker_100"]  # walker_0 left, walker_100 joined
             if truncateds["__all__"] or terminateds["__all__"]:
                 break
         assert seen[1] == (["walker_0", "walker_1"], {"walker_0"})  # its last observation, at the tick it left
         assert "walker_0" not in seen[2][0]
-        assert "walker_100" in seen[2][0] and "walker_100" in env.agents
+        assert "walker_100" in seen[2][0]
         assert set(observations) == {"walker_1", "walker_100"}
+        assert env.agents == []  # every agent is done at the end
 
 
 def test_the_model_finishing_terminates_every_agent(swarm_model):
