@@ -193,8 +193,14 @@ public final class JobShop implements PlainJavaModel, MultiAgentModel {
                 busyUntil = tick + 1;
                 return;
             }
-            if (queues[choice] == 0 || processingTime(index, choice) == 0) { // the mask forbids it: never chosen
+            if (processingTime(index, choice) == 0) { // its mask always forbids this class: never chosen
                 throw new IllegalStateException(id + " chose class " + choice + ", which its action mask forbids");
+            }
+            if (queues[choice] == 0) {
+                // Machines deciding together each saw the queue before any of them took from it: an earlier
+                // one took its last job. This one waits for a tick.
+                busyUntil = tick + 1;
+                return;
             }
             queues[choice]--;
             jobClass = choice;
