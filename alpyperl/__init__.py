@@ -16,6 +16,7 @@ import gymnasium as _gymnasium
 
 from .env import AnyLogicEnv
 from .vector_env import AnyLogicVectorEnv
+from .multi_agent import AnyLogicMultiAgentEnv
 from .alpyperl1 import BaseAnyLogicEnv, create_custom_env
 from .errors import (
     AlpyperlError,
@@ -44,6 +45,7 @@ __all__ = [
     "GYMNASIUM_ID",
     "AnyLogicEnv",
     "AnyLogicVectorEnv",
+    "AnyLogicMultiAgentEnv",
     "BaseAnyLogicEnv",
     "create_custom_env",
     "AlpyperlError",

@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from . import bridge
-from .errors import AlpyperlError, SpaceDefinitionError
+from .errors import AlpyperlError, ModelLoadError, SpaceDefinitionError
 from .output import InstancesOutput
 from .settings import jvm_options_of, parameters_json
 from .spaces import Codec, check_flat_size, flat_size, space_from_json, space_to_json
@@ -32,9 +32,12 @@ class ModelInstances:
     instances (batched as Gymnasium batches them), or of the one instance when ``batched`` is
     false. Actions are checked in Java, before any model runs (one validator for both
     environments); ``write_actions`` checks only what Java cannot see (types, shapes).
+    ``spaces_of(described)``, if given, chooses the spaces from what the model said about itself
+    (a multi-agent model's table, :mod:`alpyperl.multi_agent`).
     """
 
-    def __init__(self, settings: Mapping[str, Any], size: int, batched: bool):
+    def __init__(self, settings: Mapping[str, Any], size: int, batched: bool,
+                 spaces_of: Callable[[dict], tuple[gym.Space, gym.Space]] | None = None):
         self.group = bridge.ModelGroup(os.fspath(settings["model"]), jvm_options_of(settings), size,
                                        settings["model_threads"], settings.get("parallelism"))
         self.output: InstancesOutput | None = None
@@ -42,9 +45,19 @@ class ModelInstances:
             self.output = InstancesOutput(self.group, settings["model_output"])
             described = self.group.describe(settings["step_timeout"])
             self.output.drain()
-            self.observation_space = choose_space("observation", described["observation_space"],
-                                                  settings["observation_space"])
-            self.action_space = choose_space("action", described["action_space"], settings["action_space"])
+            #: What the model said about itself (spaces, parameters, agent types: see ModelSession.describeModel).
+            self.described: dict = described
+            if spaces_of is not None:  # a multi-agent model: its rows hold a table of agents
+                self.observation_space, self.action_space = spaces_of(described)
+            else:
+                if described.get("agents") is not None:
+                    raise ModelLoadError(
+                        f"the model in {settings['model']} has several deciding agents (it implements "
+                        "com.alpyperl.connector.MultiAgentModel); open it with alpyperl.AnyLogicMultiAgentEnv"
+                    )
+                self.observation_space = choose_space("observation", described["observation_space"],
+                                                      settings["observation_space"])
+                self.action_space = choose_space("action", described["action_space"], settings["action_space"])
             #: The model's parameter names, or None if the model kind cannot tell before a run.
             self.parameter_names: list[str] | None = described["parameters"]
             actions, observations = flat_size(self.action_space), flat_size(self.observation_space)

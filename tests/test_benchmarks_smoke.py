@@ -1,5 +1,5 @@
-"""Smoke tests of the benchmarks: ``bench_bridge.py``, ``bench_session.py``, ``soak.py`` and
-``bench_sb3.py`` with ``--quick`` run end to end and write their JSON.
+"""Smoke tests of the benchmarks: ``bench_bridge.py``, ``bench_session.py``, ``bench_multi_agent.py``,
+``bench_sb3.py`` and ``soak.py`` with ``--quick`` run end to end and write their JSON.
 
 Only the shape of the results is checked, never a speed: wall-clock numbers depend on the machine.
 """
@@ -92,3 +92,15 @@ def test_quick_sb3_benchmark_compares_every_vec_env(repo_root, cartpole_model, t
             # one round: the ratio is that round's
             assert result["ratios"]["adapter"][key] == rates["adapter"][key][0] / rates["gym_dummy"][key][0]
             assert result["goal"][f"{key}_met"] == (result["ratios"]["adapter"][key] >= 1.5)
+
+
+def test_quick_multi_agent_benchmark_writes_every_contender(repo_root, test_model, cartpole_model, tmp_path):
+    """``bench_multi_agent.py --quick`` runs end to end: a time per step for every contender, and the ratios."""
+    stdout, result = run_quick(repo_root, "bench_multi_agent.py", tmp_path / "multi_agent.json")
+    assert "64 agents in one crossing / 1 agent" in stdout
+    assert set(result["us_per_step"]) == {"1 agent", "64 agents, one crossing", "64 agents, a crossing each",
+                                          "crossing of 64 agents", "AnyLogicEnv CartPole"}
+    assert all(value > 0 for value in result["us_per_step"].values())
+    for key in ("ratio_64_agents_vs_1_agent", "ratio_64_agents_vs_anylogic_env", "gain_of_one_crossing"):
+        assert result[key] > 0, f"{key} = {result[key]}"
+    assert isinstance(result["goal_met"], bool)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 from gymnasium import spaces
 
 from ..errors import ExportError
+from .graph import network_observation_space
 from .rl_module import export_module
 
 __all__ = ["export_checkpoint"]
@@ -18,12 +19,12 @@ __all__ = ["export_checkpoint"]
 #: Env-to-module connector pieces that do not change observations (batching, tensors, time rank).
 _NEUTRAL_ENV_TO_MODULE = {
     "AddObservationsFromEpisodesToBatch", "AddTimeDimToBatchAndZeroPad", "AddStatesFromEpisodesToBatch",
-    "BatchIndividualItems", "NumpyToTensor",
+    "BatchIndividualItems", "NumpyToTensor", "AgentToModuleMapping",
 }
 #: Module-to-env connector pieces whose effect on the deterministic action the metadata describes.
 _KNOWN_MODULE_TO_ENV = {
     "GetActions", "TensorToNumpy", "UnBatchToIndividualItems", "RemoveSingleTsTimeRankFromBatch",
-    "NormalizeAndClipActions", "ListifyDataForVectorEnv",
+    "NormalizeAndClipActions", "ListifyDataForVectorEnv", "ModuleToAgentUnmapping",
 }
 
 
@@ -53,6 +54,20 @@ def export_checkpoint(checkpoint: str | os.PathLike, out: str | os.PathLike, *, 
     say(f"Observation space {settings['observation_space']}, action space {settings['action_space']}"
         f" (normalize_actions={settings['normalize_actions']})")
     return export_module(module, out, verify=verify, samples=samples, seed=seed, log=log, **settings)
+
+
+def _per_agent(space) -> bool:
+    """Whether ``space`` is a multi-agent environment's space: a Dict by agent id (``machine_3``)."""
+    from ..multi_agent import agent_type
+
+    if not isinstance(space, spaces.Dict) or not space.spaces:
+        return False
+    try:
+        for key in space.spaces:
+            agent_type(key)
+    except ValueError:
+        return False
+    return True
 
 
 def _module_dir(root: Path, module_id: str) -> Path:
@@ -92,10 +107,16 @@ def _pipeline_settings(root: Path, module, observation_space: spaces.Space | Non
                     f"the checkpoint's env-to-module connector pipeline holds {name}, which changes observations in a "
                     "way the exported file cannot describe (only FlattenObservations is supported); normalize "
                     "observations in the model instead, or train without it")
-        if observation_space is None:
-            settings["observation_space"] = pipeline.input_observation_space
-        if pipeline.input_action_space is not None:
-            settings["action_space"] = pipeline.input_action_space
+        if _per_agent(pipeline.input_observation_space):
+            # A multi-agent checkpoint: the pipeline's spaces are by agent; the module's are those of its agents
+            # (for an action-masking module, its observations without the mask, which Java applies itself).
+            if observation_space is None:
+                settings["observation_space"] = network_observation_space(module)
+        else:
+            if observation_space is None:
+                settings["observation_space"] = pipeline.input_observation_space
+            if pipeline.input_action_space is not None:
+                settings["action_space"] = pipeline.input_action_space
     if module_to_env.is_dir():
         from ray.rllib.connectors.module_to_env import ModuleToEnvPipeline
 

@@ -19,7 +19,30 @@ from pathlib import Path
 
 from .metadata import INPUT_NAME, METADATA_KEY, OUTPUT_NAME
 
-__all__ = ["inference_graph", "write_onnx"]
+__all__ = ["inference_graph", "write_onnx", "masks_actions", "action_dist_inputs", "network_observation_space"]
+
+
+def masks_actions(module) -> bool:
+    """Whether ``module`` is an action-masking RLModule (RLlib's example: observations
+    ``{"action_mask", "observations"}``); its export leaves the mask to the evaluator."""
+    return callable(getattr(module, "_mask_action_logits", None))
+
+
+def network_observation_space(module):
+    """The observations ``module``'s network reads: its observation space, or for an action-masking
+    module the ``"observations"`` part of it (the mask is not an input of the exported file)."""
+    space = module.observation_space
+    if masks_actions(module) and hasattr(space, "spaces") and "observations" in space.spaces:
+        return space["observations"]
+    return space
+
+
+def action_dist_inputs(module, batch: dict):
+    """The module's inference output for ``batch``; for an action-masking module the logits before
+    the mask (its network alone: the exported file takes the observation, and Java applies the mask)."""
+    if masks_actions(module):
+        return module._forward(batch)["action_dist_inputs"]
+    return module.forward_inference(batch)["action_dist_inputs"]
 
 
 def inference_graph(module, observation_shape: tuple[int, ...]):
@@ -35,7 +58,7 @@ def inference_graph(module, observation_shape: tuple[int, ...]):
         def forward(self, obs):
             if len(observation_shape) != 1:
                 obs = obs.reshape((-1,) + tuple(observation_shape))
-            return self.module.forward_inference({"obs": obs})["action_dist_inputs"]
+            return action_dist_inputs(self.module, {"obs": obs})
 
     return InferenceGraph().eval()
 

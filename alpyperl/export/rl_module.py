@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 from gymnasium import spaces
 
 from ..errors import ExportError
-from .graph import inference_graph, write_onnx
+from .graph import inference_graph, network_observation_space, write_onnx
 from .metadata import INPUT_NAME, OUTPUT_NAME, policy_metadata
 from .verify import verify_export
 
@@ -44,7 +44,7 @@ def export_module(module, out: str | os.PathLike, *, observation_space: spaces.S
     _check_module(module)
     metadata = policy_metadata(observation_space, action_space, normalize_actions=normalize_actions,
                                removed_keys=removed_keys)
-    module_shape = tuple(int(d) for d in module.observation_space.shape)
+    module_shape = tuple(int(d) for d in network_observation_space(module).shape)
     if math.prod(module_shape) != metadata["input_size"]:
         raise ExportError(
             f"the module takes observations of shape {module_shape} ({math.prod(module_shape)} values), but the "
@@ -88,7 +88,7 @@ def _check_module(module) -> None:
     if module.is_stateful():
         raise ExportError(f"{type(module).__name__} is stateful (a recurrent network, e.g. use_lstm=True); "
                           "only stateless policies can be exported")
-    if not isinstance(module.observation_space, spaces.Box):
+    if not isinstance(network_observation_space(module), spaces.Box):
         raise ExportError(f"the module's observation space is {module.observation_space}, not a Box: without "
                           "RLlib's FlattenObservations connector the default networks cannot read it")
 

@@ -16,6 +16,7 @@ from gymnasium import spaces
 from .. import bridge
 from ..errors import AlpyperlError, ExportError
 from ..spaces import Codec, flat_size
+from .graph import action_dist_inputs, network_observation_space
 from .metadata import INPUT_NAME, OUTPUT_NAME, deterministic_actions, network_input, read_metadata
 
 __all__ = ["OUTPUT_TOLERANCE", "TIE_MARGIN", "ACTION_TOLERANCE", "Verification", "verify_export"]
@@ -66,7 +67,7 @@ def verify_export(path: str | os.PathLike, module, observation_space: spaces.Spa
     if samples < 1:
         raise ExportError(f"samples must be at least 1, not {samples}")
     flat, module_input = _sample_observations(observation_space, samples, seed, removed_keys,
-                                              tuple(module.observation_space.shape))
+                                              tuple(network_observation_space(module).shape))
     expected = _torch_outputs(module, module_input)
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -130,7 +131,7 @@ def _torch_outputs(module, module_input: np.ndarray) -> np.ndarray:
     import torch
 
     with torch.no_grad():
-        output = module.forward_inference({"obs": torch.from_numpy(module_input)})["action_dist_inputs"]
+        output = action_dist_inputs(module, {"obs": torch.from_numpy(module_input)})
     return output.numpy().astype(np.float64)
 
 

@@ -23,7 +23,8 @@ call (``gym_env_vectorize_mode="vector_entry_point"``). See docs/training.md.
 
 The parts: ``envs`` (the environments RLlib creates, with distinct seeds), ``algo`` (building
 the algorithm), ``nodes`` (the model folder on the cluster's nodes), ``progress`` (results as
-lines and TensorBoard scalars), ``videos`` (videos of the policy during training), ``quiet``
+lines and TensorBoard scalars), ``videos`` (videos of the policy during training), ``multi_agent``
+(models with several deciding agents: their environment and one module per agent type), ``quiet``
 (the warnings of Ray and RLlib that a user cannot act on, which importing this module silences
 in the driver and in every EnvRunner).
 """
@@ -38,6 +39,16 @@ from .envs import (
     flatten_observations,
     make_env,
     register_env,
+)
+from .multi_agent import (
+    MULTI_AGENT_ENV_NAME,
+    SHARED_MODULE,
+    RLlibMultiAgentEnv,
+    make_multi_agent_env,
+    multi_agent_modules,
+    policy_by_type,
+    register_multi_agent_env,
+    shared_policy,
 )
 from .nodes import check_model_on_nodes
 from .progress import TensorBoardWriter, env_steps, episode_return, progress_line, runner_restarts, steps_this_iteration
@@ -68,4 +79,12 @@ __all__ = [
     "record_videos",
     "EpisodeVideos",
     "record_episode",
+    "MULTI_AGENT_ENV_NAME",
+    "SHARED_MODULE",
+    "RLlibMultiAgentEnv",
+    "make_multi_agent_env",
+    "register_multi_agent_env",
+    "multi_agent_modules",
+    "policy_by_type",
+    "shared_policy",
 ]

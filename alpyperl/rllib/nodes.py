@@ -51,10 +51,15 @@ def env_failures_on_nodes(env_config: dict) -> list[tuple[str, str, str]]:
     """Creates the environment once on every node; returns (node, error type, message) of failures."""
 
     def try_env(settings: dict):  # runs on the node in a one-off process; pickled by value
-        from alpyperl import AnyLogicEnv
+        from alpyperl import AnyLogicEnv, AnyLogicMultiAgentEnv, ModelLoadError
 
         try:
-            AnyLogicEnv(settings).close()
+            try:
+                AnyLogicEnv(settings).close()
+            except ModelLoadError as error:
+                if "MultiAgentModel" not in str(error):
+                    raise
+                AnyLogicMultiAgentEnv(settings).close()  # a model with several deciding agents
         except Exception as error:  # reported to the driver
             return type(error).__name__, str(error)
         return None

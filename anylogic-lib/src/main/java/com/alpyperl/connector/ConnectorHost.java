@@ -92,7 +92,7 @@ public abstract class ConnectorHost {
     private static <T> T call(String method, ModelCall<T> call) {
         try {
             return call.run();
-        } catch (EpisodeAbandoned e) {
+        } catch (EpisodeAbandoned | ModelException e) { // the connector's own, naming the call already
             throw e;
         } catch (Throwable t) {
             throw new ModelException(method + " of the model threw " + t, t);

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -55,6 +56,62 @@ final class PolicyAnswers extends ConnectorHost {
         announce("evaluation mode: actions from the policy " + path + " (" + origin + ", "
                 + (sampling ? "sampled from its distribution" : "the most likely action") + ")");
         return new PolicyAnswers(policy, sampling);
+    }
+
+    /**
+     * The policy that answers the agents of {@code agentType} in evaluation mode: {@code policyFile}
+     * (from usePolicy()), else the file named by the system property or environment variable.
+     * Refused, naming the type, if there is none or it was trained for other spaces.
+     */
+    static TypePolicy forAgentType(String agentType, String policyFile, Space observationSpace, Space actionSpace,
+            boolean sampling) {
+        String file = policyFile;
+        String origin = "usePolicy(\"" + agentType + "\", ...)";
+        if (file == null) {
+            file = System.getProperty(POLICY_PROPERTY);
+            origin = "-D" + POLICY_PROPERTY;
+        }
+        if (file == null) {
+            file = System.getenv(POLICY_VARIABLE);
+            origin = "the environment variable " + POLICY_VARIABLE;
+        }
+        if (file == null) {
+            throw new IllegalStateException("Nobody answers the agents of type '" + agentType + "': this model runs neither "
+                    + "under alpyperl training nor with a policy for them. To train it, open the exported model from Python "
+                    + "(alpyperl.AnyLogicMultiAgentEnv). To evaluate, export the policy of the type's module with `alpyperl export "
+                    + "--module-id " + agentType + "` and give it to the connector: connector.usePolicy(\"" + agentType
+                    + "\", \"policy.onnx\").");
+        }
+        Path path = Paths.get(file).toAbsolutePath().normalize();
+        OnnxPolicy policy = load(path, origin);
+        String where = "agent type '" + agentType + "'";
+        check("observation", policy.getObservationSpace(), observationSpace, path, where);
+        check("action", policy.getActionSpace(), actionSpace, path, where);
+        announce("evaluation mode: agents of type '" + agentType + "' act by the policy " + path + " (" + origin + ", "
+                + (sampling ? "sampled from its distribution" : "the most likely action") + ")");
+        return new TypePolicy(policy, sampling);
+    }
+
+    /** The policy of one agent type in evaluation mode. */
+    static final class TypePolicy {
+        private final OnnxPolicy policy;
+        private final boolean sampling;
+
+        TypePolicy(OnnxPolicy policy, boolean sampling) {
+            this.policy = policy;
+            this.sampling = sampling;
+        }
+
+        /** The action for agent {@code id}'s observation, a choice {@code mask} allows (null: all). */
+        RLAction choose(String id, double[] observation, boolean[] mask, Random random) {
+            double[] action;
+            try {
+                action = sampling ? policy.sample(observation, mask, random) : policy.act(observation, mask);
+            } catch (IllegalArgumentException e) {
+                throw new ModelException("the policy cannot answer agent " + id + ": " + e.getMessage(), e);
+            }
+            return new RLAction(policy.getActionSpace(), action, 0);
+        }
     }
 
     /** Prints an announcement once per JVM. */
@@ -119,9 +176,13 @@ final class PolicyAnswers extends ConnectorHost {
     }
 
     private static void check(String kind, Space trained, Space declared, Path path) {
+        check(kind, trained, declared, path, "the model");
+    }
+
+    private static void check(String kind, Space trained, Space declared, Path path, String who) {
         if (declared != null && !trained.hasSameLayout(declared)) {
             throw new IllegalStateException("the policy " + path + " was trained for the " + kind + " space " + trained
-                    + ", but the model declares " + declared + "; export a policy trained on this model");
+                    + ", but " + who + " declares " + declared + "; export a policy trained on this model");
         }
     }
 

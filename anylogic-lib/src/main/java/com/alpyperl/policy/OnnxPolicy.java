@@ -129,6 +129,23 @@ public final class OnnxPolicy {
         return choose(observation, random);
     }
 
+    /**
+     * The most likely action among those {@code mask} allows: one entry per choice of each Discrete
+     * or MultiDiscrete entry of the action space, in flat order (null allows all). A masked choice is
+     * never taken.
+     */
+    public double[] act(double[] observation, boolean[] mask) {
+        return choose(observation, mask, null);
+    }
+
+    /** An action drawn from the policy's distribution restricted to the choices {@code mask} allows. */
+    public double[] sample(double[] observation, boolean[] mask, Random random) {
+        if (random == null) {
+            throw new IllegalArgumentException("sample() needs a random number generator");
+        }
+        return choose(observation, mask, random);
+    }
+
     /** The network's raw output (the action distribution's inputs) for this observation. */
     public float[] distributionInputs(double[] observation) {
         if (observation == null || observation.length != observationSpace.flatSize()) {
@@ -145,13 +162,51 @@ public final class OnnxPolicy {
     }
 
     private double[] choose(double[] observation, Random random) {
+        return choose(observation, null, random);
+    }
+
+    private double[] choose(double[] observation, boolean[] mask, Random random) {
         float[] output = distributionInputs(observation);
+        if (mask != null) {
+            applyMask(output, mask);
+        }
         double[] action = new double[actionSpace.flatSize()];
         int at = 0;
         for (ActionPart part : actionLayout) {
             at = part.write(output, action, at, random);
         }
         return action;
+    }
+
+    /** Sets the logits of the choices {@code mask} forbids to minus infinity, so that none is chosen or drawn. */
+    private void applyMask(float[] output, boolean[] mask) {
+        int choices = 0;
+        for (ActionPart part : actionLayout) {
+            if (!(part instanceof Categorical)) {
+                throw new IllegalArgumentException("an action mask applies to Discrete and MultiDiscrete actions only; the "
+                        + "policy's action space is " + actionSpace);
+            }
+            choices += part.reads;
+        }
+        if (choices != mask.length) {
+            throw new IllegalArgumentException("the action mask has " + mask.length + " entries; the action space "
+                    + actionSpace + " has " + choices + " choices");
+        }
+        int at = 0;
+        for (ActionPart part : actionLayout) {
+            boolean any = false;
+            for (int i = 0; i < part.reads; i++) {
+                if (mask[at + i]) {
+                    any = true;
+                } else {
+                    output[part.from + i] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            if (!any) {
+                throw new IllegalArgumentException("the action mask allows no choice of " + actionSpace);
+            }
+            at += part.reads;
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package com.alpyperl.launcher;
 
+import com.alpyperl.connector.AgentTable;
 import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.Json;
 import com.alpyperl.connector.RLConnector;
@@ -264,6 +265,21 @@ public final class ModelSession implements AutoCloseable {
     String actionProblem() {
         SharedRow row = host.row();
         return row == null ? null : row.actionProblem();
+    }
+
+    /**
+     * Why the actions in the buffer are not what the agents of a multi-agent model's crossing may do
+     * (an action outside its agent's space, or one its mask forbids; see {@link AgentTable}), or null
+     * if they are, or the model has no agents, or it does not wait at a crossing.
+     */
+    String agentActionProblem() {
+        SharedRow row = host.row();
+        RLConnector connector = handoff.worker().connector;
+        if (row == null || connector == null || !handoff.modelInDecision || handoff.modelThreadStuck
+                || !(connector.getModel() instanceof AgentTable)) {
+            return null;
+        }
+        return ((AgentTable) connector.getModel()).actionProblem(row.buffer, 0);
     }
 
     /** The action space agreed with the caller (null before {@link #configure}). */

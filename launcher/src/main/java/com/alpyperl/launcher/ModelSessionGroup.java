@@ -369,6 +369,10 @@ public final class ModelSessionGroup implements AutoCloseable {
                     throw new ActionOutsideSpaceException(whose + " is not in the action space "
                             + sessions[i].configuredActionSpace() + ": " + problem);
                 }
+                problem = sessions[i].agentActionProblem();
+                if (problem != null) {
+                    throw new ActionOutsideSpaceException(sessions.length == 1 ? problem : "[environment " + i + "] " + problem);
+                }
             }
         }
     }

@@ -1,9 +1,11 @@
 package com.alpyperl.launcher;
 
+import com.alpyperl.connector.AgentTable;
 import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.Json;
 import com.alpyperl.connector.ModelException;
+import com.alpyperl.connector.MultiAgentModel;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.RLModel;
 import com.alpyperl.connector.Space;
@@ -187,6 +189,11 @@ final class ModelWorker implements Runnable {
             StringBuilder json = new StringBuilder("{\"observation_space\":");
             json.append(observation == null ? "null" : observation.toJson());
             json.append(",\"action_space\":").append(action == null ? "null" : action.toJson());
+            MultiAgentModel multi = model instanceof AgentTable ? ((AgentTable) model).getModel()
+                    : model instanceof MultiAgentModel ? (MultiAgentModel) model : null;
+            if (multi != null) {
+                json.append(",\"agents\":").append(AgentTable.describe(multi));
+            }
             json.append(",\"parameters\":");
             List<String> names = folder.runtime().parameterNames();
             if (names == null) {
