@@ -148,6 +148,7 @@ class _Listener:
         self.port = self._sock.getsockname()[1]
         self.token = secrets.token_bytes(NONCE_BYTES)
         self.waiting = threading.Event()
+        self.waiting.set()  # the environment waits from the moment the file tells models where it is
         self.arrived: "queue.Queue[socket.socket]" = queue.Queue()
         self._closed = False
         try:
