@@ -33,6 +33,7 @@ public final class StandInIde implements IExperimentHost {
     }
 
     /** The IDE: {@code args[0]} is the experiment class. */
+    @SuppressWarnings("unchecked")
     public static void main(String[] args) throws Exception {
         Class<?> experimentClass = Class.forName(args[0]);
         StandInIde ide = new StandInIde();
