@@ -6,6 +6,7 @@ import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.Random;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The AnyLogic engine that runs an attached model, reached by reflection (the connector has no
@@ -14,6 +15,9 @@ import java.util.SplittableRandom;
  * seed and parameters, start, and the experiment host shows the new root).
  */
 final class AttachedEngine {
+    /** The engine's, experiment's and root's methods, looked up once per class, name and number of arguments. */
+    private static final Map<String, Method> METHODS = new ConcurrentHashMap<>();
+
     private final Object engine;
 
     private AttachedEngine(Object engine) {
@@ -155,7 +159,6 @@ final class AttachedEngine {
                     + name + " with " + arguments.length + " argument(s); this AnyLogic version is not supported");
         }
         try {
-            method.setAccessible(true);
             return method.invoke(target, arguments);
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
@@ -172,9 +175,16 @@ final class AttachedEngine {
     }
 
     private static Method find(Class<?> type, String name, Object[] arguments) {
+        String key = type.getName() + "#" + name + "/" + arguments.length;
+        Method known = METHODS.get(key);
+        if (known != null && fits(known.getParameterTypes(), arguments)) {
+            return known;
+        }
         for (Method method : type.getMethods()) {
             if (method.getName().equals(name) && method.getParameterCount() == arguments.length
                     && fits(method.getParameterTypes(), arguments)) {
+                method.setAccessible(true);
+                METHODS.put(key, method);
                 return method;
             }
         }
