@@ -163,6 +163,11 @@ class _Listener:
         folder = os.path.dirname(os.path.abspath(self.file))
         os.makedirs(folder, mode=0o700, exist_ok=True)
         owner = _waiting_process(self.file)
+        if owner == os.getpid():
+            raise AlpyperlError(
+                f"an environment of this process already waits for a model through the connection file {self.file}: "
+                "attach mode trains one model, so one environment (in RLlib: num_env_runners=0 or 1 and "
+                "num_envs_per_env_runner=1); close the other environment first")
         if owner is not None:
             raise AlpyperlError(
                 f"another environment (process {owner}) already waits for a model through the connection file "

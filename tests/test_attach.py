@@ -14,6 +14,7 @@ import socket
 import stat
 import struct
 import subprocess
+import sys
 import threading
 import time
 from hashlib import sha256
@@ -23,7 +24,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from alpyperl import AnyLogicEnv, ModelError, ModelLoadError, ResetNeeded
+from alpyperl import AlpyperlError, AnyLogicEnv, ModelError, ModelLoadError, ResetNeeded
 from alpyperl import attach as attach_module
 from alpyperl.attach import _Channel
 
@@ -267,8 +268,8 @@ class FakeModel:
         return bytes(payload[4:])
 
 
-def wait_for_file(path: Path) -> None:
-    deadline = time.monotonic() + 10
+def wait_for_file(path: Path, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
     while not path.exists():
         assert time.monotonic() < deadline, f"{path} was not written"
         time.sleep(0.02)
@@ -351,8 +352,12 @@ def test_the_environment_listens_on_loopback_only(attach_file):
 def test_a_second_waiting_environment_is_refused_naming_the_first(attach_file):
     first = attach_module._Listener(0)
     try:
-        with pytest.raises(Exception, match=f"another environment \\(process {os.getpid()}\\) already waits"):
+        with pytest.raises(AlpyperlError, match="an environment of this process already waits for a model .* one "
+                                                "environment \\(in RLlib: num_env_runners=0 or 1"):
             attach_module._Listener(0)
+        other = subprocess.run([sys.executable, "-c", "from alpyperl.attach import _Listener; _Listener(0)"],
+                               capture_output=True, text=True, timeout=60, env=os.environ)
+        assert f"another environment (process {os.getpid()}) already waits for a model" in other.stderr
     finally:
         first.close()
 
@@ -425,3 +430,96 @@ def test_a_1x_model_in_train_mode_attaches_without_any_setting(start_ide, tmp_pa
             observation, reward, terminated, truncated, _ = env.step(env.action_space.sample())
             total, done = total + reward, terminated or truncated
         assert terminated and total > 0
+
+
+# ---- RLlib: one EnvRunner, one environment, as 1.x ---------------------------------------------------------
+
+
+def test_rllib_trains_a_few_iterations_on_the_attached_model(start_ide, attach_file, tmp_path, monkeypatch):
+    ray = pytest.importorskip("ray")
+    from ray.rllib.algorithms.ppo import PPOConfig
+    import ray.tune.trainable.trainable as ray_trainable
+
+    from alpyperl import rllib
+
+    monkeypatch.setattr(ray_trainable, "DEFAULT_STORAGE_PATH", str(tmp_path / "ray_results"))
+    ide = start_ide("-Dalpyperl.attach=true")
+
+    def press_run_once_the_runner_waits():
+        wait_for_file(attach_file, timeout=120)
+        ide.press("run")
+
+    threading.Thread(target=press_run_once_the_runner_waits, daemon=True).start()
+    if not ray.is_initialized():
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    config = (PPOConfig().environment(rllib.register_env(), env_config={"attach": True, "attach_timeout": 120})
+              .env_runners(num_env_runners=1, num_envs_per_env_runner=1, rollout_fragment_length=64)
+              .rl_module(model_config={"fcnet_hiddens": [8]})
+              .training(train_batch_size_per_learner=64, minibatch_size=64, num_epochs=1).debugging(seed=1))
+    algo = rllib.build_algo(config)
+    try:
+        for iteration in (1, 2):
+            sampled = algo.train()["env_runners"]["num_env_steps_sampled_lifetime"]
+            assert sampled >= 64 * iteration
+    finally:
+        algo.stop()
+        ray.shutdown()
+    shown = ide.count("[ide] showing root")
+    assert shown >= 3  # Run's root, then a new root per episode: episodes ran in AnyLogic
+    ide.wait_for("ALPypeRL: Python closed the environment; the run ends.")
+    with pytest.raises(ValueError, match="num_env_runners=0 or 1, num_envs_per_env_runner=1"):
+        rllib.make_env(type("EnvContext", (dict,), {"worker_index": 2})({"attach": True}))
+
+
+# ---- evaluation: alpyperl run --policy FILE.onnx --attach --------------------------------------------------
+
+
+def test_run_command_runs_an_onnx_policy_on_the_model_running_in_anylogic(start_ide, attach_file, anylogic_export,
+                                                                          tmp_path, capsys):
+    from test_evaluation import LEAN, write_policy
+
+    from alpyperl import cli
+
+    policy = write_policy(tmp_path / "lean.onnx", weights=LEAN, action_space=gym.spaces.Discrete(2),
+                          observation_space=gym.spaces.Box(-np.inf, np.inf, (4,)))
+    ide = start_ide("-Dalpyperl.attach=true")
+
+    def press_run_once_python_waits():
+        wait_for_file(attach_file, timeout=60)
+        ide.press("run")
+
+    threading.Thread(target=press_run_once_python_waits, daemon=True).start()
+    assert cli.main(["run", "--attach", "--attach-timeout", "60", "--policy", str(policy), "--episodes", "2",
+                     "--seed", "7"]) == 0
+    printed = capsys.readouterr().out
+    assert f"model attached from AnyLogic: policy {policy} (most likely actions), 2 episode(s), seeds 7 to 8" in printed
+    assert "2 episode(s): mean return" in printed
+    ide.wait_for("[ide] showing root", count=3)  # Run's root, then one per episode
+    # The same policy on the same export in this process, same seeds: the same returns.
+    returns = [float(value) for value in re.findall(r"return\s+(\S+)\s+(?:terminated|truncated)", printed)]
+    from alpyperl.bridge import JavaOnnxPolicy
+
+    evaluator = JavaOnnxPolicy(policy)
+    expected = []
+    with AnyLogicEnv(anylogic_export, model_output="off") as local:
+        for seed in (7, 8):
+            observation, _ = local.reset(seed=seed)
+            total, done = 0.0, False
+            while not done:
+                observation, reward, terminated, truncated, _ = local.step(int(evaluator.act(observation)[0]))
+                total, done = total + reward, terminated or truncated
+            expected.append(total)
+    assert returns == expected and len(set(returns)) == 2
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["run"], "give MODEL (an exported model's folder) or --attach"),
+    (["run", "some/model", "--attach"], "give MODEL (an exported model's folder) or --attach"),
+    (["run", "some/model", "--attach-timeout", "5"], "--attach-timeout needs --attach"),
+    (["run", "--attach", "--render", "video.mp4"], "not for --attach: AnyLogic shows and debugs the model itself"),
+])
+def test_run_command_refuses_attach_misuse(arguments, message, capsys):
+    from alpyperl import cli
+
+    assert cli.main(arguments) == 2
+    assert message in capsys.readouterr().err
