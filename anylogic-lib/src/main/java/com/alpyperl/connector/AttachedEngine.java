@@ -69,6 +69,12 @@ final class AttachedEngine {
         return names == null ? new String[0] : (String[]) names;
     }
 
+    /** The simple name of the root agent's class (the model's name to show), or {@code otherwise} before a run. */
+    String rootClassName(String otherwise) {
+        Object root = call(engine, "getRoot");
+        return root == null ? otherwise : root.getClass().getSimpleName();
+    }
+
     /**
      * Stops the run and starts a new one on the same engine: the experiment's engine settings and
      * random generator (seeded from {@code seed} as alpyperl's launcher seeds it), a new root with

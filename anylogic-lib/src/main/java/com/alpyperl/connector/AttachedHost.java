@@ -248,7 +248,7 @@ final class AttachedHost extends ConnectorHost {
             Json.appendString(json.append(i > 0 ? ", " : ""), names[i]);
         }
         json.append("], \"model\": ");
-        Json.appendString(json, connector.getModel().getClass().getSimpleName());
+        Json.appendString(json, engine.rootClassName(connector.getModel().getClass().getSimpleName()));
         return json.append('}').toString();
     }
 
