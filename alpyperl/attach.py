@@ -404,8 +404,8 @@ class AttachedModel:
                     raise ModelError(f"the model attached on {self.address} failed: {self._channel.text(payload)}")
                 if kind == STOPPED:
                     self._drop()
-                    raise ModelError(f"{self._channel_text(payload)} during the episode: the model stopped. Press Run "
-                                     "in AnyLogic again and call reset(), which waits for the model to attach again")
+                    raise ModelError(f"{self._channel_text(payload)} during the episode. Press Run in AnyLogic again "
+                                     "and call reset(), which waits for the model to attach again")
                 raise ProtocolError(f"the model sent a message of kind {kind} where a decision was expected")
         except (EOFError, ConnectionError, socket.timeout, ProtocolError) as error:
             self._drop()

@@ -192,7 +192,7 @@ def test_stop_in_anylogic_mid_episode_raises_and_reset_waits_for_run(start_ide):
         ide.press("stop")  # the model waits for Python's action: Stop must not hang the IDE
         ide.wait_for("[ide] stopped", timeout=10)
         ide.wait_for("ALPypeRL: the run was stopped in AnyLogic; Python was told")
-        with pytest.raises(ModelError, match="stopped in AnyLogic"):
+        with pytest.raises(ModelError, match="the model's run was stopped in AnyLogic during the episode. Press Run"):
             env.step(1)
         with pytest.raises(ResetNeeded):
             env.step(1)
@@ -237,7 +237,9 @@ def test_a_second_model_is_refused_while_the_environment_is_busy(start_ide):
         env.reset(seed=1)
         other = start_ide("-Dalpyperl.attach=true")
         other.press("run")
-        other.wait_for("this Python environment is already attached to a model")
+        other.wait_for("ALPypeRL: the Python environment on 127.0.0.1:")
+        assert other.wait_for("cannot take this model: it refused the model: this Python environment is already "
+                              "attached to a model")
         assert env.step(0)[1] == 1.0  # the first model goes on
 
 

@@ -137,6 +137,10 @@ final class AttachedHost extends ConnectorHost {
             socket.setSoTimeout(POLL_MILLIS);
             host = new AttachedHost(socket, engine, "127.0.0.1:" + port);
             host.greet(token, connector);
+        } catch (Refused e) {
+            closeQuietly(socket);
+            throw new IllegalStateException("ALPypeRL: the Python environment on 127.0.0.1:" + port + " cannot take "
+                    + "this model: " + e.getMessage(), e);
         } catch (IOException e) {
             closeQuietly(socket);
             throw new IllegalStateException("ALPypeRL: no Python environment answers on 127.0.0.1:" + port + " (from "
@@ -199,7 +203,7 @@ final class AttachedHost extends ConnectorHost {
         };
         int kind = reader.read(patience);
         if (kind == AttachProtocol.REFUSED) {
-            throw new IOException("it refused the model: " + reader.text());
+            throw new Refused(reader.text());
         }
         if (kind != AttachProtocol.CHALLENGE || reader.length() != 4 + AttachProtocol.NONCE_BYTES) {
             throw new IOException("it sent no challenge (message kind " + kind + ")");
@@ -222,7 +226,7 @@ final class AttachedHost extends ConnectorHost {
         writer.send();
         kind = reader.read(patience);
         if (kind == AttachProtocol.REFUSED) {
-            throw new IOException("it refused the model: " + reader.text());
+            throw new Refused(reader.text());
         }
         byte[] theirProof = new byte[AttachProtocol.NONCE_BYTES];
         if (kind != AttachProtocol.WELCOME || reader.length() != theirProof.length) {
@@ -603,6 +607,13 @@ final class AttachedHost extends ConnectorHost {
             socket.close();
         } catch (IOException ignored) {
             // closing
+        }
+    }
+
+    /** Python refused the model (busy, or the model's proof did not match); the message says why. */
+    private static final class Refused extends IOException {
+        Refused(String reason) {
+            super("it refused the model: " + reason);
         }
     }
 
