@@ -413,6 +413,13 @@ class AttachedModel:
                       if not isinstance(error, ProtocolError) else f"it sent a malformed message: {error}")
             raise ModelError(f"the connection to the model attached on {self.address} was lost: {reason}. Call "
                              "reset(), which waits for the model to attach again (press Run in AnyLogic)") from None
+        except (ValueError, ModelError):
+            raise  # the model's answer was read whole: the conversation goes on
+        except BaseException:
+            # Interrupted (Ctrl-C) between a message and its answer: the answer would come as that of the next
+            # call, so the run ends here; reset() waits for Run to be pressed again.
+            self._drop(CLOSE)
+            raise
 
     @staticmethod
     def _channel_text(payload: memoryview) -> str:

@@ -525,3 +525,52 @@ def test_run_command_refuses_attach_misuse(arguments, message, capsys):
 
     assert cli.main(arguments) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_interrupted_step_ends_the_attached_run_so_that_no_answer_is_taken_for_another(attach_file, monkeypatch):
+    """Ctrl-C between a message and its answer: the model is told to close (its answer would otherwise
+    be read as the next call's), and reset() waits for the model to attach again."""
+    description = json.dumps({"observation_space": {"type": "Discrete", "n": 3}, "action_space":
+                              {"type": "Discrete", "n": 2}, "parameters": [], "model": "Fake"}).encode()
+    seen = []
+
+    def fake_model_session(answer_steps: bool):
+        fake = FakeModel(attach_file)
+        nonce = fake.challenge()
+        fake.channel.send(attach_module.HELLO, hmac.new(fake.token, b"model" + nonce, sha256).digest()
+                          + os.urandom(32) + description)
+        assert fake.channel.read()[0] == attach_module.WELCOME
+        while True:
+            try:
+                kind, payload = fake.channel.read()
+            except EOFError:
+                return
+            seen.append(kind)
+            if kind == attach_module.RESET or kind == attach_module.STEP_MESSAGE and answer_steps:
+                fake.channel.send(attach_module.DECISION_RUNNING, struct.pack("<dd", 2.0, 0.5))
+            elif kind == attach_module.CLOSE:
+                fake.sock.close()
+                return
+
+    def models():
+        wait_for_file(attach_file)
+        fake_model_session(answer_steps=False)  # never answers a step: Python waits until interrupted
+        fake_model_session(answer_steps=True)
+
+    thread = threading.Thread(target=models, daemon=True)
+    thread.start()
+    with AnyLogicEnv(attach=True, attach_timeout=30) as env:
+        assert env.reset(seed=1)[0] == 2
+        channel = env._instances.group._channel
+
+        def interrupted_read():  # Ctrl-C while the step waits for the model's answer
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(channel, "read", interrupted_read)
+        with pytest.raises(KeyboardInterrupt):
+            env.step(1)
+        assert env.reset(seed=2)[0] == 2  # a new connection: the second session
+        assert env.step(0)[1] == 0.5
+    thread.join(10)
+    assert seen == [attach_module.CONFIGURE, attach_module.RESET, attach_module.STEP_MESSAGE, attach_module.CLOSE,
+                    attach_module.CONFIGURE, attach_module.RESET, attach_module.STEP_MESSAGE, attach_module.CLOSE]
