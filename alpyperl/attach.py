@@ -28,8 +28,8 @@ import numpy as np
 
 from .bridge import EPISODES_ENDED, RUNNING, STEP
 from .errors import AlpyperlError, ModelError, ModelLoadError
-from .spaces import flat_size, space_from_json
 from .settings import DEBUG_STEP_TIMEOUT, DEFAULT_ATTACH_TIMEOUT
+from .spaces import flat_size, space_from_json
 
 __all__ = ["AttachedModel", "connection_file", "DEFAULT_ATTACH_TIMEOUT", "FILE_VARIABLE"]
 
@@ -64,6 +64,10 @@ def connection_file() -> str:
 
 class ProtocolError(AlpyperlError):
     """A message that breaks the attach protocol."""
+
+
+class _ModelGone(ModelError):
+    """The attached model stopped or the connection to it was lost (the connection has been dropped)."""
 
 
 class _Channel:
@@ -130,9 +134,37 @@ def _refuse(conn: socket.socket, text: str) -> None:
         conn.close()
 
 
+def _greet(conn: socket.socket, token: bytes, file: str) -> tuple[_Channel, dict] | None:
+    """The greeting with a connected model: its channel and description, or None after refusing it
+    (it does not know the token, or does not greet within the greeting timeout)."""
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn.settimeout(_GREETING_TIMEOUT)
+    channel = _Channel(conn)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    try:
+        channel.send(CHALLENGE, struct.pack("<i", VERSION) + nonce)
+        kind, payload = channel.read()
+        if kind != HELLO or len(payload) < 2 * NONCE_BYTES:
+            _refuse(conn, f"expected the model's greeting, got a message of kind {kind}")
+            return None
+        if not hmac.compare_digest(bytes(payload[:NONCE_BYTES]), _proof(token, b"model", nonce)):
+            _refuse(conn, f"the model's proof does not match this environment's token: it read another connection "
+                          f"file than {file} (a stale one?); press Run again")
+            return None
+        description = json.loads(channel.text(payload[2 * NONCE_BYTES:]))
+        channel.send(WELCOME, _proof(token, b"python", payload[NONCE_BYTES:2 * NONCE_BYTES]))
+    except (OSError, EOFError, ProtocolError, ValueError):
+        conn.close()
+        return None
+    conn.settimeout(DEBUG_STEP_TIMEOUT)  # a breakpoint in AnyLogic holds a decision: no timeout
+    return channel, description
+
+
 class _Listener:
     """The loopback socket models connect to, its connection file, and a thread that takes
-    connections: handed to a waiting environment, refused with a message while it is busy."""
+    connections: while no model is attached it greets them (:func:`_greet`) and hands the first
+    that proves it read the file to the environment (``arrived``: the channel and the model's
+    description); while one is attached it refuses them with a message."""
 
     def __init__(self, port: int):
         self.file = connection_file()
@@ -147,9 +179,10 @@ class _Listener:
         self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]
         self.token = secrets.token_bytes(NONCE_BYTES)
-        self.waiting = threading.Event()
-        self.waiting.set()  # the environment waits from the moment the file tells models where it is
-        self.arrived: "queue.Queue[socket.socket]" = queue.Queue()
+        #: Set while no model is attached: from the moment the file tells models where to connect.
+        self.accepting = threading.Event()
+        self.accepting.set()
+        self.arrived: "queue.Queue[tuple[_Channel, dict]]" = queue.Queue()
         self._closed = False
         try:
             self._write_file()
@@ -190,8 +223,11 @@ class _Listener:
                 continue
             except OSError:
                 return
-            if self.waiting.is_set():
-                self.arrived.put(conn)
+            if self.accepting.is_set():
+                greeted = _greet(conn, self.token, self.file)
+                if greeted is not None:
+                    self.accepting.clear()
+                    self.arrived.put(greeted)
             else:
                 _refuse(conn, "this Python environment is already attached to a model (one model per environment); "
                               "stop the other run first, or start another AnyLogicEnv(attach=True) with its own "
@@ -202,7 +238,7 @@ class _Listener:
         self._sock.close()
         self._thread.join(timeout=2)
         while not self.arrived.empty():
-            self.arrived.get_nowait().close()
+            self.arrived.get_nowait()[0].sock.close()
         try:
             with open(self.file, encoding="utf-8") as file:
                 mine = json.load(file).get("token") == self.token.hex()
@@ -268,24 +304,18 @@ class AttachedModel:
         print(f"alpyperl: waiting for the model on {self.address}: {_TO_DO}; waiting up to {self._timeout:g} s "
               f"(connection file {self._listener.file})", file=sys.stderr, flush=True)
         deadline = time.monotonic() + self._timeout
-        self._listener.waiting.set()
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise ModelLoadError(
-                        f"no model attached within {self._timeout:g} s on {self.address}: {_TO_DO} while the "
-                        f"environment waits, or give it longer with attach_timeout=SECONDS. The model finds this "
-                        f"environment through the connection file {self._listener.file}")
-                try:
-                    conn = self._listener.arrived.get(timeout=min(remaining, 0.5))
-                except queue.Empty:
-                    continue
-                description = self._greet(conn)
-                if description is not None:
-                    break
-        finally:
-            self._listener.waiting.clear()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ModelLoadError(
+                    f"no model attached within {self._timeout:g} s on {self.address}: {_TO_DO} while the "
+                    f"environment waits, or give it longer with attach_timeout=SECONDS. The model finds this "
+                    f"environment through the connection file {self._listener.file}")
+            try:
+                self._channel, description = self._listener.arrived.get(timeout=min(remaining, 0.5))
+                break
+            except queue.Empty:
+                continue
         if self._description is not None and _spaces(description) != _spaces(self._description):
             self._drop(CLOSE)
             raise ModelLoadError(
@@ -298,37 +328,12 @@ class AttachedModel:
             self._channel.send(CONFIGURE, self._configure_message)
         print(f"alpyperl: the model {description.get('model')} attached on {self.address}", file=sys.stderr, flush=True)
 
-    def _greet(self, conn: socket.socket) -> dict | None:
-        """The greeting with a connected model: its description, or None after refusing it."""
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn.settimeout(_GREETING_TIMEOUT)
-        channel = _Channel(conn)
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        token = self._listener.token
-        try:
-            channel.send(CHALLENGE, struct.pack("<i", VERSION) + nonce)
-            kind, payload = channel.read()
-            if kind != HELLO or len(payload) < 2 * NONCE_BYTES:
-                _refuse(conn, f"expected the model's greeting, got a message of kind {kind}")
-                return None
-            if not hmac.compare_digest(bytes(payload[:NONCE_BYTES]), _proof(token, b"model", nonce)):
-                _refuse(conn, f"the model's proof does not match this environment's token: it read another connection "
-                              f"file than {self._listener.file} (a stale one?); press Run again")
-                return None
-            description = json.loads(channel.text(payload[2 * NONCE_BYTES:]))
-            channel.send(WELCOME, _proof(token, b"python", payload[NONCE_BYTES:2 * NONCE_BYTES]))
-        except (OSError, EOFError, ProtocolError, ValueError):
-            conn.close()
-            return None
-        conn.settimeout(DEBUG_STEP_TIMEOUT)  # a breakpoint in AnyLogic holds a decision: no timeout
-        self._channel = channel
-        return description
-
     def _drop(self, farewell: int | None = None) -> None:
         """Ends the connection (telling the model with ``farewell`` if given)."""
         channel, self._channel = self._channel, None
         if channel is None:
             return
+        self._listener.accepting.set()  # the next model that connects is greeted and waits for a reset
         if farewell is not None:
             try:
                 channel.sock.settimeout(1.0)
@@ -373,7 +378,9 @@ class AttachedModel:
         return False
 
     def step_all(self) -> int:
-        """Resets (the command is a seed) or steps the model: one message out, one back."""
+        """Resets (the command is a seed) or steps the model: one message out, one back. A reset
+        that finds the model gone (stopped in AnyLogic, or the connection lost since the last step)
+        waits for it to attach again, once."""
         command = int(self.commands[0])
         self.commands[0] = STEP
         if command == STEP:
@@ -381,11 +388,18 @@ class AttachedModel:
                 raise ModelError("no model is attached (the connection ended); call reset(), which waits for the "
                                  "model to connect again")
             np.copyto(self._step_action, self._rows[0, :self._actions])
-            message = self._step_message.data.cast("B")
-        else:
+            return self._exchange(self._step_message.data.cast("B"), command)
+        reset = _HEADER.pack(RESET, 8 + len(self._parameters)) + struct.pack("<q", command) + self._parameters
+        while True:
             if self._channel is None:
                 self._wait_for_model()
-            message = _HEADER.pack(RESET, 8 + len(self._parameters)) + struct.pack("<q", command) + self._parameters
+            try:
+                return self._exchange(reset, command)
+            except _ModelGone:
+                continue  # it went away (stopped in AnyLogic between episodes): wait for it again
+
+    def _exchange(self, message, command: int) -> int:
+        """Sends ``message`` and reads the model's answer into the shared row and status."""
         try:
             self._channel.sock.sendall(message)
             while True:
@@ -404,14 +418,14 @@ class AttachedModel:
                     raise ModelError(f"the model attached on {self.address} failed: {self._channel.text(payload)}")
                 if kind == STOPPED:
                     self._drop()
-                    raise ModelError(f"{self._channel_text(payload)} during the episode. Press Run in AnyLogic again "
+                    raise _ModelGone(f"{self._channel_text(payload)} during the episode. Press Run in AnyLogic again "
                                      "and call reset(), which waits for the model to attach again")
                 raise ProtocolError(f"the model sent a message of kind {kind} where a decision was expected")
         except (EOFError, ConnectionError, socket.timeout, ProtocolError) as error:
             self._drop()
             reason = ("AnyLogic was closed, the model's run ended, or the connection dropped"
                       if not isinstance(error, ProtocolError) else f"it sent a malformed message: {error}")
-            raise ModelError(f"the connection to the model attached on {self.address} was lost: {reason}. Call "
+            raise _ModelGone(f"the connection to the model attached on {self.address} was lost: {reason}. Call "
                              "reset(), which waits for the model to attach again (press Run in AnyLogic)") from None
         except (ValueError, ModelError):
             raise  # the model's answer was read whole: the conversation goes on

@@ -17,7 +17,8 @@ from . import jvm, output
 from .bridge import MODEL_THREADS
 from .errors import ModelLoadError
 
-__all__ = ["DEFAULT_STEP_TIMEOUT", "DEBUG_STEP_TIMEOUT", "DEFAULT_ATTACH_TIMEOUT", "resolve", "check_attach", "jvm_options_of", "parameters_json"]
+__all__ = ["DEFAULT_STEP_TIMEOUT", "DEBUG_STEP_TIMEOUT", "DEFAULT_ATTACH_TIMEOUT", "resolve", "check_attach",
+           "jvm_options_of", "parameters_json"]
 
 #: Seconds a model may take to reach its next decision before ``ModelTimeoutError``.
 DEFAULT_STEP_TIMEOUT = 10.0

@@ -82,7 +82,8 @@ class Ide:
                     return found[count - 1]
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.process.poll() is not None and not self._more_to_read():
-                    raise AssertionError(f"the IDE did not print {text!r} ({count}x); it printed:\n" + "\n".join(self.lines))
+                    raise AssertionError(f"the IDE did not print {text!r} ({count}x); it printed:\n"
+                                         + "\n".join(self.lines))
                 self._arrived.wait(min(remaining, 0.2))
 
     def _more_to_read(self) -> bool:
@@ -196,9 +197,19 @@ def test_stop_in_anylogic_mid_episode_raises_and_reset_waits_for_run(start_ide):
             env.step(1)
         with pytest.raises(ResetNeeded):
             env.step(1)
-        ide.press("run", after=0.5)
-        observation, info = env.reset(seed=5)  # waits for the new run to attach
+        ide.press("run")  # Run pressed again before reset(): the model attaches and waits for it
+        ide.wait_for("ALPypeRL: attached to Python", count=2)
+        observation, info = env.reset(seed=5)
         assert info["seed"] == 5 and env.step(1)[1] == 1.0
+        terminated = False
+        while not terminated:  # pushing one way, the pole falls within a few dozen steps
+            terminated = env.step(0)[2]
+        ide.press("stop")  # between episodes: the next reset() finds the model gone and waits for Run
+        ide.wait_for("[ide] stopped", count=2, timeout=10)
+        ide.press("run", after=0.5)
+        observation, info = env.reset(seed=6)
+        assert info["seed"] == 6 and env.step(1)[1] == 1.0
+        ide.wait_for("ALPypeRL: attached to Python", count=3)
 
 
 def test_anylogic_killed_mid_episode_raises_and_reset_times_out_without_a_model(start_ide):

@@ -29,7 +29,7 @@ def add_parser(commands) -> None:
                "  alpyperl run MODEL --episodes 500 --record episodes.jsonl   # then: alpyperl replay episodes.jsonl\n"
                "  alpyperl run MODEL --policy policy.onnx --episodes 20\n"
                "  alpyperl run MODEL --policy policy.onnx --episodes 1 --render episode.mp4   # watch it\n"
-               "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic: watch it there")
+               "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic, watch it")
     run.add_argument("model", metavar="MODEL", nargs="?", help="the model folder (not with --attach)")
     run.add_argument("--attach", nargs="?", const=True, type=port, metavar="PORT",
                      help="run the model that runs in AnyLogic itself instead of MODEL: wait for it on 127.0.0.1 "

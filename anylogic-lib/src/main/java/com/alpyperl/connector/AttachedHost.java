@@ -121,7 +121,8 @@ final class AttachedHost extends ConnectorHost {
         }
         AttachedEngine engine = AttachedEngine.of(connector.getModel());
         if (engine == null) {
-            throw new IllegalStateException("ALPypeRL: attach mode needs a model run by AnyLogic's engine, and the model "
+            throw new IllegalStateException("ALPypeRL: attach mode needs a model run by AnyLogic's engine, and the "
+                    + "model "
                     + connector.getModel().getClass().getName() + " has none (no getEngine()); a plain Java model is "
                     + "trained in-process: AnyLogicEnv(model=FOLDER)");
         }
@@ -161,7 +162,8 @@ final class AttachedHost extends ConnectorHost {
                 + "then press Run";
         try {
             if (!Files.isRegularFile(file)) {
-                throw new IllegalStateException("ALPypeRL: this model is set to train with Python (attach mode), but no "
+                throw new IllegalStateException("ALPypeRL: this model is set to train with Python (attach mode), "
+                        + "but no "
                         + "Python environment waits for it: there is no connection file " + file + ". " + how);
             }
             if (Files.size(file) > MAX_FILE_BYTES) {
@@ -177,7 +179,8 @@ final class AttachedHost extends ConnectorHost {
             }
             throw new IllegalStateException("ALPypeRL: the connection file " + file + " has no port and token; " + how);
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalStateException("ALPypeRL: the connection file " + file + " cannot be read (" + e.getMessage()
+            throw new IllegalStateException("ALPypeRL: the connection file " + file + " cannot be read ("
+                    + e.getMessage()
                     + "); " + how, e);
         }
     }
@@ -269,6 +272,9 @@ final class AttachedHost extends ConnectorHost {
                     configure(reader.text());
                     kind = reader.read(this::stillWaiting);
                 } else if (kind == AttachProtocol.RESET) {
+                    if ("IDLE".equals(engine.state())) {
+                        throw new StopPressed(); // AnyLogic stopped the run between episodes (this host never does)
+                    }
                     kind = runEpisode();
                     if (kind < 0) {
                         return;
@@ -333,7 +339,8 @@ final class AttachedHost extends ConnectorHost {
         try {
             String state = engine.restart(seed, parameters(parametersJson));
             if ("ERROR".equals(state)) {
-                sendError("the model failed while its run started (On startup); AnyLogic's console shows the exception");
+                sendError("the model failed while its run started (On startup); AnyLogic's console shows the "
+                        + "exception");
             }
         } catch (RuntimeException | Error e) {
             sendError("the model failed while its run started: " + e + "\n" + stackTrace(e));
@@ -497,7 +504,8 @@ final class AttachedHost extends ConnectorHost {
     private String readAction() {
         int values = reader.length() / 8;
         if (reader.length() != 8 * action.length) {
-            return "the action has " + values + " values, but the action space " + actionSpace + " has " + action.length;
+            return "the action has " + values + " values, but the action space " + actionSpace + " has "
+                    + action.length;
         }
         ByteBuffer flat = reader.payload();
         for (int i = 0; i < action.length; i++) {

@@ -97,7 +97,8 @@ public final class RLConnector {
             throw new IllegalStateException("Nobody answers requestAction(): this model runs neither under alpyperl "
                     + "training nor with a policy. To train it, open the exported model from Python "
                     + "(alpyperl.AnyLogicEnv), or, to train it running in AnyLogic itself, call attachToPython() on "
-                    + "the connector and start AnyLogicEnv(attach=True) in Python before pressing Run. To evaluate a trained policy, export it with `alpyperl export` and "
+                    + "the connector and start AnyLogicEnv(attach=True) in Python before pressing Run. To evaluate "
+                    + "a trained policy, export it with `alpyperl export` and "
                     + "give the file to the connector: new RLConnector(this).usePolicy(\"policy.onnx\"), or run "
                     + "the model with -Dalpyperl.policy=policy.onnx or the environment variable ALPYPERL_POLICY.");
         }

@@ -65,7 +65,8 @@ public class AttachProtocolTest {
         // Only the header is there: a reader that believed the length would allocate it and then hit the end.
         for (int[] bad : new int[][] {{AttachProtocol.STEP, Integer.MAX_VALUE}, {AttachProtocol.CLOSE, 1},
                 {AttachProtocol.WELCOME, 33}, {AttachProtocol.MODEL_ERROR, -1}}) {
-            AttachProtocol.Reader reader = new AttachProtocol.Reader(new ByteArrayInputStream(header(bad[0], bad[1])), 8);
+            AttachProtocol.Reader reader =
+                    new AttachProtocol.Reader(new ByteArrayInputStream(header(bad[0], bad[1])), 8);
             AttachProtocol.ProtocolException refused = assertThrows(AttachProtocol.ProtocolException.class,
                     () -> reader.read(NEVER_GIVE_UP));
             assertTrue(refused.getMessage(), refused.getMessage().contains("claims " + bad[1] + " bytes"));
