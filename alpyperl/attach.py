@@ -362,7 +362,12 @@ class AttachedModel:
         self._channel.send(CONFIGURE, self._configure_message)
 
     def set_parameters(self, parameters: str) -> None:
-        """Model parameters (a JSON object), sent with each reset."""
+        """Model parameters (a JSON object), sent with each reset; names the model lacks are refused here."""
+        names = self._description.get("parameters")
+        unknown = [name for name in json.loads(parameters) if names is not None and name not in names]
+        if unknown:
+            raise ModelLoadError(f"the root agent {self._description.get('model')} of the attached model has no "
+                                 f"parameter {unknown[0]!r}; its parameters are {', '.join(names) or 'none'}")
         self._parameters = parameters.encode()
 
     def labels(self) -> list[str]:

@@ -173,6 +173,14 @@ def test_an_action_outside_the_space_is_refused_and_changes_nothing(start_ide):
         assert reward == 1.0 and not terminated and env.observation_space.contains(observation)
 
 
+def test_an_unknown_parameter_is_refused_naming_the_models_parameters(start_ide):
+    ide = start_ide("-Dalpyperl.attach=true")
+    with pytest.raises(ModelLoadError, match="the root agent Main of the attached model has no parameter 'poleLenght'; "
+                                             "its parameters are poleLength, actionNoise, fault, faultTime"):
+        attached_env(ide, env_params={"poleLenght": 0.7})
+    ide.wait_for("ALPypeRL: Python closed the environment; the run ends.")
+
+
 def test_a_model_failure_in_anylogic_is_a_model_error_and_reset_starts_a_new_run(start_ide):
     ide = start_ide("-Dalpyperl.attach=true")
     with attached_env(ide, env_params={"fault": "event", "faultTime": 0.1}) as env:
