@@ -357,6 +357,7 @@ class AttachedModel:
         self._step_message = np.zeros(1 + self._actions, dtype="<f8")
         self._step_message.view("<i4")[:2] = (STEP_MESSAGE, 8 * self._actions)
         self._step_action = self._step_message[1:]
+        self._step_bytes = memoryview(self._step_message).cast("B")  # the same memory, as the bytes to send
         self._configure_message = json.dumps({"observation_space": json.loads(observation_json),
                                               "action_space": json.loads(action_json)}).encode()
         self._channel.send(CONFIGURE, self._configure_message)
@@ -393,7 +394,7 @@ class AttachedModel:
                 raise ModelError("no model is attached (the connection ended); call reset(), which waits for the "
                                  "model to connect again")
             np.copyto(self._step_action, self._rows[0, :self._actions])
-            return self._exchange(self._step_message.data.cast("B"), command)
+            return self._exchange(self._step_bytes, command)
         reset = _HEADER.pack(RESET, 8 + len(self._parameters)) + struct.pack("<q", command) + self._parameters
         while True:
             if self._channel is None:
