@@ -61,19 +61,19 @@ _noted: set[str] = set()
 def translate_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` with ALPypeRL 1.x's env_config keys turned into alpyperl's, noting each once per
     process with what to write instead. ``run_exported_model=False`` (training against a model
-    running in AnyLogic) is refused with what to do."""
+    running in AnyLogic) is attach mode: ``attach=True``."""
     settings = dict(config)
+    attach = "run_exported_model" in settings and not settings.pop("run_exported_model")
     if "exported_model_loc" in settings:
         location = settings.pop("exported_model_loc")
-        settings.setdefault("model", location)
+        if not attach:  # 1.x ignored the export's location when it connected to a model running in AnyLogic
+            settings.setdefault("model", location)
         _note("exported_model_loc", "write 'model' instead (the export's folder)")
-    if "run_exported_model" in settings:
-        if not settings.pop("run_exported_model"):
-            raise ModelLoadError(
-                "run_exported_model=False (ALPypeRL 1.x: connect to a model running in AnyLogic) is not "
-                "supported: alpyperl runs the exported model inside this Python process. In AnyLogic, export the "
-                "model (File > Export > To standalone Java application) and give its folder as model=..."
-            )
+    if attach:
+        settings.setdefault("attach", True)
+        _note("run_exported_model", "write attach=True instead: the environment waits for the model that AnyLogic "
+                                    "runs (press Run in AnyLogic; see docs/anylogic.md, 'Training without exporting')")
+    elif "run_exported_model" in config:
         _note("run_exported_model", "leave it out: alpyperl always runs the exported model, inside this process")
     for key, instead in _DROPPED_KEYS.items():
         if key in settings:

@@ -21,7 +21,7 @@ from . import jvm, render
 from .bridge import OUTPUT_WAITING, RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED, JavaException
 from .errors import AlpyperlError, ResetNeeded
 from .instances import ModelInstances
-from .settings import DEBUG_STEP_TIMEOUT, DEFAULT_STEP_TIMEOUT, check_parameters, resolve
+from .settings import DEBUG_STEP_TIMEOUT, DEFAULT_ATTACH_TIMEOUT, DEFAULT_STEP_TIMEOUT, check_parameters, resolve
 
 __all__ = ["AnyLogicEnv", "DEBUG_STEP_TIMEOUT"]
 
@@ -63,6 +63,14 @@ class AnyLogicEnv(gym.Env):
             printed instead of a :class:`~alpyperl.ModelTimeoutError`). ``"platform"``: an OS
             thread of its own, on any Java; a step that outlasts ``step_timeout`` always raises
             :class:`~alpyperl.ModelTimeoutError`. Trajectories are the same either way.
+        attach: train a model that runs in AnyLogic itself (its Run button) or in an export started
+            by its own launch script, instead of opening ``model``: ``True`` listens on a free port of
+            127.0.0.1, a number on that port. The environment prints what to do and waits for the
+            model's connector (set to train: ``RLConnector.attachToPython()``; 1.x models: rlMode
+            TRAIN) to connect; a step has no timeout (a breakpoint in AnyLogic may hold it). See
+            docs/anylogic.md, "Training without exporting".
+        attach_timeout: seconds to wait for the model to attach (at creation, and at a reset after
+            the model stopped or the connection was lost); default 600.
 
     The settings may also come as one mapping, as RLlib passes its ``env_config``:
     ``AnyLogicEnv({"model": ..., "env_params": {...}})``.
@@ -91,20 +99,23 @@ class AnyLogicEnv(gym.Env):
         render_fps: float = 30,
         model_output: str | os.PathLike | None = "log",
         model_threads: str = "auto",
+        attach: bool | int = False,
+        attach_timeout: float = DEFAULT_ATTACH_TIMEOUT,
     ):
         settings = resolve(config, dict(
             model=model, env_params=env_params, observation_space=observation_space,
             action_space=action_space, step_timeout=step_timeout, jvm_options=jvm_options,
             debug_port=debug_port, debug_suspend=debug_suspend, render_mode=render_mode,
             render_size=render_size, render_fps=render_fps, model_output=model_output,
-            model_threads=model_threads))
+            model_threads=model_threads, attach=attach, attach_timeout=attach_timeout))
         self.render_mode, self.render_size, fps = render.check_settings(
             settings["render_mode"], settings["render_size"], settings["render_fps"])
         self.metadata = {**self.metadata, "render_fps": fps}
         self._window: render.Window | None = None
         self.settings: dict[str, Any] = settings
         self.episode_seed: int | None = None
-        self.model_path = os.fspath(settings["model"])
+        #: The model's folder, or None for a model attached from AnyLogic.
+        self.model_path = os.fspath(settings["model"]) if settings["model"] is not None else None
         self.step_timeout = float(settings["step_timeout"])
         self._env_params: dict[str, Any] = dict(settings["env_params"] or {})
         self._closer = None
@@ -213,6 +224,9 @@ class AnyLogicEnv(gym.Env):
                 problem = self._instances.failure(error)
                 self._episode_over = not isinstance(problem, ValueError)  # a refused action changed nothing
                 raise problem from None
+            except AlpyperlError:  # an attached model failed, stopped or went away
+                self._episode_over = True
+                raise
             status = RUNNING
             if flags:  # the episode ended (EPISODES_ENDED), or printed lines wait (OUTPUT_WAITING)
                 if flags & OUTPUT_WAITING:

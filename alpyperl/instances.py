@@ -38,8 +38,14 @@ class ModelInstances:
 
     def __init__(self, settings: Mapping[str, Any], size: int, batched: bool,
                  spaces_of: Callable[[dict], tuple[gym.Space, gym.Space]] | None = None):
-        self.group = bridge.ModelGroup(os.fspath(settings["model"]), jvm_options_of(settings), size,
-                                       settings["model_threads"], settings.get("parallelism"))
+        if settings.get("attach"):
+            from .attach import AttachedModel
+
+            port = 0 if settings["attach"] is True else settings["attach"]
+            self.group = AttachedModel(port, settings["attach_timeout"])
+        else:
+            self.group = bridge.ModelGroup(os.fspath(settings["model"]), jvm_options_of(settings), size,
+                                           settings["model_threads"], settings.get("parallelism"))
         self.output: InstancesOutput | None = None
         try:
             self.output = InstancesOutput(self.group, settings["model_output"])

@@ -17,14 +17,16 @@ from . import jvm, output
 from .bridge import MODEL_THREADS
 from .errors import ModelLoadError
 
-__all__ = ["DEFAULT_STEP_TIMEOUT", "DEBUG_STEP_TIMEOUT", "resolve", "jvm_options_of", "check_parameters",
-           "parameters_json"]
+__all__ = ["DEFAULT_STEP_TIMEOUT", "DEBUG_STEP_TIMEOUT", "DEFAULT_ATTACH_TIMEOUT", "resolve", "check_attach",
+           "jvm_options_of", "check_parameters", "parameters_json"]
 
 #: Seconds a model may take to reach its next decision before ``ModelTimeoutError``.
 DEFAULT_STEP_TIMEOUT = 10.0
 #: A step timeout for debugging sessions: a debugger holding the model at a breakpoint (and, by
 #: default, every other thread) must not turn into a ModelTimeoutError. See docs/debugging.md.
 DEBUG_STEP_TIMEOUT = 24 * 3600.0
+#: Seconds ``AnyLogicEnv(attach=...)`` waits for the model to attach (at creation, and at a reset after a loss).
+DEFAULT_ATTACH_TIMEOUT = 600.0
 
 
 def resolve(config: Mapping[str, Any] | str | os.PathLike | None, keywords: dict[str, Any]) -> dict[str, Any]:
@@ -43,8 +45,12 @@ def resolve(config: Mapping[str, Any] | str | os.PathLike | None, keywords: dict
         settings.update(config)
     elif config is not None:
         settings["model"] = config
-    if settings["model"] is None:
-        raise TypeError("a model is needed: the path of an exported model folder")
+    attach = settings.get("attach")
+    if attach is not None and attach is not False:
+        check_attach(settings)
+    elif settings["model"] is None:
+        raise TypeError("a model is needed: the path of an exported model folder (or attach=True, to train a model "
+                        "running in AnyLogic itself)")
     timeout = settings["step_timeout"]
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ValueError(f"step_timeout must be a positive number of seconds, got {timeout!r}")
@@ -56,6 +62,24 @@ def resolve(config: Mapping[str, Any] | str | os.PathLike | None, keywords: dict
     if settings.get("parallelism") is not None and not positive_int(settings["parallelism"]):
         raise ValueError(f"parallelism must be a positive integer or None, got {settings['parallelism']!r}")
     return settings
+
+
+def check_attach(settings: dict[str, Any]) -> None:
+    """Checks ``attach`` (True, or a port) and ``attach_timeout``; what attach mode cannot use is refused."""
+    attach = settings["attach"]
+    if not (attach is True or positive_int(attach) and attach <= 65535):
+        raise ValueError(f"attach must be True (any free port) or a TCP port 1-65535, got {attach!r}")
+    timeout = settings.get("attach_timeout")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"attach_timeout must be a positive number of seconds, got {timeout!r}")
+    if settings["model"] is not None:
+        raise ValueError("attach=... trains the model running in AnyLogic; model=... opens an export in this process: "
+                         "give one of them")
+    if settings.get("render_mode") is not None:
+        raise ValueError("render_mode is not needed with attach=...: AnyLogic shows the model's own animation")
+    if settings["debug_port"] is not None:
+        raise ValueError("debug_port is not needed with attach=...: debug the model in AnyLogic itself (its "
+                         "debugger holds a decision as long as it likes: an attached step has no timeout)")
 
 
 def jvm_options_of(settings: Mapping[str, Any]) -> list[str]:

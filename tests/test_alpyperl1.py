@@ -155,8 +155,9 @@ def test_1x_env_config_keys_are_understood_with_a_note(export, monkeypatch):
         "env_config key 'checkpoint_dir' is ALPypeRL 1.x's: not needed: the spaces travel in the RLlib checkpoint "
         "and in the exported ONNX file",
     ]
-    with pytest.raises(ModelLoadError, match=r"run_exported_model=False .* export the model"):
-        AnyLogicEnv({"run_exported_model": False, "exported_model_loc": str(export)})
+    # 1.x's run_exported_model=False (a model running in AnyLogic) is attach mode; the export's location is not used.
+    assert alpyperl1.translate_settings({"run_exported_model": False, "exported_model_loc": str(export)}) \
+        == {"attach": True}
 
 
 # ---- evaluation in the exported application, without Python -----------------------------------
@@ -201,11 +202,13 @@ def test_upgrade_then_the_exported_application_evaluates_the_policy(export, tmp_
 def test_outside_alpyperl_each_mode_explains_what_is_missing(export, tmp_path):
     train = export_copy(export, tmp_path / "train")
     alpyperl1.upgrade_export(train, log=lambda _: None)
-    done = run_launch_script(train)
+    missing = tmp_path / "no-python-waits.json"
+    done = run_launch_script(train, ALPYPERL_ATTACH_FILE=str(missing))
     assert "in state ERROR" in done.stdout
-    assert "This ALPypeRL 1.x model runs in TRAIN mode outside alpyperl, so nobody answers requestAction()" \
-        in done.stderr
-    assert "alpyperl.AnyLogicEnv(model=\"path/to/export\")" in done.stderr
+    # TRAIN mode outside alpyperl attaches to a waiting Python (attach mode), and none waits.
+    assert "this model is set to train with Python (attach mode), but no Python environment waits for it: there is " \
+           f"no connection file {missing}" in done.stderr
+    assert "AnyLogicEnv(attach=True)" in done.stderr
 
     evaluate = export_copy(export, tmp_path / "evaluate", "com.acme.cartpole1x.EvalSimulation")
     alpyperl1.upgrade_export(evaluate, log=lambda _: None)

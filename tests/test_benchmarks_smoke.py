@@ -1,5 +1,5 @@
 """Smoke tests of the benchmarks: ``bench_bridge.py``, ``bench_session.py``, ``bench_multi_agent.py``,
-``bench_sb3.py`` and ``soak.py`` with ``--quick`` run end to end and write their JSON.
+``bench_sb3.py``, ``bench_attach.py`` and ``soak.py`` with ``--quick`` run end to end and write their JSON.
 
 Only the shape of the results is checked, never a speed: wall-clock numbers depend on the machine.
 """
@@ -10,6 +10,8 @@ import json
 import math
 import subprocess
 import sys
+
+import pytest
 
 BENCHMARKS = ("java_pure", "java_session", "anylogic_env", "gym_cartpole", "py4j")
 POSITIVE_THROUGHPUT = ("steps_per_second", "us_per_step", "steps", "episodes", "mean_episode_length")
@@ -104,3 +106,18 @@ def test_quick_multi_agent_benchmark_writes_every_contender(repo_root, test_mode
     for key in ("ratio_64_agents_vs_1_agent", "ratio_64_agents_vs_anylogic_env", "gain_of_one_crossing"):
         assert result[key] > 0, f"{key} = {result[key]}"
     assert isinstance(result["goal_met"], bool)
+
+
+def test_quick_attach_benchmark_measures_every_transport(repo_root, cartpole_model, anylogic_export, tmp_path):
+    """``bench_attach.py --quick`` runs end to end: attached, in-process and Py4J each have rates and µs per decision."""
+    stdout, result = run_quick(repo_root, "bench_attach.py", tmp_path / "attach.json")
+    assert "attached / 1.x transport" in stdout
+    for name in ("attached", "in_process", "py4j"):
+        row = result["throughput"][name]
+        for key in ("steps_per_second", "us_per_step", "us_per_decision", "steps", "episodes", "reset_us"):
+            assert row[key] > 0, f"throughput[{name}][{key}] = {row[key]}"
+        assert 1 <= row["mean_episode_length"] <= 500  # CartPole dynamics on every transport: bounded episodes
+    summary = result["summary"]
+    assert summary["attached_vs_py4j"] > 0 and summary["attached_vs_1x"] > 0
+    assert summary["py4j_1x_us_per_step"] == pytest.approx(7 * result["throughput"]["py4j"]["us_per_decision"])
+    assert math.isfinite(summary["attach_overhead_us"]) and isinstance(result["goals"]["vs_1x_met"], bool)

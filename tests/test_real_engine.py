@@ -549,3 +549,97 @@ def test_when_the_real_engine_ends_the_process_the_user_sees_why(alpyperl1_expor
     assert "at com.anylogic.engine." in done.stderr
     assert "the AnyLogic engine ends the process this way when it refuses a model that AnyLogic did not generate" \
         in done.stderr
+
+
+# ---- attach mode: the genuine export started by its own launch script attaches to Python ---------------
+
+ATTACHED_TRAINING = """
+import json, os, sys
+import ray
+import ray.tune.trainable.trainable as ray_trainable
+from ray.rllib.algorithms.ppo import PPOConfig
+from alpyperl import rllib
+
+ray_trainable.DEFAULT_STORAGE_PATH = sys.argv[1]
+ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+config = (
+    PPOConfig()
+    .environment(rllib.register_env(), env_config={"attach": True, "attach_timeout": 120, "env_params": %r})
+    .env_runners(num_env_runners=0, num_envs_per_env_runner=1, rollout_fragment_length=200)
+    .rl_module(model_config={"fcnet_hiddens": [16]})
+    .training(train_batch_size_per_learner=200, minibatch_size=100, num_epochs=2)
+    .debugging(seed=0)
+)
+algo = rllib.build_algo(config)
+sampled = [algo.train()["env_runners"]["num_env_steps_sampled_lifetime"] for _ in range(3)]
+algo.stop()
+ray.shutdown()
+print(json.dumps({"sampled": sampled}))
+""" % (DEFAULTS,)
+
+
+def launch_when_python_waits(folder: Path, attach_file: Path) -> dict:
+    """Starts the export's own launch script (AnyLogic's launcher: the run starts by itself) once a
+    Python environment waits for it, from a thread; the LaunchedExport is in the returned dict."""
+    launched = {}
+
+    def launch():
+        deadline = time.monotonic() + 300
+        while not attach_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        launched["export"] = LaunchedExport(folder, "CartPole_v0_linux.sh")
+
+    thread = threading.Thread(target=launch, daemon=True)
+    thread.start()
+    launched["thread"] = thread
+    return launched
+
+
+def test_the_export_started_by_its_own_launch_script_attaches_and_replays_in_process_episodes(
+        alpyperl1_exports, tmp_path, monkeypatch):
+    copy = tmp_path / "cartpole_v0"
+    shutil.copytree(alpyperl1_exports / "cartpole_v0", copy)
+    alpyperl_command("upgrade-1x", copy, cwd=tmp_path)  # the compatibility jar: rlMode TRAIN attaches
+    attach_file = tmp_path / "attach.json"
+    monkeypatch.setenv("ALPYPERL_ATTACH_FILE", str(attach_file))
+    launched = launch_when_python_waits(copy, attach_file)
+    env = AnyLogicEnv(attach=True, attach_timeout=180, env_params=DEFAULTS)
+    try:
+        assert (env.observation_space, env.action_space, env.model_parameters) == (OBSERVATIONS, ACTIONS["v0"],
+                                                                                   PARAMETERS)
+        attached = [run_episode(env, seed, random_policy(ACTIONS["v0"], seed)) for seed in (11, 12, 11)]
+        assert_same_episode(attached[0], attached[2])  # a seed replays an episode inside the running experiment
+        assert len(attached[0][1]) != len(attached[1][1]) or not np.array_equal(attached[0][0], attached[1][0])
+        with AnyLogicEnv(export(alpyperl1_exports, "cartpole_v0"), env_params=DEFAULTS) as local:
+            assert_same_episode(attached[0], run_episode(local, 11, random_policy(ACTIONS["v0"], 11)))
+    finally:
+        env.close()
+        launched["thread"].join(10)
+    export_run = launched["export"]
+    try:
+        deadline = time.monotonic() + 30
+        while not any("Python closed the environment; the run ends." in line for line in export_run.lines):
+            assert time.monotonic() < deadline, "\n".join(export_run.lines)
+            time.sleep(0.2)
+        assert any("ALPypeRL: attached to Python on 127.0.0.1:" in line for line in export_run.lines)
+        assert export_run.configuration()["version"].startswith("8.7.12")  # AnyLogic's UI still answers
+    finally:
+        export_run.kill()
+
+
+def test_rllib_trains_on_the_export_started_by_its_own_launch_script(alpyperl1_exports, tmp_path, monkeypatch):
+    copy = tmp_path / "cartpole_v0"
+    shutil.copytree(alpyperl1_exports / "cartpole_v0", copy)
+    alpyperl_command("upgrade-1x", copy, cwd=tmp_path)
+    attach_file = tmp_path / "attach.json"
+    monkeypatch.setenv("ALPYPERL_ATTACH_FILE", str(attach_file))
+    launched = launch_when_python_waits(copy, attach_file)
+    try:
+        done = subprocess.run([sys.executable, "-c", ATTACHED_TRAINING, tmp_path / "ray_results"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=900, env=os.environ)
+        assert done.returncode == 0, done.stderr[-4000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1])["sampled"] == [200, 400, 600]
+    finally:
+        launched["thread"].join(10)
+        if "export" in launched:
+            launched["export"].kill()

@@ -11,8 +11,8 @@ import time
 from .. import bridge, jvm
 from ..errors import AlpyperlError
 from .arguments import (
-    FORMATTER, UsageError, add_debug_options, add_param_option, check_debug, params, positive_float, positive_int, size,
-    wrap,
+    FORMATTER, UsageError, add_debug_options, add_param_option, check_debug, params, port, positive_float, positive_int,
+    size, wrap,
 )
 
 __all__ = ["add_parser", "run_command", "run_onnx", "Progress"]
@@ -30,8 +30,15 @@ def add_parser(commands) -> None:
                "  alpyperl run examples/cartpole/build/model --episodes 100 --param poleLength=0.8\n"
                "  alpyperl run MODEL --episodes 500 --record episodes.jsonl   # then: alpyperl replay episodes.jsonl\n"
                "  alpyperl run MODEL --policy policy.onnx --episodes 20\n"
-               "  alpyperl run MODEL --policy policy.onnx --episodes 1 --render episode.mp4   # watch it")
-    run.add_argument("model", metavar="MODEL", help="the model folder")
+               "  alpyperl run MODEL --policy policy.onnx --episodes 1 --render episode.mp4   # watch it\n"
+               "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic, watch it")
+    run.add_argument("model", metavar="MODEL", nargs="?", help="the model folder (not with --attach)")
+    run.add_argument("--attach", nargs="?", const=True, type=port, metavar="PORT",
+                     help="run the model that runs in AnyLogic itself instead of MODEL: wait for it on 127.0.0.1 "
+                          "(PORT, or any free port) until Run is pressed in AnyLogic, whose animation shows the "
+                          "episodes (the model's connector set to train; see docs/anylogic.md)")
+    run.add_argument("--attach-timeout", type=float, default=None, metavar="SECONDS",
+                     help="with --attach: seconds to wait for the model to attach (default 600)")
     run.add_argument("--policy", default="random", metavar="random|FILE.onnx",
                      help="'random' (default) or an ONNX policy exported with `alpyperl export`")
     run.add_argument("--episodes", type=positive_int, default=10, metavar="N", help="episodes to run (default 10)")
@@ -56,7 +63,14 @@ def run_command(args: argparse.Namespace) -> int:
     check_debug(args)
     if args.render_size is not None and not args.render:
         raise UsageError("--render-size needs --render (the video file to write)")
-    if args.policy != "random" and not args.render:
+    if (args.model is None) == (args.attach is None):
+        raise UsageError("give MODEL (an exported model's folder) or --attach (the model running in AnyLogic), one "
+                         "of them")
+    if args.attach is None and args.attach_timeout is not None:
+        raise UsageError("--attach-timeout needs --attach")
+    if args.attach is not None and (args.render or args.debug_port is not None):
+        raise UsageError("--render and --debug-port are not for --attach: AnyLogic shows and debugs the model itself")
+    if args.policy != "random" and not args.render and args.attach is None:
         return run_onnx(args)
     from ..env import AnyLogicEnv
     from ..settings import DEBUG_STEP_TIMEOUT, DEFAULT_STEP_TIMEOUT
@@ -67,8 +81,14 @@ def run_command(args: argparse.Namespace) -> int:
         _check_policy_file(args)
     step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else DEFAULT_STEP_TIMEOUT)
     rendering = {"render_mode": "rgb_array", "render_size": args.render_size or DEFAULT_SIZE} if args.render else {}
-    env = AnyLogicEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
-                      debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
+    if args.attach is not None:
+        from ..settings import DEFAULT_ATTACH_TIMEOUT
+
+        env = AnyLogicEnv(attach=args.attach, attach_timeout=args.attach_timeout or DEFAULT_ATTACH_TIMEOUT,
+                          env_params=params(args))
+    else:
+        env = AnyLogicEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
+                          debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
     video = None
     if args.render:
         try:
@@ -83,7 +103,8 @@ def run_command(args: argparse.Namespace) -> int:
         policy, policy_name = (lambda _: env.action_space.sample()), "random policy"
     else:
         policy, policy_name = _onnx_actor(args.policy, env), f"policy {args.policy} (most likely actions)"
-    print(f"model {os.path.abspath(args.model)}: {policy_name}, {args.episodes} episode(s), seeds {args.seed} "
+    shown = os.path.abspath(args.model) if args.model is not None else "attached from AnyLogic"
+    print(f"model {shown}: {policy_name}, {args.episodes} episode(s), seeds {args.seed} "
           f"to {args.seed + args.episodes - 1}" + (f", recording to {args.record}" if args.record else "")
           + (f", video to {args.render}" if args.render else ""), flush=True)
     returns, lengths, failures = [], [], []

@@ -71,12 +71,18 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
     :class:`~alpyperl.recording.EpisodeRecorder` to its own file
     ``episodes-runner<w>-env<instance>-pid<process>.jsonl`` in that folder. What the models of
     EnvRunner ``w`` (from 1) print is labelled ``[runner w, <Model>#<n>]`` (``model_output``).
+
+    With ``attach`` (a model running in AnyLogic, see docs/anylogic.md) there is one environment:
+    ``num_env_runners`` 0 or 1 and ``num_envs_per_env_runner=1``; more are refused.
     """
     global _created
     settings = dict(env_config)
     worker_index = int(getattr(env_config, "worker_index", 0) or 0)
     process.become_runner(worker_index)
     record_dir = settings.pop("record_dir", None)
+    if settings.get("attach") and (worker_index > 1 or "num_envs" in settings):
+        raise ValueError("attach=... trains the one model running in AnyLogic, so RLlib must create one environment: "
+                         "config.env_runners(num_env_runners=0 or 1, num_envs_per_env_runner=1)")
     _debug_per_runner(settings, worker_index)
     if record_dir is not None and "num_envs" in settings:
         raise ValueError("record_dir records AnyLogicEnvs; it does not work with "

@@ -22,7 +22,10 @@ import java.util.Random;
  *   <li>anywhere else, in EVALUATE mode: the ONNX policy named by {@code -Dalpyperl.policy} or
  *       {@code ALPYPERL_POLICY}, else the file {@value #POLICY_FILE} in the working folder (where
  *       {@code alpyperl upgrade-1x --policy} puts it), with the policy's most likely action;</li>
- *   <li>anywhere else, in TRAIN mode: nobody; {@code requestAction()} explains how to train.</li>
+ *   <li>anywhere else, in TRAIN mode (the AnyLogic IDE's Run button, or an export started by its
+ *       own launch script): the Python {@code AnyLogicEnv(attach=True)} that waits for the model,
+ *       as 1.x's Python drove a model running in AnyLogic (see docs/anylogic.md, "Training without
+ *       exporting").</li>
  * </ul>
  */
 public class ALPypeRLConnector extends Agent {
@@ -185,8 +188,17 @@ public class ALPypeRLConnector extends Agent {
         return connector;
     }
 
-    /** Outside alpyperl: in EVALUATE mode, finds the policy file; in TRAIN mode, explains. */
+    /** The engine of the agent, for the connector's attach mode. */
+    Engine engineOfAgent() {
+        return getEngine();
+    }
+
+    /** Outside alpyperl: in EVALUATE mode, finds the policy file; in TRAIN mode, attaches to Python. */
     private void prepareEvaluation() {
+        if (rlMode == RLMode.TRAIN) {
+            connector.attachToPython();
+            return;
+        }
         if (rlMode != RLMode.EVALUATE) {
             throw new IllegalStateException("This ALPypeRL 1.x model runs in " + rlMode + " mode outside alpyperl, "
                     + "so nobody answers requestAction(). To train it, export it as a standalone Java application "

@@ -18,6 +18,11 @@ final class ClientControllerModel implements RLModel {
         this.connector = connector;
     }
 
+    /** The AnyLogic engine of the 1.x connector agent (the connector's attach mode reaches it by reflection). */
+    public Object getEngine() {
+        return connector.engineOfAgent();
+    }
+
     @Override
     public double[] getObservation() {
         Number[] observation = connector.controller().getObservation();

@@ -17,6 +17,12 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li><b>Training</b>: when alpyperl runs the model (from Python, or the launcher's command
  *       line), the policy being trained chooses; a policy file given here is then not used.</li>
+ *   <li><b>Training without exporting</b> (attach mode): when the connector is set to train
+ *       ({@link #attachToPython()}, or the system property {@code alpyperl.attach=true}, or the
+ *       environment variable {@code ALPYPERL_ATTACH=1}) and the model runs in AnyLogic itself (the
+ *       Run button) or in an export started by its own launch script, it connects at its first
+ *       decision to the Python {@code AnyLogicEnv(attach=True)} that waits for it, and Python
+ *       drives the model as in-process (see docs/anylogic.md, "Training without exporting").</li>
  *   <li><b>Evaluation</b>: anywhere else (the AnyLogic IDE, an exported application, AnyLogic
  *       Cloud), the connector answers with the exported ONNX policy given by {@link
  *       #usePolicy(String)}, or else by the system property {@code alpyperl.policy} or the
@@ -32,6 +38,7 @@ public final class RLConnector {
     private ConnectorHost host;
     private String policyFile;
     private boolean sampling;
+    private boolean attach;
 
     /** Connects {@code model}; the model must implement the {@link RLModel} contract. */
     public RLConnector(RLModel model) {
@@ -60,6 +67,18 @@ public final class RLConnector {
     }
 
     /**
+     * Training without exporting: when alpyperl's launcher does not run the model (it runs in
+     * AnyLogic itself, or in an export started by its own launch script), the connector attaches
+     * at its first decision to the Python environment waiting for it ({@code AnyLogicEnv(attach=True)},
+     * found through the connection file it writes), which then runs the episodes. Under alpyperl's
+     * launcher this changes nothing. Returns this connector.
+     */
+    public RLConnector attachToPython() {
+        this.attach = true;
+        return this;
+    }
+
+    /**
      * In evaluation mode, draws actions from the policy's distribution with {@link #getRandom()}
      * instead of taking the most likely one (the default). Returns this connector.
      */
@@ -77,7 +96,9 @@ public final class RLConnector {
         if (answering == null) {
             throw new IllegalStateException("Nobody answers requestAction(): this model runs neither under alpyperl "
                     + "training nor with a policy. To train it, open the exported model from Python "
-                    + "(alpyperl.AnyLogicEnv). To evaluate a trained policy, export it with `alpyperl export` and "
+                    + "(alpyperl.AnyLogicEnv), or, to train it running in AnyLogic itself, call attachToPython() on "
+                    + "the connector and start AnyLogicEnv(attach=True) in Python before pressing Run. To evaluate "
+                    + "a trained policy, export it with `alpyperl export` and "
                     + "give the file to the connector: new RLConnector(this).usePolicy(\"policy.onnx\"), or run "
                     + "the model with -Dalpyperl.policy=policy.onnx or the environment variable ALPYPERL_POLICY.");
         }
@@ -113,13 +134,13 @@ public final class RLConnector {
      * space's key order).
      */
     public Space getObservationSpace() {
-        ConnectorHost answering = evaluationHostIfNeeded();
+        ConnectorHost answering = hostForSpaces();
         return answering != null ? answering.observationSpace() : model.getObservationSpace();
     }
 
     /** The action space in use, wherever it was defined; see {@link #getObservationSpace()}. */
     public Space getActionSpace() {
-        ConnectorHost answering = evaluationHostIfNeeded();
+        ConnectorHost answering = hostForSpaces();
         return answering != null ? answering.actionSpace() : model.getActionSpace();
     }
 
@@ -139,9 +160,15 @@ public final class RLConnector {
         return new Random(new SplittableRandom(episodeSeed).split().nextLong());
     }
 
+    /** The host that knows the spaces in use; asking never attaches to Python (only a decision does). */
+    private ConnectorHost hostForSpaces() {
+        return host == null && AttachedHost.requested(attach) ? null : evaluationHostIfNeeded();
+    }
+
     private ConnectorHost evaluationHostIfNeeded() {
         if (host == null) {
-            host = PolicyAnswers.forConnector(this, policyFile, sampling);
+            host = AttachedHost.requested(attach) ? AttachedHost.connect(this)
+                    : PolicyAnswers.forConnector(this, policyFile, sampling);
         }
         return host;
     }

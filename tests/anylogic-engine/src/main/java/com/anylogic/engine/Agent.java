@@ -158,6 +158,11 @@ public class Agent {
         return engine;
     }
 
+    /** What shows the run (AnyLogic's IDE or an export's UI), or null when nothing does. */
+    public IExperimentHost getExperimentHost() {
+        return engine.getExperimentHost();
+    }
+
     /** The agent that contains this one, or null for the root. */
     public Agent getOwner() {
         return owner;

@@ -46,6 +46,7 @@ public final class Engine {
     private Experiment<?> experiment;
     private ExperimentCustom experimentCustom;
     private Agent root;
+    private IExperimentHost experimentHost;
     private Random defaultRandom = new Random();
     private double startTime;
     private double time;
@@ -68,6 +69,15 @@ public final class Engine {
     /** The simulation experiment, or null. */
     public Experiment<?> getExperiment() {
         return experiment;
+    }
+
+    /** What shows the run (AnyLogic's IDE or an export's UI), or null when nothing does (headless). */
+    public IExperimentHost getExperimentHost() {
+        return experimentHost;
+    }
+
+    void setExperimentHost(IExperimentHost host) {
+        this.experimentHost = host;
     }
 
     /** The custom experiment that created this engine ({@link ExperimentCustom#createEngine()}), or null. */
