@@ -210,6 +210,7 @@ class _Listener:
         temporary = f"{self.file}.{os.getpid()}.tmp"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
+            os.fchmod(descriptor, 0o600)  # a file left by a crashed run keeps its mode through O_CREAT
             os.write(descriptor, content.encode())
         finally:
             os.close(descriptor)
