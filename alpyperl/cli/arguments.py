@@ -16,8 +16,8 @@ import textwrap
 from typing import Any
 
 __all__ = [
-    "PROG", "FORMATTER", "SUCCESS", "FAILURE", "USAGE", "EXIT_STATUS_HELP", "UsageError", "wrap", "add_param_option", "add_debug_options", "positive_int", "non_negative_int",
-    "positive_float", "port", "size", "parameter", "params", "check_debug",
+    "PROG", "FORMATTER", "SUCCESS", "FAILURE", "USAGE", "EXIT_STATUS_HELP", "UsageError", "wrap", "add_param_option",
+    "add_debug_options", "positive_int", "non_negative_int", "positive_float", "port", "size", "parameter", "params", "check_debug",
 ]
 
 PROG = "alpyperl"
@@ -61,22 +61,22 @@ def add_debug_options(parser: argparse.ArgumentParser) -> None:
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
+    """An argparse type: a whole number of at least 1."""
+    return _whole_number(text, at_least=1)
 
 
 def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    return _whole_number(text, at_least=0)
+
+
+def _whole_number(text: str, at_least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
+    if value < at_least:
+        raise argparse.ArgumentTypeError(f"expected a number of at least {at_least}, got {value}")
     return value
 
 

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from alpyperl import jvm
+from alpyperl.cli.arguments import positive_int  # the same number checks as the alpyperl command
 
 MODEL = Path(__file__).resolve().parent / "build" / "model"
 
@@ -30,17 +31,6 @@ def evaluate_in_java(policy_file: Path, *, episodes: int = 20, seed: int = 0) ->
                "--policy", str(policy_file), "--episodes", str(episodes), "--seed", str(seed)]
     print("Evaluating the policy in Java, without Python:\n  " + " ".join(command), flush=True)
     return subprocess.run(command).returncode
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
 
 
 def main(argv=None) -> int:

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from alpyperl.cli.arguments import positive_int  # the same number checks as the alpyperl command
+
 # Ray, RLlib and torch are imported after the command line is read (in main), so that --help and
 # a wrong option answer at once instead of after seconds of imports.
 
@@ -72,17 +74,6 @@ def ppo_config(env: str, env_config: dict, *, num_env_runners: int = 2, envs_per
     )
     # Keep training when a model throws or a runner process dies (see docs/training.md).
     return rllib.fault_tolerant(config)
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:

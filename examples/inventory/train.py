@@ -28,6 +28,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from alpyperl.cli.arguments import non_negative_int, positive_int  # the same number checks as the alpyperl command
+
 # Ray, RLlib and torch are imported where they are used, after the command line is read, so that
 # --help and a wrong option answer at once.
 
@@ -189,25 +191,6 @@ def evaluate(module, env_params: dict) -> tuple[float, float]:
         costs["base-stock"].append(-total)
     env.close()
     return float(np.mean(costs["learned"])), float(np.mean(costs["base-stock"]))
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    value = non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """An argparse type: a whole number of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
-    return value
 
 
 def main() -> int:

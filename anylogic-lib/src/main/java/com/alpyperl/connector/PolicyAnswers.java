@@ -37,25 +37,33 @@ final class PolicyAnswers extends ConnectorHost {
      * by the system property or environment variable; {@code null} if none is given anywhere.
      */
     static PolicyAnswers forConnector(RLConnector connector, String policyFile, boolean sampling) {
-        String file = policyFile;
-        String origin = "usePolicy()";
-        if (file == null) {
-            file = System.getProperty(POLICY_PROPERTY);
-            origin = "-D" + POLICY_PROPERTY;
-        }
-        if (file == null) {
-            file = System.getenv(POLICY_VARIABLE);
-            origin = "the environment variable " + POLICY_VARIABLE;
-        }
-        if (file == null) {
+        String[] chosen = chosenPolicyFile(policyFile, "usePolicy()");
+        if (chosen == null) {
             return null;
         }
-        Path path = Paths.get(file).toAbsolutePath().normalize();
+        String origin = chosen[1];
+        Path path = Paths.get(chosen[0]).toAbsolutePath().normalize();
         OnnxPolicy policy = load(path, origin);
         checkSpaces(policy, connector.getModel(), path);
         announce("evaluation mode: actions from the policy " + path + " (" + origin + ", "
                 + (sampling ? "sampled from its distribution" : "the most likely action") + ")");
         return new PolicyAnswers(policy, sampling);
+    }
+
+    /**
+     * The policy file to use and where it was named: {@code given} (named by {@code givenOrigin}),
+     * else the system property, else the environment variable; {@code null} if none names one.
+     */
+    private static String[] chosenPolicyFile(String given, String givenOrigin) {
+        if (given != null) {
+            return new String[] {given, givenOrigin};
+        }
+        String property = System.getProperty(POLICY_PROPERTY);
+        if (property != null) {
+            return new String[] {property, "-D" + POLICY_PROPERTY};
+        }
+        String variable = System.getenv(POLICY_VARIABLE);
+        return variable == null ? null : new String[] {variable, "the environment variable " + POLICY_VARIABLE};
     }
 
     /**
@@ -65,24 +73,16 @@ final class PolicyAnswers extends ConnectorHost {
      */
     static TypePolicy forAgentType(String agentType, String policyFile, Space observationSpace, Space actionSpace,
             boolean sampling) {
-        String file = policyFile;
-        String origin = "usePolicy(\"" + agentType + "\", ...)";
-        if (file == null) {
-            file = System.getProperty(POLICY_PROPERTY);
-            origin = "-D" + POLICY_PROPERTY;
-        }
-        if (file == null) {
-            file = System.getenv(POLICY_VARIABLE);
-            origin = "the environment variable " + POLICY_VARIABLE;
-        }
-        if (file == null) {
+        String[] chosen = chosenPolicyFile(policyFile, "usePolicy(\"" + agentType + "\", ...)");
+        if (chosen == null) {
             throw new IllegalStateException("Nobody answers the agents of type '" + agentType + "': this model runs neither "
                     + "under alpyperl training nor with a policy for them. To train it, open the exported model from Python "
                     + "(alpyperl.AnyLogicMultiAgentEnv). To evaluate, export the policy of the type's module with `alpyperl export "
                     + "--module-id " + agentType + "` and give it to the connector: connector.usePolicy(\"" + agentType
                     + "\", \"policy.onnx\").");
         }
-        Path path = Paths.get(file).toAbsolutePath().normalize();
+        String origin = chosen[1];
+        Path path = Paths.get(chosen[0]).toAbsolutePath().normalize();
         OnnxPolicy policy = load(path, origin);
         String where = "agent type '" + agentType + "'";
         check("observation", policy.getObservationSpace(), observationSpace, path, where);
