@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import gc
 import os
 import re
 import shutil
@@ -436,8 +437,11 @@ def ensure_usable_here() -> None:
 
 
 def _forget_jvm_in_child() -> None:
-    """After fork(), in the child: Python's exit must not shut down a JVM the child does not have."""
+    """After fork(), in the child, nothing may call into the JVM the child does not have: Python's
+    exit must not shut it down, and Python's garbage collector must not ask it to collect (JPype's
+    gc callback calls System.gc(), which waits forever for the JVM's VM thread, absent in a child)."""
     jpype.config.onexit = False
+    gc.callbacks[:] = [callback for callback in gc.callbacks if getattr(callback, "__module__", None) != "_jpype"]
 
 
 def java_executable() -> str:
