@@ -1,29 +1,39 @@
 """Soak benchmark: does a long run leak threads or memory? (issue 13; not run in CI)
 
-    python benchmarks/soak.py            # 10,000 resets, 2,000 create/close cycles, 1,000,000 steps
-    python benchmarks/soak.py --quick    # small counts, about a second (CI smoke)
-    python benchmarks/soak.py --scale 10 --jvm-option=-Xmx256m   # counts x 10, options for the JVM
+    python benchmarks/soak.py              # 10,000 resets, 2,000 create/close cycles, 1,000,000 steps
+    python benchmarks/soak.py --quick      # small counts, a few seconds (CI smoke)
+    python benchmarks/soak.py --scale 10   # every count x 10
+    python benchmarks/soak.py --heap g1    # the JVM's default heap sizing instead of a fixed heap
 
 One process runs the phases one after another on the CartPole example model, with
-``AnyLogicEnv``'s default settings (the model on the caller's thread on Java 24+):
+``AnyLogicEnv``'s default settings (the model on the caller's thread on Java 24+) and, unless
+``--heap g1``, a fixed and resident 64 MB Java heap (G1 otherwise grows and shrinks the heap as
+it sees fit, and RSS with it, by up to 180 MB here):
 
+- ``warm_up`` (measured and shown, not judged): 6,000 create/close cycles, alternately on the
+  caller's thread and on a platform thread. After about 3,000 environments the JIT's C2
+  compiler compiles the code that creates one (one compilation uses up to 32 MB); glibc's malloc
+  keeps that memory once C2 frees it, so RSS rises by 20 to 30 MB once, whatever the model
+  threads, and then stays put. The warm-up covers that step (benchmarks/README.md);
 - ``resets``: one environment reset over and over, each reset abandoning the episode before;
 - ``create_close``: an environment created, reset, stepped once and closed, again and again;
 - ``create_close_platform``: the same with ``model_threads="platform"`` (an OS thread per model);
 - ``steps``: one environment stepped with a balancing policy, reset when an episode ends.
 
 During each phase the process's resident memory (VmRSS), its OS threads, the JVM's live threads,
-alpyperl's live model threads and the JVM's heap and non-heap memory are sampled at regular
-intervals. The first 10 % of a phase is its warm-up; "start" is the sample at its end, "peak"
-the highest sample after it. Goals: flat threads (in the last 10 % of the phase, the fewest
-threads seen are no more than at the start: the JVM's own helper threads come and go) and RSS
-growth under 5 % from start to end. The script always exits 0 and prints whether each goal is
-met. Writes benchmarks/results/soak.json. Results and what they mean: benchmarks/README.md.
+alpyperl's live model threads, the JVM's heap and non-heap memory, the time the JIT has spent
+compiling and (with glibc) the memory malloc hands out and the memory it keeps free are sampled
+at regular intervals. The first 10 % of a phase is its own warm-up; "start" is the sample where
+it ends, "peak" the highest sample after it. Goals: flat threads (in the last 10 % of the phase,
+the fewest threads seen are no more than at the start: the JVM's own helper threads come and
+go) and RSS growth under 5 % from start to end. The script prints each phase's RSS curve and
+verdicts and always exits 0. Writes benchmarks/results/soak.json. Results: benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import time
@@ -36,13 +46,39 @@ from alpyperl import AnyLogicEnv
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "examples" / "cartpole" / "build" / "model"
 RESULTS = ROOT / "benchmarks" / "results" / "soak.json"
-COUNTS = {"resets": 10_000, "create_close": 2_000, "create_close_platform": 2_000, "steps": 1_000_000}
-QUICK_COUNTS = {"resets": 500, "create_close": 50, "create_close_platform": 50, "steps": 20_000}
+COUNTS = {"warm_up": 6_000, "resets": 10_000, "create_close": 2_000, "create_close_platform": 2_000,
+          "steps": 1_000_000}
+QUICK_COUNTS = {"warm_up": 50, "resets": 500, "create_close": 50, "create_close_platform": 50, "steps": 20_000}
+WARM_UP_PHASE = "warm_up"  # measured and shown, not judged
+# The heap fixed and resident from the start, so that RSS does not follow G1's sizing of the heap
+# (up and down by up to 180 MB here): what is left is the memory a leak would take.
+FIXED_HEAP = ["-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch"]
 SAMPLES = 100  # per phase
 WARM_UP = 0.1  # the first 10 % of each phase
 RSS_GOAL_PERCENT = 5.0
 METRICS = ("rss_mb", "os_threads", "jvm_threads", "model_threads",
-           "java_heap_used_mb", "java_heap_committed_mb", "java_non_heap_mb")
+           "java_heap_used_mb", "java_heap_committed_mb", "java_non_heap_mb", "jit_compile_s")
+MALLOC_METRICS = ("malloc_in_use_mb", "malloc_free_mb")  # with glibc 2.33+ only
+
+
+class MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2``: what malloc holds, over all its arenas (in use: uordblks, and
+    hblkhd for large blocks it maps on their own; free: fordblks)."""
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def glibc_mallinfo2():
+    """glibc's ``mallinfo2`` function, or None where there is none (not glibc, or before 2.33)."""
+    try:
+        function = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return None
+    function.restype = MallInfo2
+    return function
+
+
+MALLINFO2 = glibc_mallinfo2()
 
 
 def proc_status() -> dict[str, str]:
@@ -52,14 +88,21 @@ def proc_status() -> dict[str, str]:
 
 
 def sample() -> dict[str, float]:
-    """Resident memory, thread counts and the JVM's memory, now.
+    """Resident memory, thread counts, the JVM's memory and JIT time, and malloc's memory, now.
 
     The Java heap's committed size tells whether RSS grows because the heap grows to its working
-    size (G1 commits more as it sees fit); non-heap is metaspace and the JIT's code cache."""
+    size (G1 commits more as it sees fit); non-heap is metaspace and the JIT's code cache. The
+    JIT's compile time rises while it compiles. malloc's memory in use (the JVM's native memory,
+    Python's large objects) would grow with a native leak; its free memory is what the process
+    freed and glibc keeps in its arenas instead of returning it to the system."""
     status = proc_status()
     management = jpype.JClass("java.lang.management.ManagementFactory")
     memory = management.getMemoryMXBean()
     heap = memory.getHeapMemoryUsage()
+    malloc = {}
+    if MALLINFO2 is not None:
+        info = MALLINFO2()
+        malloc = {"malloc_in_use_mb": (info.uordblks + info.hblkhd) / 2**20, "malloc_free_mb": info.fordblks / 2**20}
     return {
         "rss_mb": int(status["VmRSS"].split()[0]) / 1024,
         "os_threads": int(status["Threads"]),
@@ -68,6 +111,8 @@ def sample() -> dict[str, float]:
         "java_heap_used_mb": heap.getUsed() / 2**20,
         "java_heap_committed_mb": heap.getCommitted() / 2**20,
         "java_non_heap_mb": memory.getNonHeapMemoryUsage().getCommitted() / 2**20,
+        "jit_compile_s": management.getCompilationMXBean().getTotalCompilationTime() / 1000,
+        **malloc,
     }
 
 
@@ -104,6 +149,11 @@ def create_close(**settings):
     return cycle
 
 
+def warm_up_cycle(index: int) -> None:
+    """One create/close cycle, on the caller's thread and on a platform thread in turn."""
+    (create_close() if index % 2 else create_close(model_threads="platform"))(index)
+
+
 def run_phase(count: int, operation) -> dict:
     """Calls ``operation(i)`` ``count`` times, sampling SAMPLES times; the samples and the summary."""
     every = max(1, count // SAMPLES)
@@ -118,8 +168,9 @@ def run_phase(count: int, operation) -> dict:
     seconds = time.perf_counter() - began
     after_warm_up = [point for point in samples if point["done"] >= warm_up]
     start, end = after_warm_up[0], after_warm_up[-1]
+    metrics = METRICS + (MALLOC_METRICS if MALLINFO2 is not None else ())
     summary = {metric: {"first": samples[0][metric], "start": start[metric], "end": end[metric],
-                        "peak": max(point[metric] for point in after_warm_up)} for metric in METRICS}
+                        "peak": max(point[metric] for point in after_warm_up)} for metric in metrics}
     for values in summary.values():
         values["growth_percent"] = 100 * (values["end"] - values["start"]) / values["start"] if values["start"] else 0.0
     # The JVM starts and ends helper threads of its own (JIT compilers, GC), so a single sample may
@@ -142,25 +193,44 @@ def print_table(phases: dict) -> None:
     print()
     for name, phase in phases.items():
         goals = phase["goals"]
+        if name == WARM_UP_PHASE:
+            rss = phase["summary"]["rss_mb"]
+            print(f"{name:<22} {phase['count']:>9,} in {phase['seconds']:6.1f} s   not judged: RSS "
+                  f"{rss['first']:.1f} -> {rss['end']:.1f} MB (peak {rss['peak']:.1f})")
+            continue
         print(f"{name:<22} {phase['count']:>9,} in {phase['seconds']:6.1f} s   "
               f"threads flat: {'met' if goals['threads_flat'] else 'NOT met'}   "
               f"RSS growth {phase['summary']['rss_mb']['growth_percent']:+.1f}% < {RSS_GOAL_PERCENT:.0f}%: "
               f"{'met' if goals['rss_growth_under_5_percent'] else 'NOT met'}")
 
 
+def print_rss_curves(phases: dict) -> None:
+    """Each phase's RSS at every tenth of it, in MB."""
+    print("RSS at 0 %, 10 %, ..., 100 % of each phase, MB")
+    for name, phase in phases.items():
+        samples = phase["samples"]
+        tenths = [min(samples, key=lambda point: abs(point["done"] - phase["count"] * tenth / 10))
+                  for tenth in range(11)]
+        print(f"{name:<22} " + " ".join(f"{point['rss_mb']:6.1f}" for point in tenths))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts, about a second (smoke run)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every count by this")
-    parser.add_argument("--jvm-option", action="append", default=[], help="an option for the JVM, e.g. -Xmx256m")
+    parser.add_argument("--heap", choices=("fixed", "g1"), default="fixed",
+                        help=f"fixed: {' '.join(FIXED_HEAP)} (default); g1: the JVM's default, G1 sizes the heap")
+    parser.add_argument("--jvm-option", action="append", default=[], help="a further option for the JVM, e.g. -Xss1m")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     counts = {name: max(10, int(count * args.scale))
               for name, count in (QUICK_COUNTS if args.quick else COUNTS).items()}
 
+    jvm_options = (FIXED_HEAP if args.heap == "fixed" else []) + args.jvm_option
     rss_before_jvm = int(proc_status()["VmRSS"].split()[0]) / 1024
-    stepper = Stepper(args.jvm_option)  # started first: starts the JVM; its model is reused by the resets phase
+    stepper = Stepper(jvm_options)  # started first: starts the JVM; its model is reused by the resets phase
     operations = {
+        WARM_UP_PHASE: warm_up_cycle,
         "resets": stepper.reset,
         "create_close": create_close(),
         "create_close_platform": create_close(model_threads="platform"),
@@ -172,11 +242,14 @@ def main() -> None:
 
     print(f"\nSoak benchmark ({'quick' if args.quick else 'full'}, scale {args.scale}), {os.cpu_count()} CPUs, "
           f"AnyLogicEnv on model_threads={model_threads!r}; RSS before the JVM started {rss_before_jvm:.1f} MB; "
-          f"JVM options {args.jvm_option}; warm-up: the first {WARM_UP:.0%} of each phase\n")
+          f"JVM options {jvm_options}; warm-up: the first {WARM_UP:.0%} of each phase\n")
     print_table(phases)
+    print()
+    print_rss_curves(phases)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"benchmark": "soak", "quick": args.quick, "scale": args.scale,
-                                       "counts": counts, "jvm_options": args.jvm_option, "model_threads": model_threads,
+                                       "counts": counts, "heap": args.heap, "jvm_options": jvm_options,
+                                       "model_threads": model_threads, "not_judged": [WARM_UP_PHASE],
                                        "rss_before_jvm_mb": rss_before_jvm, "warm_up_fraction": WARM_UP,
                                        "rss_goal_percent": RSS_GOAL_PERCENT, "phases": phases}, indent=2))
     print(f"JSON: {args.output}")

@@ -1,23 +1,28 @@
-"""Where soak.py's one-time native RSS rise with platform model threads goes (issue 13; not run in CI).
+"""Where the soak benchmark's one-time native RSS rise goes, and whether it stops (issue 13; not run in CI).
 
-    python benchmarks/soak_native.py                                   # NMT on, heap fixed and resident
-    python benchmarks/soak_native.py --jvm-option=-XX:TieredStopAtLevel=1      # without the C2 compiler
-    python benchmarks/soak_native.py --jvm-option=-XX:TrimNativeHeapInterval=1000
+    python benchmarks/soak_native.py                              # 12 rounds of 500 platform cycles
+    python benchmarks/soak_native.py --rounds 40 --cycles 1000    # 40,000 cycles: where the curve goes
+    python benchmarks/soak_native.py --model-threads caller       # the same without platform threads
+    python benchmarks/soak_native.py --jvm-option=-XX:TieredStopAtLevel=1   # without the C2 compiler
 
-After 1,000 create/close cycles on the caller's thread (the baseline), runs rounds of 1,000
-create/close cycles with ``model_threads="platform"``. After each round it prints the RSS, the
-JVM's own account of its native memory (Native Memory Tracking: the committed total and the
-categories that changed by more than 256 KiB) and the resident memory of anonymous mappings
-(from /proc/self/smaps: those of 2 MiB or less, e.g. thread stacks, by size; larger ones, the
-Java heap and glibc's malloc arenas, together), each against the baseline. At the end it calls
-glibc's ``malloc_trim(0)`` and prints the RSS again: memory that HotSpot freed but glibc kept
-comes back then. Findings: benchmarks/README.md, section soak.py. Linux with glibc only.
+Starts the JVM with Native Memory Tracking, the JIT's per-compilation memory statistics (Java
+21+) and a fixed, resident 64 MB heap; runs 1,000 create/close cycles on the caller's thread (the
+baseline), then rounds of create/close cycles of the chosen kind of model thread. After each
+round it prints, against the baseline: RSS; the JVM's own account of its native memory (NMT's
+committed total and the categories that changed by more than 256 KiB, as ``jcmd <pid>
+VM.native_memory summary.diff`` shows them); glibc malloc's memory in use and the memory it
+keeps free in its arenas (``mallinfo2``); and, as they are, the JIT's compile time so far, the
+live Java heap after a full GC, the loaded classes and Python's objects. At the end: the largest
+compilations and the memory each used (``jcmd <pid> Compiler.memory``), and the RSS before and
+after glibc's ``malloc_trim(0)``, which returns what malloc keeps free. Findings:
+benchmarks/README.md, section soak.py. Linux with glibc 2.33+ only.
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import re
 from pathlib import Path
 
@@ -26,8 +31,21 @@ import jpype
 from alpyperl import AnyLogicEnv
 
 MODEL = Path(__file__).resolve().parent.parent / "examples" / "cartpole" / "build" / "model"
-BASE_OPTIONS = ["-XX:NativeMemoryTracking=summary", "-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch"]
+BASE_OPTIONS = ["-XX:NativeMemoryTracking=summary", "-XX:CompileCommand=quiet",
+                "-XX:CompileCommand=MemStat,*.*,collect", "-Xms64m", "-Xmx64m", "-XX:+AlwaysPreTouch"]
+BASELINE_CYCLES = 1000
 THRESHOLD_KIB = 256
+LARGEST_COMPILATIONS = 6
+
+
+class MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2``: what malloc holds, over all its arenas."""
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+LIBC = ctypes.CDLL("libc.so.6")
+LIBC.mallinfo2.restype = MallInfo2
 
 
 def rss_mb() -> float:
@@ -38,40 +56,54 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def anonymous_kib() -> dict[str, int]:
-    """Resident KiB of the anonymous (and [heap]) mappings, by size class."""
-    resident: dict[str, int] = {}
-    mapping = None
-    for line in open("/proc/self/smaps"):
-        fields = line.split()
-        if re.match(r"^[0-9a-f]+-[0-9a-f]+$", fields[0]):
-            start, end = (int(bound, 16) for bound in fields[0].split("-"))
-            size = (end - start) >> 10
-            name = fields[5] if len(fields) > 5 else (f"anonymous {size} KiB" if size <= 2048 else "anonymous > 2 MiB")
-            mapping = name if name.startswith(("anonymous", "[heap]")) else None
-        elif fields[0] == "Rss:" and mapping is not None:
-            resident[mapping] = resident.get(mapping, 0) + int(fields[1])
-    return resident
+def malloc_mb() -> tuple[float, float]:
+    """glibc malloc's memory in use (small and separately mapped blocks) and free in its arenas, MiB."""
+    info = LIBC.mallinfo2()
+    return (info.uordblks + info.hblkhd) / 2**20, info.fordblks / 2**20
+
+
+def diagnostic_command(operation: str, *arguments: str) -> str:
+    """The text of a jcmd diagnostic command (e.g. ``vmNativeMemory`` for VM.native_memory), in process."""
+    management = jpype.JClass("java.lang.management.ManagementFactory")
+    name = jpype.JClass("javax.management.ObjectName")("com.sun.management:type=DiagnosticCommand")
+    return str(management.getPlatformMBeanServer().invoke(
+        name, operation, jpype.JArray(jpype.JObject)([jpype.JArray(jpype.JString)(list(arguments))]),
+        jpype.JArray(jpype.JString)(["[Ljava.lang.String;"])))
 
 
 def native_memory_kib() -> dict[str, int]:
-    """NMT's committed KiB per category and in total ("Total"), through the DiagnosticCommand MBean."""
-    management = jpype.JClass("java.lang.management.ManagementFactory")
-    command = jpype.JClass("javax.management.ObjectName")("com.sun.management:type=DiagnosticCommand")
-    text = str(management.getPlatformMBeanServer().invoke(
-        command, "vmNativeMemory", jpype.JArray(jpype.JObject)([jpype.JArray(jpype.JString)(["summary"])]),
-        jpype.JArray(jpype.JString)(["[Ljava.lang.String;"])))
+    """NMT's committed KiB per category and in total ("Total")."""
+    text = diagnostic_command("vmNativeMemory", "summary")
     committed = {match.group(1).strip(): int(match.group(2))
                  for match in re.finditer(r"-\s+([\w ]+?) \(reserved=\d+KB, committed=(\d+)KB", text)}
-    total = re.search(r"Total: reserved=\d+KB, committed=(\d+)KB", text)
-    if total:
-        committed["Total"] = int(total.group(1))
+    committed["Total"] = int(re.search(r"Total: reserved=\d+KB, committed=(\d+)KB", text).group(1))
     return committed
+
+
+def java_state() -> str:
+    """The JIT's compile time so far, the live heap after a full GC, loaded classes, Python objects."""
+    management = jpype.JClass("java.lang.management.ManagementFactory")
+    jpype.JClass("java.lang.System").gc()
+    live = management.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 2**20
+    return (f"JIT {management.getCompilationMXBean().getTotalCompilationTime() / 1000:.1f} s, "
+            f"live heap {live:.1f}, classes {management.getClassLoadingMXBean().getLoadedClassCount()}, "
+            f"Python objects {len(gc.get_objects()):,}")
 
 
 def changes(now: dict[str, int], base: dict[str, int]) -> str:
     return ", ".join(f"{key} {(value - base.get(key, 0)) / 1024:+.1f}" for key, value in sorted(now.items())
                      if key != "Total" and abs(value - base.get(key, 0)) > THRESHOLD_KIB) or "-"
+
+
+def largest_compilations() -> list[str]:
+    """The compilations that used the most memory: compiler, MiB, method (Compiler.memory's rows)."""
+    try:
+        text = diagnostic_command("compilerMemory")
+    except jpype.JException as error:  # before Java 21
+        return [f"(Compiler.memory: {error})"]
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] in (["c1"], ["c2"])]
+    rows.sort(key=lambda row: int(row[1]), reverse=True)
+    return [f"{row[0]} {int(row[1]) / 2**20:5.1f} MiB  {row[-1]}" for row in rows[:LARGEST_COMPILATIONS]]
 
 
 def cycles(count: int, **settings) -> None:
@@ -84,22 +116,32 @@ def cycles(count: int, **settings) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=4, help="rounds of 1,000 platform create/close cycles")
+    parser.add_argument("--rounds", type=int, default=12, help="rounds of create/close cycles after the baseline")
+    parser.add_argument("--cycles", type=int, default=500, help="create/close cycles per round")
+    parser.add_argument("--model-threads", choices=("platform", "caller"), default="platform",
+                        help="the model threads of the rounds (the baseline runs on the caller's)")
     parser.add_argument("--jvm-option", action="append", default=[], help="a further JVM option (repeatable)")
     args = parser.parse_args()
     AnyLogicEnv(MODEL, jvm_options=BASE_OPTIONS + args.jvm_option).close()  # starts the JVM
-    cycles(1000)
-    base_rss, base_nmt, base_anon = rss_mb(), native_memory_kib(), anonymous_kib()
-    print(f"baseline after 1,000 caller-thread cycles: RSS {base_rss:.1f} MiB; changes below in MiB against it")
+    cycles(BASELINE_CYCLES)
+    base_rss, base_nmt, (base_used, base_free) = rss_mb(), native_memory_kib(), malloc_mb()
+    print(f"baseline after {BASELINE_CYCLES:,} caller-thread cycles: RSS {base_rss:.1f} MiB, malloc in use "
+          f"{base_used:.1f}, free {base_free:.1f}; {java_state()}. Below, in MiB against the baseline:")
     for round_number in range(1, args.rounds + 1):
-        cycles(1000, model_threads="platform")
+        cycles(args.cycles, model_threads=args.model_threads)
         nmt = native_memory_kib()
-        print(f"{round_number},000 platform cycles: RSS {rss_mb() - base_rss:+.1f}; NMT committed "
-              f"{(nmt['Total'] - base_nmt['Total']) / 1024:+.1f} ({changes(nmt, base_nmt)}); "
-              f"resident mappings: {changes(anonymous_kib(), base_anon)}")
+        used, free = malloc_mb()
+        print(f"{round_number * args.cycles:>6,} {args.model_threads} cycles: RSS {rss_mb() - base_rss:+5.1f}; "
+              f"malloc in use {used - base_used:+5.1f}, free {free - base_free:+5.1f}; NMT committed "
+              f"{(nmt['Total'] - base_nmt['Total']) / 1024:+5.1f} ({changes(nmt, base_nmt)}); {java_state()}",
+              flush=True)
+    print("the compilations that used the most memory:")
+    for line in largest_compilations():
+        print(f"  {line}")
     before = rss_mb()
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    print(f"malloc_trim(0): RSS {before - base_rss:+.1f} -> {rss_mb() - base_rss:+.1f}")
+    LIBC.malloc_trim(0)
+    print(f"malloc_trim(0): RSS {before - base_rss:+.1f} -> {rss_mb() - base_rss:+.1f}, malloc free "
+          f"{malloc_mb()[1] - base_free:+.1f}")
 
 
 if __name__ == "__main__":

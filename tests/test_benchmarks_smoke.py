@@ -66,18 +66,25 @@ def test_quick_session_benchmark_writes_every_comparison(repo_root, cartpole_mod
 
 
 def test_quick_soak_writes_every_phase(repo_root, cartpole_model, tmp_path):
-    """``soak.py --quick`` runs end to end: every phase has its samples, summary and goal verdicts."""
-    _, result = run_quick(repo_root, "soak.py", tmp_path / "soak.json")
-    assert set(result["phases"]) == {"resets", "create_close", "create_close_platform", "steps"}
+    """``soak.py --quick`` runs end to end: every phase, the warm-up too, has its samples, summary,
+    goal verdicts and RSS curve; the warm-up is the one phase not judged."""
+    stdout, result = run_quick(repo_root, "soak.py", tmp_path / "soak.json")
+    assert list(result["phases"]) == ["warm_up", "resets", "create_close", "create_close_platform", "steps"]
+    assert result["not_judged"] == ["warm_up"] and "warm_up" in stdout and "not judged" in stdout
+    assert result["heap"] == "fixed" and "-Xmx64m" in result["jvm_options"]
     for name, phase in result["phases"].items():
         assert phase["count"] == result["counts"][name] > 0
         assert phase["samples"] and phase["samples"][-1]["done"] == phase["count"]
         for metric in ("rss_mb", "os_threads", "jvm_threads", "model_threads", "java_heap_used_mb",
-                       "java_heap_committed_mb", "java_non_heap_mb"):
+                       "java_heap_committed_mb", "java_non_heap_mb", "jit_compile_s",
+                       "malloc_in_use_mb", "malloc_free_mb"):  # glibc: the test machines run Linux
             values = phase["summary"][metric]
             assert set(values) == {"first", "start", "end", "peak", "growth_percent"}
             assert values["peak"] >= values["start"] >= 0 and math.isfinite(values["growth_percent"])
+        assert phase["summary"]["java_heap_committed_mb"]["peak"] == 64  # the fixed heap
         assert {type(met) for met in phase["goals"].values()} == {bool}
+        curve = next(line for line in stdout.splitlines() if line.startswith(f"{name} ") and line.count(".") == 11)
+        assert len(curve.split()) == 12  # the name and RSS at 0 %, 10 %, ..., 100 %
 
 
 def test_quick_sb3_benchmark_compares_every_vec_env(repo_root, cartpole_model, tmp_path):
