@@ -91,6 +91,7 @@ def java_state() -> str:
 
 
 def changes(now: dict[str, int], base: dict[str, int]) -> str:
+    """The NMT categories that moved by more than THRESHOLD_KIB against the baseline, in MiB."""
     return ", ".join(f"{key} {(value - base.get(key, 0)) / 1024:+.1f}" for key, value in sorted(now.items())
                      if key != "Total" and abs(value - base.get(key, 0)) > THRESHOLD_KIB) or "-"
 
@@ -107,6 +108,7 @@ def largest_compilations() -> list[str]:
 
 
 def cycles(count: int, **settings) -> None:
+    """``count`` times: create an environment with ``settings``, reset it, step it once, close it."""
     for index in range(count):
         env = AnyLogicEnv(MODEL, **settings)
         env.reset(seed=index)
