@@ -279,8 +279,8 @@ class JavaOnnxPolicy:
         (booleans, see :mod:`alpyperl.masks`) allows if given; :class:`JavaError` if Java fails."""
         try:
             if mask is not None:
-                chosen = self._policy.act(self._observation(observation), jpype.JArray(jpype.JBoolean)(list(map(bool, mask))))
-                return np.asarray(chosen, dtype=np.float64)
+                valid = jpype.JArray(jpype.JBoolean)([bool(entry) for entry in mask])
+                return np.asarray(self._policy.act(self._observation(observation), valid), dtype=np.float64)
             return np.asarray(self._policy.act(self._observation(observation)), dtype=np.float64)
         except jpype.JException as error:
             raise JavaError(error) from None

@@ -75,7 +75,8 @@ def test_a_masked_action_is_refused_and_the_same_decision_still_waits(maintenanc
     with AnyLogicEnv(model=maintenance_model, model_output="off") as env:
         taken, observation = first_decision_with_masked(env, SERVICE, seed=5)
         valid = ", ".join(str(a) for a in np.flatnonzero(observation["action_mask"]))
-        with pytest.raises(ValueError, match=rf"^the action is masked: 1 is not valid now; the valid actions are {valid}$"):
+        with pytest.raises(ValueError, match=rf"^the action is masked: 1 is not valid now; the valid actions are "
+                                             rf"{valid}$"):
             env.step(SERVICE)
         after_refusal = [env.step(WAIT)[0] for _ in range(5)]
         # The same seed and the same valid actions without the refused one: the same trajectory.

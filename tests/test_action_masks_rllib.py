@@ -140,6 +140,17 @@ def test_java_applies_the_mask_and_chooses_what_python_chooses(maintenance_model
     done = run_in_java(maintenance_model, policy)
     assert done.returncode == 0, done.stderr
 
+    # alpyperl run's actor for --render and attach: the Java evaluator on a Python environment's observations
+    from alpyperl.cli.run import _onnx_actor
+
+    with AnyLogicEnv(model=maintenance_model, model_output="off") as env:
+        java_act = _onnx_actor(str(policy), env)
+        observation, _ = env.reset(seed=0)
+        for _ in range(100):
+            action = java_act(observation)
+            assert action == masked_greedy(observation) and observation["action_mask"][action]
+            observation, *_ = env.step(action)
+
 
 def test_action_masking_refuses_a_model_without_a_mask():
     cartpole = built_model("examples/cartpole/build/model")

@@ -83,7 +83,8 @@ def main() -> None:
                 if not args.quick and (score >= rule or minutes >= args.minutes):
                     break
             verdict = "reaches" if score >= rule else "does not reach"
-            print(f"the policy {verdict} the rule: {score:.1f} against {rule:.1f} per episode after {minutes:.2f} minutes")
+            print(f"the policy {verdict} the rule: {score:.1f} against {rule:.1f} per episode "
+                  f"after {minutes:.2f} minutes")
             if args.checkpoint or args.export:
                 checkpoint = algo.save(args.checkpoint or None).checkpoint.path
                 print(f"checkpoint: {checkpoint}")

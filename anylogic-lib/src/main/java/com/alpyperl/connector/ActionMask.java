@@ -59,8 +59,8 @@ public final class ActionMask {
         }
         int size = size(actionSpace);
         if (mask.length != size) {
-            throw new ModelException("getActionMask() of the model returned " + mask.length + " entries, but its action "
-                    + "space " + actionSpace + " has " + size + " choices");
+            throw new ModelException("getActionMask() of the model returned " + mask.length + " entries, but its "
+                    + "action space " + actionSpace + " has " + size + " choices");
         }
         long[] entries = actionSpace instanceof Space.Discrete ? new long[] {size}
                 : ((Space.MultiDiscrete) actionSpace).getNvec();
@@ -73,7 +73,8 @@ public final class ActionMask {
             if (!any) {
                 throw new ModelException("getActionMask() of the model allows no choice"
                         + (entries.length > 1 ? " for entry " + i : "") + " of its action space " + actionSpace
-                        + "; at least one must be valid (a model with nothing to decide should not call requestAction())");
+                        + "; at least one must be valid (a model with nothing to decide should not call "
+                        + "requestAction())");
             }
             from += (int) entries[i];
         }

@@ -118,8 +118,8 @@ public class ActionMaskTest {
         model.mask = new boolean[] {true, false, false, false, false};
         ModelException entry = assertThrows(ModelException.class,
                 () -> ActionMask.of(model, Spaces.multiDiscrete(2, 3)));
-        assertTrue(entry.getMessage(), entry.getMessage().startsWith("getActionMask() of the model allows no choice for "
-                + "entry 1 of its action space"));
+        assertTrue(entry.getMessage(), entry.getMessage().startsWith(
+                "getActionMask() of the model allows no choice for entry 1 of its action space"));
     }
 
     @Test
@@ -128,7 +128,8 @@ public class ActionMaskTest {
         assertEquals("2 is not valid now; the valid actions are 0, 1",
                 ActionMask.problem(Spaces.discrete(3), mask, DoubleBuffer.wrap(new double[] {2}), 0));
         assertNull(ActionMask.problem(Spaces.discrete(3), mask, DoubleBuffer.wrap(new double[] {1}), 0));
-        assertNull("no mask: all valid", ActionMask.problem(Spaces.discrete(3), null, DoubleBuffer.wrap(new double[] {2}), 0));
+        assertNull("no mask: all valid",
+                ActionMask.problem(Spaces.discrete(3), null, DoubleBuffer.wrap(new double[] {2}), 0));
         assertEquals("entry 1 is 0, which is not valid now; its valid choices are 1, 2",
                 ActionMask.problem(Spaces.multiDiscrete(2, 3), new boolean[] {true, true, false, true, true},
                         DoubleBuffer.wrap(new double[] {1, 0}), 0));

@@ -209,11 +209,13 @@ public final class Main {
             // and picks only valid actions.
             boolean masked = Boolean.TRUE.equals(described.get("action_mask"));
             int maskSize = masked ? ActionMask.size(actionSpace) : 0;
-            Space rowObservationSpace = masked ? ActionMask.observationSpace(observationSpace, actionSpace) : observationSpace;
+            Space rowObservationSpace = masked ? ActionMask.observationSpace(observationSpace, actionSpace)
+                    : observationSpace;
             int actionSize = actionSpace.flatSize();
             int observationSize = observationSpace.flatSize();
             int rowObservationSize = rowObservationSpace.flatSize();
-            ByteBuffer bytes = ByteBuffer.allocateDirect(8 * (actionSize + rowObservationSize + 1)).order(ByteOrder.nativeOrder());
+            ByteBuffer bytes = ByteBuffer.allocateDirect(8 * (actionSize + rowObservationSize + 1))
+                    .order(ByteOrder.nativeOrder());
             DoubleBuffer buffer = bytes.asDoubleBuffer();
             session.configure(rowObservationSpace.toJson(), actionSpace.toJson(), options.stepTimeout, bytes);
             session.setParameters(options.parametersJson());
@@ -238,7 +240,8 @@ public final class Main {
                     for (int i = 0; i < observationSize; i++) {
                         observation[i] = buffer.get(actionSize + maskSize + i);
                     }
-                    double[] action = options.sample ? policy.sample(observation, mask, random) : policy.act(observation, mask);
+                    double[] action = options.sample ? policy.sample(observation, mask, random)
+                            : policy.act(observation, mask);
                     for (int i = 0; i < actionSize; i++) {
                         buffer.put(i, action[i]);
                     }
