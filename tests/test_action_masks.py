@@ -216,3 +216,13 @@ def test_alpyperl_run_with_the_random_policy_takes_valid_actions(maintenance_mod
     assert main(["run", str(maintenance_model), "--episodes", "3", "--seed", "4"]) == 0
     out = capsys.readouterr().out
     assert out.count(" truncated") == 3, out  # a masked action would have failed the episode
+
+
+def test_alpyperl_info_says_whether_a_model_has_a_mask(maintenance_model, test_model, capsys):
+    from alpyperl.cli import main
+
+    assert main(["info", str(maintenance_model)]) == 0
+    assert 'action mask   yes (MaskedModel): Python observes {"action_mask": ..., "observations": ...}' in \
+        capsys.readouterr().out.splitlines()
+    assert main(["info", str(test_model)]) == 0
+    assert "action mask" not in capsys.readouterr().out
