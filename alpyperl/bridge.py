@@ -274,9 +274,13 @@ class JavaOnnxPolicy:
             raise JavaError(error) from None
         self._observation = jpype.JArray(jpype.JDouble)
 
-    def act(self, observation) -> np.ndarray:
-        """The policy's most likely flat action for a flat observation; :class:`JavaError` if Java fails."""
+    def act(self, observation, mask=None) -> np.ndarray:
+        """The policy's most likely flat action for a flat observation, among the choices ``mask``
+        (booleans, see :mod:`alpyperl.masks`) allows if given; :class:`JavaError` if Java fails."""
         try:
+            if mask is not None:
+                valid = jpype.JArray(jpype.JBoolean)([bool(entry) for entry in mask])
+                return np.asarray(self._policy.act(self._observation(observation), valid), dtype=np.float64)
             return np.asarray(self._policy.act(self._observation(observation)), dtype=np.float64)
         except jpype.JException as error:
             raise JavaError(error) from None

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import bridge
 from .errors import AlpyperlError, ModelLoadError, SpaceDefinitionError
+from .masks import masked_observation_space
 from .output import InstancesOutput
 from .settings import jvm_options_of, parameters_json
 from .spaces import Codec, check_flat_size, flat_size, space_from_json, space_to_json
@@ -64,6 +65,12 @@ class ModelInstances:
                 self.observation_space = choose_space("observation", described["observation_space"],
                                                       settings["observation_space"])
                 self.action_space = choose_space("action", described["action_space"], settings["action_space"])
+                if described.get("action_mask"):  # a MaskedModel: its observation carries its action mask
+                    if settings.get("attach"):
+                        raise ModelLoadError(
+                            "the attached model has an action mask (it implements MaskedModel), which attach mode "
+                            "does not support yet; train it from its export (AnyLogicEnv(model=...)) instead")
+                    self.observation_space = masked_observation_space(self.observation_space, self.action_space)
             #: The model's parameter names, or None if the model kind cannot tell before a run.
             self.parameter_names: list[str] | None = described["parameters"]
             actions, observations = flat_size(self.action_space), flat_size(self.observation_space)

@@ -45,6 +45,8 @@ def info_command(args: argparse.Namespace) -> int:
         else:
             space = space_from_json(json.dumps(described[key]))
             print(f"{label:13} {space}  (defined by the model; {flat_size(space)} value(s) flat)")
+    if described.get("action_mask"):
+        print("action mask   yes (MaskedModel): Python observes {\"action_mask\": ..., \"observations\": ...}")
     names = described["parameters"]
     if names is None:
         print("parameters    (known once the model runs)")

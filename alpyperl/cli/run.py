@@ -10,6 +10,7 @@ import time
 
 from .. import bridge, jvm
 from ..errors import AlpyperlError
+from ..masks import OBSERVATIONS_KEY, is_masked, sample_valid, split
 from .arguments import (
     FORMATTER, UsageError, add_debug_options, add_param_option, check_debug, params, port, positive_float, positive_int,
     size, wrap,
@@ -101,6 +102,8 @@ def run_command(args: argparse.Namespace) -> int:
     if args.policy == "random":
         env.action_space.seed(args.seed)
         policy, policy_name = (lambda _: env.action_space.sample()), "random policy"
+        if is_masked(env.observation_space):  # a model with an action mask: random valid actions
+            policy = lambda observation: sample_valid(env.action_space, split(observation)[1])
     else:
         policy, policy_name = _onnx_actor(args.policy, env), f"policy {args.policy} (most likely actions)"
     shown = os.path.abspath(args.model) if args.model is not None else "attached from AnyLogic"
@@ -190,7 +193,11 @@ def _onnx_actor(policy_file: str, env):
     def act(observation):
         return unflatten(env.action_space, policy.act(flatten(env.observation_space, observation)))
 
-    return act
+    def act_within_mask(observation):  # a model with an action mask: the policy reads its own observation
+        own, mask = split(observation)
+        return unflatten(env.action_space, policy.act(flatten(env.observation_space[OBSERVATIONS_KEY], own), mask))
+
+    return act_within_mask if is_masked(env.observation_space) else act
 
 
 def run_onnx(args: argparse.Namespace) -> int:

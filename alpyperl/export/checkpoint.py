@@ -11,7 +11,7 @@ from typing import Any, Callable
 from gymnasium import spaces
 
 from ..errors import ExportError
-from .graph import network_observation_space
+from .graph import masks_actions, network_observation_space
 from .rl_module import export_module
 
 __all__ = ["export_checkpoint"]
@@ -84,6 +84,14 @@ def _module_dir(root: Path, module_id: str) -> Path:
     return module_dir
 
 
+def _without_mask(module, space: spaces.Space | None) -> spaces.Space | None:
+    """The environment's observation space as the exported file takes it: for an action-masking
+    module, the ``"observations"`` part of a masked model's observation (Java applies the mask)."""
+    if masks_actions(module) and isinstance(space, spaces.Dict) and "observations" in space.spaces:
+        return space["observations"]
+    return space
+
+
 def _pipeline_settings(root: Path, module, observation_space: spaces.Space | None) -> dict:
     """The environment's spaces and the connector settings that the export reproduces."""
     runner = root / "env_runner"
@@ -114,7 +122,7 @@ def _pipeline_settings(root: Path, module, observation_space: spaces.Space | Non
                 settings["observation_space"] = network_observation_space(module)
         else:
             if observation_space is None:
-                settings["observation_space"] = pipeline.input_observation_space
+                settings["observation_space"] = _without_mask(module, pipeline.input_observation_space)
             if pipeline.input_action_space is not None:
                 settings["action_space"] = pipeline.input_action_space
     if module_to_env.is_dir():

@@ -23,12 +23,14 @@ call (``gym_env_vectorize_mode="vector_entry_point"``). See docs/training.md.
 
 The parts: ``envs`` (the environments RLlib creates, with distinct seeds), ``algo`` (building
 the algorithm), ``nodes`` (the model folder on the cluster's nodes), ``progress`` (results as
-lines and TensorBoard scalars), ``videos`` (videos of the policy during training), ``multi_agent``
+lines and TensorBoard scalars), ``videos`` (videos of the policy during training), ``action_masks``
+(single-agent models with an action mask: RLlib's action-masking module), ``multi_agent``
 (models with several deciding agents: their environment and one module per agent type), ``quiet``
 (the warnings of Ray and RLlib that a user cannot act on, which importing this module silences
 in the driver and in every EnvRunner).
 """
 
+from .action_masks import action_masking
 from .algo import build_algo, fault_tolerant
 from .envs import (
     ENV_NAME,
@@ -67,6 +69,7 @@ __all__ = [
     "DistinctSeeds",
     "DistinctVectorSeeds",
     "flatten_observations",
+    "action_masking",
     "build_algo",
     "check_model_on_nodes",
     "fault_tolerant",

@@ -254,7 +254,11 @@ final class AttachedHost extends ConnectorHost {
         for (int i = 0; i < names.length; i++) {
             Json.appendString(json.append(i > 0 ? ", " : ""), names[i]);
         }
-        json.append("], \"model\": ");
+        json.append("]");
+        if (connector.getModel() instanceof MaskedModel) {
+            json.append(", \"action_mask\": true"); // Python refuses it: masks are not supported in attach mode yet
+        }
+        json.append(", \"model\": ");
         Json.appendString(json, engine.rootClassName(connector.getModel().getClass().getSimpleName()));
         return json.append('}').toString();
     }

@@ -12,8 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Evaluation mode: the connector answers {@code requestAction()} itself with an exported ONNX
- * policy, without Python. Policies are loaded once per file (and again when the file changes) and
- * shared by every model instance in the JVM; each mode is announced once on {@code System.out}.
+ * policy, without Python, choosing only actions that the model's mask allows ({@link MaskedModel}).
+ * Policies are loaded once per file (and again when the file changes) and shared by every model
+ * instance in the JVM; each mode is announced once on {@code System.out}.
  */
 final class PolicyAnswers extends ConnectorHost {
     /** The system property that names a policy file for models that do not call usePolicy(). */
@@ -129,9 +130,12 @@ final class PolicyAnswers extends ConnectorHost {
     @Override
     protected void decide(RLConnector connector) {
         double[] observation = observe(connector, policy.getObservationSpace());
+        RLModel model = connector.getModel();
+        boolean[] mask = model instanceof MaskedModel
+                ? ActionMask.of((MaskedModel) model, policy.getActionSpace()) : null;
         double[] action;
         try {
-            action = sampling ? policy.sample(observation, connector.getRandom()) : policy.act(observation);
+            action = sampling ? policy.sample(observation, mask, connector.getRandom()) : policy.act(observation, mask);
         } catch (IllegalArgumentException e) {
             throw new ModelException("the policy cannot use the model's observation: " + e.getMessage(), e);
         }

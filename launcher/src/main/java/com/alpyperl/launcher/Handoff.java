@@ -68,6 +68,8 @@ abstract class Handoff {
     String probeResult;
     /** Whether the instance created by the last {@link #PROBE} implements {@code Drawable}. */
     boolean modelDraws;
+    /** Whether the instance created by the last {@link #PROBE} has an action mask ({@code MaskedModel}). */
+    boolean modelUsesMask;
 
     /** The hand-off of a new instance of the model {@code modelName}. */
     Handoff(String modelName) {

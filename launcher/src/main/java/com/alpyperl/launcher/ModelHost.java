@@ -1,7 +1,9 @@
 package com.alpyperl.launcher;
 
+import com.alpyperl.connector.ActionMask;
 import com.alpyperl.connector.ConnectorHost;
 import com.alpyperl.connector.EpisodeAbandoned;
+import com.alpyperl.connector.MaskedModel;
 import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.RLConnector;
 import com.alpyperl.connector.Space;
@@ -11,7 +13,8 @@ import com.alpyperl.launcher.output.ModelOutput;
  * Answers the connector of the model a session runs ({@link ConnectorHost}): attaches the
  * connector the model creates to the model thread's worker, gives it the episode's seed and the
  * spaces agreed with the caller, and at each {@code requestAction()} hands the observation to the
- * caller, waits for its turn and applies the action the caller wrote into the shared row.
+ * caller (with the model's action mask, for a {@link MaskedModel}), waits for its turn and applies
+ * the action the caller wrote into the shared row.
  */
 final class ModelHost extends ConnectorHost {
     /** The model worker whose thread is the current thread, on model threads. */
@@ -20,6 +23,8 @@ final class ModelHost extends ConnectorHost {
     private final Handoff handoff;
     /** The row agreed with the caller (null before it configured one); published by the turn. */
     private SharedRow row;
+    /** The action mask of the decision in flight (null: all valid); published by the turn. */
+    private boolean[] decisionMask;
 
     ModelHost(Handoff handoff) {
         this.handoff = handoff;
@@ -28,6 +33,11 @@ final class ModelHost extends ConnectorHost {
     /** The shared row, or null before the caller configured one. */
     SharedRow row() {
         return row;
+    }
+
+    /** The action mask of the decision the model waits at, or null if every action is valid. */
+    boolean[] decisionMask() {
+        return decisionMask;
     }
 
     /** Uses {@code configured} from the next exchange on (caller, between episodes). */
@@ -66,7 +76,7 @@ final class ModelHost extends ConnectorHost {
 
     @Override
     protected Space observationSpace() {
-        return row == null ? null : row.observationSpace;
+        return row == null ? null : row.modelObservationSpace;
     }
 
     @Override
@@ -87,17 +97,27 @@ final class ModelHost extends ConnectorHost {
         double reward;
         boolean finished;
         boolean truncated;
+        boolean[] mask = null;
         try {
-            observation = observe(asking, row.observationSpace);
+            observation = observe(asking, row.modelObservationSpace);
             reward = reward(asking);
             finished = finished(asking);
             truncated = !finished && truncated(asking);
+            if (row.maskSize == 0 && asking.getModel() instanceof MaskedModel) {
+                throw new ModelException("the model has an action mask (it implements MaskedModel), but the spaces "
+                        + "agreed with the caller have none; the caller must describe the model (describeModel) "
+                        + "before it configures the spaces");
+            }
+            if (row.maskSize > 0 && !finished && !truncated) {
+                mask = ActionMask.of(masked(asking), row.actionSpace);
+            }
         } catch (ModelException e) {
             throw failInDecision(self, e);
         }
         self.decisions++;
         int status = finished ? ModelSession.TERMINATED : truncated ? ModelSession.TRUNCATED : ModelSession.RUNNING;
-        self.handBack(status, true, null, observation, reward);
+        decisionMask = mask;
+        self.handBack(status, true, null, row.observationWithMask(observation, mask), reward);
         handoff.awaitModelTurn(self);
         if (self.orphaned || handoff.command != Handoff.STEP) {
             handoff.abandonEpisode = true;
@@ -110,10 +130,20 @@ final class ModelHost extends ConnectorHost {
         }
     }
 
+    /** The model of a row with a mask (the model that described itself as masked). */
+    private static MaskedModel masked(RLConnector connector) {
+        if (!(connector.getModel() instanceof MaskedModel)) {
+            throw new ModelException("the model said it has an action mask when alpyperl asked it, but its instance "
+                    + connector.getModel().getClass().getName() + " does not implement MaskedModel");
+        }
+        return (MaskedModel) connector.getModel();
+    }
+
     /** The run ended: hands the last observation and reward back, and whether the model finished. */
     void handBackEndOfRun(ModelWorker self) {
         try {
-            double[] observation = observe(self.connector, row.observationSpace);
+            // The last observation's mask allows everything: no action follows it.
+            double[] observation = row.observationWithMask(observe(self.connector, row.modelObservationSpace), null);
             double reward = reward(self.connector);
             boolean finished = finished(self.connector);
             self.handBack(finished ? ModelSession.TERMINATED : ModelSession.TRUNCATED, false, null, observation, reward);

@@ -1,5 +1,6 @@
 package com.alpyperl.launcher;
 
+import com.alpyperl.connector.ActionMask;
 import com.alpyperl.connector.AgentTable;
 import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.Json;
@@ -106,13 +107,22 @@ public final class ModelSession implements AutoCloseable {
      */
     public void configure(String observationSpaceJson, String actionSpaceJson,
             double stepTimeoutSeconds, ByteBuffer sharedBuffer) {
+        configure(observationSpaceJson, actionSpaceJson, stepTimeoutSeconds, sharedBuffer, usesActionMask());
+    }
+
+    /**
+     * As {@link #configure(String, String, double, ByteBuffer)}, for a model with an action mask
+     * when {@code masked} (its observation space is then the Dict of the mask and the model's own).
+     */
+    void configure(String observationSpaceJson, String actionSpaceJson,
+            double stepTimeoutSeconds, ByteBuffer sharedBuffer, boolean masked) {
         callerLock.lock();
         try {
             ensureUsable();
             if (handoff.modelInDecision) {
                 throw new IllegalStateException("configure() is only allowed between episodes");
             }
-            SharedRow row = new SharedRow(observationSpaceJson, actionSpaceJson, sharedBuffer);
+            SharedRow row = new SharedRow(observationSpaceJson, actionSpaceJson, sharedBuffer, masked);
             if (!(stepTimeoutSeconds > 0)) {
                 throw new IllegalArgumentException("the step timeout must be positive, got " + stepTimeoutSeconds);
             }
@@ -280,6 +290,32 @@ public final class ModelSession implements AutoCloseable {
             return null;
         }
         return ((AgentTable) connector.getModel()).actionProblem(row.buffer, 0);
+    }
+
+    /**
+     * Why the action in the buffer is one that the model's action mask forbids ({@link
+     * com.alpyperl.connector.MaskedModel}), or null if it is allowed, or the model has no mask, or it
+     * does not wait at a decision.
+     */
+    String maskProblem() {
+        SharedRow row = host.row();
+        if (row == null || row.maskSize == 0 || !handoff.modelInDecision || handoff.modelThreadStuck) {
+            return null;
+        }
+        return ActionMask.problem(row.actionSpace, host.decisionMask(), row.buffer, 0);
+    }
+
+    /**
+     * Whether the model has an action mask ({@link com.alpyperl.connector.MaskedModel}), as the last
+     * {@link #describeModel} found; false before that.
+     */
+    boolean usesActionMask() {
+        callerLock.lock();
+        try {
+            return handoff.modelUsesMask;
+        } finally {
+            callerLock.unlock();
+        }
     }
 
     /** The action space agreed with the caller (null before {@link #configure}). */

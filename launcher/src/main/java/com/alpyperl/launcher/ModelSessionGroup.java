@@ -233,10 +233,11 @@ public final class ModelSessionGroup implements AutoCloseable {
     public void configure(String observationSpaceJson, String actionSpaceJson, double stepTimeoutSeconds,
             ByteBuffer rows) {
         int rowBytes = rows.capacity() / sessions.length;
+        boolean masked = sessions[0].usesActionMask(); // the instance that described the model
         for (int i = 0; i < sessions.length; i++) {
             ByteBuffer row = rows.duplicate();
             row.position(i * rowBytes).limit((i + 1) * rowBytes);
-            sessions[i].configure(observationSpaceJson, actionSpaceJson, stepTimeoutSeconds, row.slice());
+            sessions[i].configure(observationSpaceJson, actionSpaceJson, stepTimeoutSeconds, row.slice(), masked);
         }
     }
 
@@ -372,6 +373,11 @@ public final class ModelSessionGroup implements AutoCloseable {
                 problem = sessions[i].agentActionProblem();
                 if (problem != null) {
                     throw new ActionOutsideSpaceException(sessions.length == 1 ? problem : "[environment " + i + "] " + problem);
+                }
+                problem = sessions[i].maskProblem();
+                if (problem != null) {
+                    String whose = sessions.length == 1 ? "the action" : "the action of environment " + i;
+                    throw new ActionOutsideSpaceException(whose + " is masked: " + problem);
                 }
             }
         }

@@ -1,9 +1,11 @@
 package com.alpyperl.launcher;
 
+import com.alpyperl.connector.ActionMask;
 import com.alpyperl.connector.AgentTable;
 import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.EpisodeAbandoned;
 import com.alpyperl.connector.Json;
+import com.alpyperl.connector.MaskedModel;
 import com.alpyperl.connector.ModelException;
 import com.alpyperl.connector.MultiAgentModel;
 import com.alpyperl.connector.RLConnector;
@@ -193,6 +195,13 @@ final class ModelWorker implements Runnable {
                     : model instanceof MultiAgentModel ? (MultiAgentModel) model : null;
             if (multi != null) {
                 json.append(",\"agents\":").append(AgentTable.describe(multi));
+            }
+            handoff.modelUsesMask = multi == null && model instanceof MaskedModel;
+            if (handoff.modelUsesMask) {
+                if (action != null) {
+                    ActionMask.size(action); // refuses an action space that has no mask
+                }
+                json.append(",\"action_mask\":true");
             }
             json.append(",\"parameters\":");
             List<String> names = folder.runtime().parameterNames();

@@ -1,5 +1,6 @@
 package com.alpyperl.launcher.cli;
 
+import com.alpyperl.connector.ActionMask;
 import com.alpyperl.connector.Json;
 import com.alpyperl.connector.Space;
 import com.alpyperl.launcher.runtime.ModelFolder;
@@ -204,11 +205,19 @@ public final class Main {
             Map<String, Object> described = describe(session, options);
             Space observationSpace = agree("observation", described.get("observation_space"), policy.getObservationSpace());
             Space actionSpace = agree("action", described.get("action_space"), policy.getActionSpace());
+            // A model with an action mask reports {mask | its observation}; the policy reads the observation
+            // and picks only valid actions.
+            boolean masked = Boolean.TRUE.equals(described.get("action_mask"));
+            int maskSize = masked ? ActionMask.size(actionSpace) : 0;
+            Space rowObservationSpace = masked ? ActionMask.observationSpace(observationSpace, actionSpace)
+                    : observationSpace;
             int actionSize = actionSpace.flatSize();
             int observationSize = observationSpace.flatSize();
-            ByteBuffer bytes = ByteBuffer.allocateDirect(8 * (actionSize + observationSize + 1)).order(ByteOrder.nativeOrder());
+            int rowObservationSize = rowObservationSpace.flatSize();
+            ByteBuffer bytes = ByteBuffer.allocateDirect(8 * (actionSize + rowObservationSize + 1))
+                    .order(ByteOrder.nativeOrder());
             DoubleBuffer buffer = bytes.asDoubleBuffer();
-            session.configure(observationSpace.toJson(), actionSpace.toJson(), options.stepTimeout, bytes);
+            session.configure(rowObservationSpace.toJson(), actionSpace.toJson(), options.stepTimeout, bytes);
             session.setParameters(options.parametersJson());
 
             out.println("model " + folder.getName() + ", policy " + options.policy + " ("
@@ -217,6 +226,7 @@ public final class Main {
             long totalSteps = 0;
             long started = System.nanoTime();
             double[] observation = new double[observationSize];
+            boolean[] mask = masked ? new boolean[maskSize] : null;
             for (int episode = 0; episode < options.episodes; episode++) {
                 long seed = options.seed + episode;
                 Random random = new Random(seed);
@@ -224,15 +234,19 @@ public final class Main {
                 double episodeReturn = 0;
                 long steps = 0;
                 while (status == ModelSession.RUNNING && steps < options.maxSteps) {
-                    for (int i = 0; i < observationSize; i++) {
-                        observation[i] = buffer.get(actionSize + i);
+                    for (int i = 0; i < maskSize; i++) {
+                        mask[i] = buffer.get(actionSize + i) != 0; // the mask comes first (ActionMask)
                     }
-                    double[] action = options.sample ? policy.sample(observation, random) : policy.act(observation);
+                    for (int i = 0; i < observationSize; i++) {
+                        observation[i] = buffer.get(actionSize + maskSize + i);
+                    }
+                    double[] action = options.sample ? policy.sample(observation, mask, random)
+                            : policy.act(observation, mask);
                     for (int i = 0; i < actionSize; i++) {
                         buffer.put(i, action[i]);
                     }
                     status = session.step();
-                    episodeReturn += buffer.get(actionSize + observationSize);
+                    episodeReturn += buffer.get(actionSize + rowObservationSize);
                     steps++;
                 }
                 returns[episode] = episodeReturn;

@@ -1,0 +1,99 @@
+package com.alpyperl.connector;
+
+import java.nio.DoubleBuffer;
+
+/**
+ * Action masks of single-agent models ({@link MaskedModel}) for the hosts that answer them:
+ * alpyperl's launcher, the evaluation mode and its command line. Model code never uses this class.
+ *
+ * <p>A masked model's observation crosses to Python as the Dict {@code {"action_mask":
+ * Box(0, 1, (choices,)), "observations": <the model's space>}} ({@link #observationSpace}); its
+ * flat values are the Dict's parts in their order (Python's Dict sorts its keys, so the mask comes
+ * first), a mask entry 1 for a valid choice and 0 for a masked one.
+ */
+public final class ActionMask {
+    /** The key of the mask in the observation Python reads (RLlib's action-masking RLModule's). */
+    public static final String MASK_KEY = "action_mask";
+    /** The key of the model's own observation in it. */
+    public static final String OBSERVATIONS_KEY = "observations";
+
+    private ActionMask() {
+    }
+
+    /**
+     * How many entries a mask of {@code actionSpace} has: {@code n} for {@code Discrete(n)}, the sum
+     * of {@code nvec} for {@code MultiDiscrete}. Other spaces have no mask: a {@link ModelException}.
+     */
+    public static int size(Space actionSpace) {
+        if (actionSpace instanceof Space.Discrete) {
+            return Math.toIntExact(((Space.Discrete) actionSpace).getN());
+        }
+        if (actionSpace instanceof Space.MultiDiscrete) {
+            long total = 0;
+            for (long n : ((Space.MultiDiscrete) actionSpace).getNvec()) {
+                total += n;
+            }
+            return Math.toIntExact(total);
+        }
+        throw new ModelException("the model uses an action mask (it implements MaskedModel), but its action space "
+                + actionSpace + " is neither Discrete nor MultiDiscrete; masks say which choices of those are valid");
+    }
+
+    /** The observation space Python reads for a masked model with these spaces (see the class comment). */
+    public static Space.Dict observationSpace(Space observations, Space actionSpace) {
+        return Spaces.dict()
+                .put(MASK_KEY, Spaces.box(0, 1, size(actionSpace)))
+                .put(OBSERVATIONS_KEY, observations)
+                .build();
+    }
+
+    /**
+     * The mask of {@code model} now, checked against {@code actionSpace}: {@code null} when every
+     * action is valid. A mask of the wrong length, or one that allows no choice of some entry, is a
+     * {@link ModelException} that says so.
+     */
+    public static boolean[] of(MaskedModel model, Space actionSpace) {
+        boolean[] mask = ModelCalls.call("getActionMask() of the model", model::getActionMask);
+        if (mask == null) {
+            return null;
+        }
+        int size = size(actionSpace);
+        if (mask.length != size) {
+            throw new ModelException("getActionMask() of the model returned " + mask.length + " entries, but its "
+                    + "action space " + actionSpace + " has " + size + " choices");
+        }
+        long[] entries = actionSpace instanceof Space.Discrete ? new long[] {size}
+                : ((Space.MultiDiscrete) actionSpace).getNvec();
+        int from = 0;
+        for (int i = 0; i < entries.length; i++) {
+            boolean any = false;
+            for (int j = 0; j < entries[i]; j++) {
+                any |= mask[from + j];
+            }
+            if (!any) {
+                throw new ModelException("getActionMask() of the model allows no choice"
+                        + (entries.length > 1 ? " for entry " + i : "") + " of its action space " + actionSpace
+                        + "; at least one must be valid (a model with nothing to decide should not call "
+                        + "requestAction())");
+            }
+            from += (int) entries[i];
+        }
+        return mask.clone();
+    }
+
+    /**
+     * Why the action of {@code actionSpace} whose flat values start at {@code at} in {@code actions}
+     * picks a choice that {@code mask} forbids ({@code "2 is not valid now; the valid actions are 0,
+     * 1"}), or null if it does not. The action must be a value of the space ({@link Space#problemWith}).
+     */
+    public static String problem(Space actionSpace, boolean[] mask, DoubleBuffer actions, int at) {
+        return mask == null ? null : AgentTable.maskProblem(actionSpace, mask, actions, at);
+    }
+
+    /** Writes {@code mask} as 1 (valid) and 0 (masked) into {@code into} from {@code at}; a null mask as all 1. */
+    public static void write(boolean[] mask, int size, double[] into, int at) {
+        for (int i = 0; i < size; i++) {
+            into[at + i] = mask == null || mask[i] ? 1 : 0;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+"""Train PPO (Ray RLlib) with action masking on the maintenance model and compare it with the
+service-at-wear-3 rule.
+
+    gradle build                                          # once: builds examples/maintenance/build/model
+    python examples/maintenance/train.py                  # train (10 minutes at most), then evaluate
+    python examples/maintenance/train.py --quick          # a short smoke run
+    python examples/maintenance/train.py --export maintenance.onnx
+
+The machine's observation carries its action mask; `rllib.action_masking` gives the policy RLlib's
+action-masking RLModule, which never samples a masked action. Training stops when the greedy
+policy's mean return on the evaluation seeds reaches the rule's, or at --minutes. --export writes
+the policy with `alpyperl export`; the model then runs it in Java, where the connector applies the
+mask (``alpyperl run examples/maintenance/build/model --policy maintenance.onnx``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import ray
+import torch
+from ray.rllib.algorithms.ppo import PPOConfig
+from ray.rllib.core.columns import Columns
+
+from alpyperl import jvm, rllib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from maintenance import MODEL_DIR, make_env, run_episode, service_at_wear  # noqa: E402
+
+EVALUATION_SEEDS = range(10_000, 10_010)
+
+
+def greedy(module):
+    """The policy's most likely valid action (the masking module masks the logits)."""
+    def choose(observation):
+        batch = {Columns.OBS: {key: torch.as_tensor(value[None]) for key, value in observation.items()}}
+        with torch.no_grad():
+            logits = module.forward_inference(batch)[Columns.ACTION_DIST_INPUTS][0]
+        return int(torch.argmax(logits))
+    return choose
+
+
+def evaluate(env, choose) -> float:
+    return float(np.mean([run_episode(env, choose, seed) for seed in EVALUATION_SEEDS]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="time limit of the training (default 10)")
+    parser.add_argument("--quick", action="store_true", help="two small iterations, for a smoke test")
+    parser.add_argument("--num-env-runners", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--export", metavar="FILE", help="export the trained policy to this ONNX file")
+    parser.add_argument("--checkpoint", metavar="DIR", help="save the final checkpoint here")
+    args = parser.parse_args()
+
+    env_config = {"model": str(MODEL_DIR), "model_output": "off"}
+    config = (PPOConfig()
+              .environment(rllib.register_env(), env_config=env_config)
+              .env_runners(num_env_runners=args.num_env_runners, num_envs_per_env_runner=2)
+              .training(train_batch_size_per_learner=400 if args.quick else 2000, minibatch_size=200,
+                        num_epochs=2 if args.quick else 6, lr=1e-3, entropy_coeff=0.01)
+              .debugging(seed=args.seed))
+    config = rllib.action_masking(config, model_config={"fcnet_hiddens": [64, 64]})
+
+    with make_env() as env:
+        rule = evaluate(env, service_at_wear)
+        print(f"service-at-wear-3 rule: return {rule:.1f} per episode (seeds {EVALUATION_SEEDS[0]}..)")
+        ray.init(num_cpus=max(2, args.num_env_runners + 1), include_dashboard=False, log_to_driver=False)
+        algo = rllib.build_algo(config)
+        started = time.monotonic()
+        try:
+            for iteration in range(1, 3 if args.quick else 10_000):
+                result = algo.train()
+                score = evaluate(env, greedy(algo.get_module()))
+                minutes = (time.monotonic() - started) / 60
+                print(f"iter {iteration:3d} | {minutes:5.2f} min | training return "
+                      f"{rllib.episode_return(result):7.1f} | greedy policy {score:6.1f} | rule {rule:.1f}", flush=True)
+                if not args.quick and (score >= rule or minutes >= args.minutes):
+                    break
+            verdict = "reaches" if score >= rule else "does not reach"
+            print(f"the policy {verdict} the rule: {score:.1f} against {rule:.1f} per episode "
+                  f"after {minutes:.2f} minutes")
+            if args.checkpoint or args.export:
+                checkpoint = algo.save(args.checkpoint or None).checkpoint.path
+                print(f"checkpoint: {checkpoint}")
+        finally:
+            algo.stop()
+            ray.shutdown()
+            jvm.keep_jvm_signal_handlers()  # Ray's shutdown may replace the JVM's crash handlers (see jvm.py)
+    if args.export:
+        from alpyperl.export import export_checkpoint
+
+        export_checkpoint(checkpoint, args.export)
+        print(f"exported the policy to {args.export}")
+
+
+if __name__ == "__main__":
+    main()
