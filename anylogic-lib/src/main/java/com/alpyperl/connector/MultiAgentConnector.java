@@ -352,11 +352,11 @@ public final class MultiAgentConnector {
         }
 
         double reward() {
-            return ModelCalls.call("getReward() of agent " + id, agent::getReward);
+            return ModelCalls.call("getReward()", id, agent::getReward);
         }
 
         double[] observe(Space space) {
-            double[] observation = ModelCalls.call("getObservation() of agent " + id, agent::getObservation);
+            double[] observation = ModelCalls.call("getObservation()", id, agent::getObservation);
             if (observation == null || observation.length != space.flatSize()) {
                 throw new ModelException("getObservation() of agent " + id + " returned "
                         + (observation == null ? "null" : observation.length + " values") + ", but the observation space "
@@ -366,7 +366,7 @@ public final class MultiAgentConnector {
         }
 
         boolean[] mask(int size, Space actionSpace) {
-            boolean[] mask = ModelCalls.call("getActionMask() of agent " + id, agent::getActionMask);
+            boolean[] mask = ModelCalls.call("getActionMask()", id, agent::getActionMask);
             if (mask == null) {
                 return null;
             }
@@ -393,7 +393,7 @@ public final class MultiAgentConnector {
         }
 
         void act(RLAction action) {
-            ModelCalls.call("takeAction() of agent " + id, () -> {
+            ModelCalls.call("takeAction()", id, () -> {
                 agent.takeAction(action);
                 return null;
             });
