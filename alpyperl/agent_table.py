@@ -237,36 +237,30 @@ class AgentTable:
             self._asked_groups = _groups(list(asked), [t for t, _ in slots], [k for _, k in slots])
         groups = self._asked_groups
         if len(groups) == 1 and list(action_dict) == groups[0].ids:  # the usual: all of one type, in slot order
-            if self._write_group(groups[0], list(action_dict.values())):
-                return
-        elif action_dict.keys() != asked.keys():
+            self._write_group(groups[0], list(action_dict.values()))
+            return
+        if action_dict.keys() != asked.keys():
             raise ValueError(_wrong_agents(asked, action_dict))
-        else:
-            for group in groups:
-                if not self._write_group(group, [action_dict[agent] for agent in group.ids]):
-                    break
-            else:
-                return
-        for agent, action in action_dict.items():  # one at a time; the first that does not fit is named
-            self._write_one(agent, asked[agent], action)
+        for group in groups:
+            self._write_group(group, [action_dict[agent] for agent in group.ids])
 
-    def _write_group(self, group: _Group, values: list) -> bool:
-        """Writes the actions ``values`` of ``group``'s agents with one numpy call; False (and
-        nothing written) if they are not all of the structure the type's space asks for."""
+    def _write_group(self, group: _Group, values: list) -> None:
+        """Writes the actions ``values`` of ``group``'s agents: with one numpy call if they all have the
+        structure the type's space asks for, else one at a time (naming the first agent whose does not)."""
         kind, shape, size = self._action_kinds[group.type_index]
-        if kind == _OTHER:
-            return False
-        try:
-            array = np.asarray(values)
-        except (TypeError, ValueError):  # ragged, or no numbers
-            return False
-        if array.shape != (len(values),) + shape or array.dtype.kind not in _KINDS[kind]:
-            return False
-        if kind == _ONE_INTEGER:
-            self.actions[group.slots, 0] = array
-        else:
-            self.actions[group.slots, :size] = array.reshape(len(values), size)
-        return True
+        if kind != _OTHER:
+            try:
+                array = np.asarray(values)
+            except (TypeError, ValueError):  # ragged, or no numbers
+                array = None
+            if array is not None and array.shape == (len(values),) + shape and array.dtype.kind in _KINDS[kind]:
+                if kind == _ONE_INTEGER:
+                    self.actions[group.slots, 0] = array
+                else:
+                    self.actions[group.slots, :size] = array.reshape(len(values), size)
+                return
+        for agent, slot, action in zip(group.ids, group.slot_list, values):
+            self._write_one(agent, (group.type_index, slot), action)
 
     def _write_one(self, agent: str, slot: tuple[int, int], action: Any) -> None:
         writer = self._writers.get(slot)
