@@ -35,7 +35,7 @@ from .agent_table import AgentTable, TableLayout
 from .bridge import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED
 from .errors import AlpyperlError, ModelLoadError, ResetNeeded
 from .instances import ModelInstances
-from .settings import DEFAULT_STEP_TIMEOUT, positive_int, resolve
+from .settings import DEFAULT_ATTACH_TIMEOUT, DEFAULT_STEP_TIMEOUT, positive_int, resolve
 from .spaces import space_from_json
 
 __all__ = ["AnyLogicMultiAgentEnv", "AgentType", "agent_type", "DEFAULT_MAX_AGENTS"]
@@ -103,6 +103,10 @@ class AnyLogicMultiAgentEnv:
             one time take more than one step.
         env_params, step_timeout, jvm_options, debug_port, debug_suspend, model_output,
         model_threads: as for :class:`~alpyperl.AnyLogicEnv`.
+        attach, attach_timeout: train a multi-agent model running in AnyLogic itself (its Run
+            button), as :class:`~alpyperl.AnyLogicEnv` does a single-agent one: its
+            ``MultiAgentConnector`` set to train (``attachToPython()``, ``-Dalpyperl.attach=true``)
+            connects at its first ``decide()``; one message each way per crossing.
 
     The settings may also come as one mapping, as RLlib passes its ``env_config``.
 
@@ -131,15 +135,19 @@ class AnyLogicMultiAgentEnv:
         debug_suspend: bool = False,
         model_output: str | os.PathLike | None = "log",
         model_threads: str = "auto",
+        attach: bool | int = False,
+        attach_timeout: float = DEFAULT_ATTACH_TIMEOUT,
     ):
         settings = resolve(config, dict(
             model=model, env_params=env_params, max_agents=max_agents, step_timeout=step_timeout,
             jvm_options=jvm_options, debug_port=debug_port, debug_suspend=debug_suspend, model_output=model_output,
-            model_threads=model_threads, observation_space=None, action_space=None))
+            model_threads=model_threads, observation_space=None, action_space=None, attach=attach,
+            attach_timeout=attach_timeout))
         if not positive_int(settings["max_agents"]):
             raise ValueError(f"max_agents must be a positive integer, got {settings['max_agents']!r}")
         self.settings: dict[str, Any] = settings
-        self.model_path = os.fspath(settings["model"])
+        #: The model's folder, or None for a model attached from AnyLogic.
+        self.model_path = None if settings["model"] is None else os.fspath(settings["model"])
         self.episode_seed: int | None = None
         self._env_params: dict[str, Any] = dict(settings["env_params"] or {})
         self._np_random = np.random.default_rng()
@@ -175,8 +183,9 @@ class AnyLogicMultiAgentEnv:
     def _table_spaces(self, described: dict) -> tuple[gym.Space, gym.Space]:
         """Reads the model's agent types and lays the table out (``ModelInstances``' ``spaces_of``)."""
         if described.get("agents") is None:
+            where = f"in {self.model_path}" if self.model_path else f"attached from AnyLogic ({described.get('model')})"
             raise ModelLoadError(
-                f"the model in {self.model_path} is no multi-agent model: its model class does not implement "
+                f"the model {where} is no multi-agent model: its model class does not implement "
                 "com.alpyperl.connector.MultiAgentModel (or creates no MultiAgentConnector). Open a single-agent "
                 "model with alpyperl.AnyLogicEnv"
             )

@@ -146,18 +146,42 @@ public final class MultiAgentConnector {
         if (waiting.isEmpty()) {
             return;
         }
-        if (!crossing.isDrivenByAlpyperl()) {
+        if (!crossing.isDrivenByAlpyperl() && !crossing.attachRequested()) {
             answerWithPolicies();
             return;
         }
         deciding = true;
         try {
             while (!waiting.isEmpty()) {
+                long before = table.crossings();
                 crossing.requestAction();
+                if (table.crossings() == before) {
+                    dropRequests(); // nobody took the crossing: a run that Python does not train (attach mode)
+                }
             }
         } finally {
             deciding = false;
         }
+    }
+
+    /**
+     * Training without exporting (attach mode): when alpyperl's launcher does not run the model (it
+     * runs in AnyLogic itself, or in an export started by its own launch script), the connector
+     * attaches at its first {@link #decide()} to the Python {@code AnyLogicMultiAgentEnv(attach=True)}
+     * waiting for it, which then runs the episodes (see {@link RLConnector#attachToPython()}). Returns
+     * this connector.
+     */
+    public MultiAgentConnector attachToPython() {
+        crossing.attachToPython();
+        return this;
+    }
+
+    /** The waiting requests of a run that Python does not train (the run AnyLogic started, or an abandoned one). */
+    private void dropRequests() {
+        for (Entry agent : waiting) {
+            agent.waiting = false;
+        }
+        waiting.clear();
     }
 
     /** How many agents wait for {@link #decide()}. */
