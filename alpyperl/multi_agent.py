@@ -7,7 +7,8 @@ makes it an RLlib ``MultiAgentEnv``. In Java the model implements
 (see docs/multi-agent.md).
 
 All agents that wait at a decision cross in one call, as one table in the float64 row the
-model instance shares with Java (``com.alpyperl.connector.AgentTable`` is the same layout):
+model instance shares with Java (``com.alpyperl.connector.AgentTable`` is the same layout;
+:mod:`alpyperl.agent_table` reads and writes it):
 
 - observation part: ``[count | max_agents slots of (type, number, status, reward, observation (O), mask (M))]``,
   the first ``count`` slots used;
