@@ -7,7 +7,8 @@ makes it an RLlib ``MultiAgentEnv``. In Java the model implements
 (see docs/multi-agent.md).
 
 All agents that wait at a decision cross in one call, as one table in the float64 row the
-model instance shares with Java (``com.alpyperl.connector.AgentTable`` is the same layout):
+model instance shares with Java (``com.alpyperl.connector.AgentTable`` is the same layout;
+:mod:`alpyperl.agent_table` reads and writes it):
 
 - observation part: ``[count | max_agents slots of (type, number, status, reward, observation (O), mask (M))]``,
   the first ``count`` slots used;
@@ -31,20 +32,17 @@ import numpy as np
 from gymnasium import spaces
 
 from . import jvm
+from .agent_table import AgentTable, TableLayout
 from .bridge import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED
 from .errors import AlpyperlError, ModelLoadError, ResetNeeded
 from .instances import ModelInstances
-from .settings import DEFAULT_STEP_TIMEOUT, positive_int, resolve
-from .spaces import Codec, flat_size, space_from_json
+from .settings import DEFAULT_ATTACH_TIMEOUT, DEFAULT_STEP_TIMEOUT, positive_int, resolve
+from .spaces import space_from_json
 
 __all__ = ["AnyLogicMultiAgentEnv", "AgentType", "agent_type", "DEFAULT_MAX_AGENTS"]
 
 #: How many agents one crossing holds by default (``max_agents``).
 DEFAULT_MAX_AGENTS = 128
-#: Slot statuses (``AgentTable.DECIDES``, ``TERMINATED``, ``TRUNCATED``).
-DECIDES, LEFT, STOPPED = 0, 1, 2
-#: Values before the first slot, and before a slot's observation.
-HEADER, SLOT_HEAD = 1, 4
 
 
 def agent_type(agent_id: str) -> str:
@@ -96,20 +94,6 @@ def agent_types_of(described: Mapping[str, Any]) -> list[AgentType]:
             for t in described["types"]]
 
 
-class _Layout:
-    """The table's sizes for some agent types and a capacity, and the two Box spaces that carry it."""
-
-    def __init__(self, types: list[AgentType], capacity: int):
-        self.capacity = capacity
-        self.observation_width = max(flat_size(t.model_observation_space) for t in types)
-        self.action_width = max(flat_size(t.action_space) for t in types)
-        self.mask_width = max(t.mask_size for t in types)
-        self.slot_width = SLOT_HEAD + self.observation_width + self.mask_width
-        inf = np.inf
-        self.observation_space = spaces.Box(-inf, inf, (HEADER + capacity * self.slot_width,), np.float64)
-        self.action_space = spaces.Box(-inf, inf, (capacity * self.action_width,), np.float64)
-
-
 class AnyLogicMultiAgentEnv:
     """A model with several deciding agents, with RLlib's multi-agent API.
 
@@ -120,6 +104,10 @@ class AnyLogicMultiAgentEnv:
             one time take more than one step.
         env_params, step_timeout, jvm_options, debug_port, debug_suspend, model_output,
         model_threads: as for :class:`~alpyperl.AnyLogicEnv`.
+        attach, attach_timeout: train a multi-agent model running in AnyLogic itself (its Run
+            button), as :class:`~alpyperl.AnyLogicEnv` does a single-agent one: its
+            ``MultiAgentConnector`` set to train (``attachToPython()``, ``-Dalpyperl.attach=true``)
+            connects at its first ``decide()``; one message each way per crossing.
 
     The settings may also come as one mapping, as RLlib passes its ``env_config``.
 
@@ -148,15 +136,19 @@ class AnyLogicMultiAgentEnv:
         debug_suspend: bool = False,
         model_output: str | os.PathLike | None = "log",
         model_threads: str = "auto",
+        attach: bool | int = False,
+        attach_timeout: float = DEFAULT_ATTACH_TIMEOUT,
     ):
         settings = resolve(config, dict(
             model=model, env_params=env_params, max_agents=max_agents, step_timeout=step_timeout,
             jvm_options=jvm_options, debug_port=debug_port, debug_suspend=debug_suspend, model_output=model_output,
-            model_threads=model_threads, observation_space=None, action_space=None))
+            model_threads=model_threads, observation_space=None, action_space=None, attach=attach,
+            attach_timeout=attach_timeout))
         if not positive_int(settings["max_agents"]):
             raise ValueError(f"max_agents must be a positive integer, got {settings['max_agents']!r}")
         self.settings: dict[str, Any] = settings
-        self.model_path = os.fspath(settings["model"])
+        #: The model's folder, or None for a model attached from AnyLogic.
+        self.model_path = None if settings["model"] is None else os.fspath(settings["model"])
         self.episode_seed: int | None = None
         self._env_params: dict[str, Any] = dict(settings["env_params"] or {})
         self._np_random = np.random.default_rng()
@@ -172,27 +164,11 @@ class AnyLogicMultiAgentEnv:
             raise
         self.model_parameters = instances.parameter_names
         self.model_threads = instances.group.model_threads
-        layout = self._layout
-        row = instances.rows[0]
-        actions_end = layout.capacity * layout.action_width
-        self._actions = row[:actions_end].reshape(layout.capacity, layout.action_width)
-        self._count = row[actions_end:actions_end + HEADER]
-        self._slots = row[actions_end + HEADER:-1].reshape(layout.capacity, layout.slot_width)
+        #: The table of the crossing, in the instance's row.
+        self._table = AgentTable(self._types, self._layout, instances.rows[0])
         self._statuses = instances.statuses
-        #: The types whose action is one integer (Discrete), and whether all waiting agents are of them.
-        self._discrete_types = {i for i, t in enumerate(self._types) if isinstance(t.action_space, spaces.Discrete)}
-        self._asked_discrete = False
-        #: Whether some agent of the last crossing is done (left, or the episode ended).
-        self._some_done = False
-        #: Per type: where its observation and its mask end in a slot.
-        self._block_ends = [(SLOT_HEAD + flat_size(t.model_observation_space),
-                             SLOT_HEAD + layout.observation_width + t.mask_size) for t in self._types]
-        #: The agents of the last crossing: their types and numbers as bytes, their ids, types and slots.
-        self._last_who, self._last_ids, self._last_types, self._last_slots = b"", [], [], None
-        #: Per type and slot, the reader of an observation and the writer of an action (made when first needed).
-        self._readers: dict[tuple[int, int], Any] = {}
-        self._writers: dict[tuple[int, int], Any] = {}
-        self._ids: dict[tuple[int, int], str] = {}
+        #: Whether the agents of the last crossing may differ from those of the one before (or some are done).
+        self._agents_changed = True
         #: The agents of the last observations that wait for an action, by id: their slot.
         self._asked: dict[str, tuple[int, int]] = {}
         #: The agents active in the episode now (RLlib's ``agents``): joined, and not done yet.
@@ -208,15 +184,16 @@ class AnyLogicMultiAgentEnv:
     def _table_spaces(self, described: dict) -> tuple[gym.Space, gym.Space]:
         """Reads the model's agent types and lays the table out (``ModelInstances``' ``spaces_of``)."""
         if described.get("agents") is None:
+            where = f"in {self.model_path}" if self.model_path else f"attached from AnyLogic ({described.get('model')})"
             raise ModelLoadError(
-                f"the model in {self.model_path} is no multi-agent model: its model class does not implement "
+                f"the model {where} is no multi-agent model: its model class does not implement "
                 "com.alpyperl.connector.MultiAgentModel (or creates no MultiAgentConnector). Open a single-agent "
                 "model with alpyperl.AnyLogicEnv"
             )
         #: The agent types by name, in the model's order.
         self.agent_types: dict[str, AgentType] = {t.name: t for t in agent_types_of(described["agents"])}
         self._types = list(self.agent_types.values())
-        self._layout = _Layout(self._types, int(self.settings["max_agents"]))
+        self._layout = TableLayout(self._types, int(self.settings["max_agents"]))
         return self._layout.observation_space, self._layout.action_space
 
     @property
@@ -299,7 +276,7 @@ class AnyLogicMultiAgentEnv:
             self._check_open()
             raise ResetNeeded("step() needs a running episode: the last one has ended (terminated, truncated or "
                               "failed) or none was started; call reset() first")
-        if not isinstance(action_dict, Mapping):
+        if type(action_dict) is not dict and not isinstance(action_dict, Mapping):
             raise TypeError(f"step() takes a dict of agent id -> action, got {type(action_dict).__name__}")
         if not self._instances.busy.acquire(False):
             raise self._instances.in_use("step()")
@@ -319,7 +296,7 @@ class AnyLogicMultiAgentEnv:
             self._instances.busy.release()
         terminateds["__all__"] = status == TERMINATED
         truncateds["__all__"] = status == TRUNCATED
-        if self._some_done or len(observations) != len(self._known) or not self._known.issuperset(observations):
+        if self._agents_changed:
             self._follow_agents(observations, terminateds, truncateds)
         return observations, rewards, terminateds, truncateds, {}
 
@@ -335,112 +312,13 @@ class AnyLogicMultiAgentEnv:
             self.agents = [agent for agent in self.agents if agent not in done]
 
     def _write_actions(self, action_dict: Mapping[str, Any]) -> None:
-        asked = self._asked
-        if len(action_dict) != len(asked) or not all(agent in asked for agent in action_dict):
-            missing = sorted(set(asked) - set(action_dict))
-            extra = sorted(set(action_dict) - set(asked), key=str)
-            problems = []
-            if missing:
-                problems.append(f"no action for {_some(missing)}")
-            if extra:
-                problems.append(f"actions for {_some(extra)}, which do not wait for one")
-            raise ValueError(f"step() needs one action for each agent that waits for one ({_some(sorted(asked))}): "
-                             + "; ".join(problems))
-        if self._asked_discrete:  # every waiting agent's action is one integer: one vectorized write for all
-            values = np.asarray(list(action_dict.values()))
-            if values.dtype.kind in "iu" and values.shape == (len(action_dict),):
-                agents = list(action_dict)
-                if agents != self._last_ids:  # not in the order of the observations: each agent's slot
-                    self._actions[[asked[agent][1] for agent in agents], 0] = values
-                else:
-                    if self._last_slots is None:
-                        self._last_slots = np.array([asked[agent][1] for agent in agents], dtype=np.intp)
-                    self._actions[self._last_slots, 0] = values
-                return
-        for agent, action in action_dict.items():  # other spaces, or a value that is no integer (named below)
-            slot = asked[agent]
-            writer = self._writers.get(slot)
-            if writer is None:
-                writer = self._writers[slot] = self._writer(*slot)
-            try:
-                writer(action)
-            except ValueError as error:
-                raise ValueError(f"the action of agent {agent}: {error}") from None
-
-    def _writer(self, type_index: int, k: int):
-        action_space = self._types[type_index].action_space
-        return Codec(action_space, self._actions[k, :flat_size(action_space)], "action", check_values=False).write
+        self._table.write(action_dict, self._asked)
 
     def _read_table(self):
         """The agents of the crossing now in the table: observations, rewards, terminateds, truncateds."""
-        count = int(self._count[0])
-        table = self._slots[:count]
-        who = table[:, :2].tobytes()  # the agents' types and numbers: usually those of the last crossing
-        if who == self._last_who:
-            ids, types = self._last_ids, self._last_types
-        else:
-            types = table[:, 0].astype(np.intp).tolist()
-            names = self._ids
-            ids = [names.get(key) or self._name(*key) for key in zip(types, table[:, 1].astype(np.int64).tolist())]
-            self._last_who, self._last_ids, self._last_types, self._last_slots = who, ids, types, None
-        rewards = dict(zip(ids, table[:, 3].tolist()))
-        if count and types.count(types[0]) == count:  # one type: its observations read as one block
-            observations = dict(zip(ids, self._read_block(types[0], table)))
-        else:
-            observations = {agent: self._read_slot(type_index, k) for k, (agent, type_index) in enumerate(zip(ids, types))}
-        statuses = table[:, 2]
-        self._some_done = bool(statuses.any())
-        if not self._some_done:  # every agent decides (the usual step)
-            terminateds = dict.fromkeys(ids, False)
-            truncateds = dict.fromkeys(ids, False)
-            asked = dict(zip(ids, zip(types, range(count))))
-        else:
-            statuses = statuses.tolist()
-            terminateds = {agent: status == LEFT for agent, status in zip(ids, statuses)}
-            truncateds = {agent: status == STOPPED for agent, status in zip(ids, statuses)}
-            asked = {agent: (type_index, k) for k, (agent, type_index, status) in enumerate(zip(ids, types, statuses))
-                     if status == DECIDES}
-        self._asked = asked if not self._episode_over else {}
-        self._asked_discrete = self._discrete_types.issuperset(types)
+        observations, rewards, terminateds, truncateds, self._asked, self._agents_changed = \
+            self._table.read(self._episode_over)
         return observations, rewards, terminateds, truncateds
-
-    def _name(self, type_index: int, number: int) -> str:
-        """The id of agent ``number`` of the type ``type_index`` (remembered)."""
-        agent = self._ids[(type_index, number)] = f"{self._types[type_index].name}_{number}"
-        return agent
-
-    def _read_block(self, type_index: int, table: np.ndarray) -> list:
-        """The observations of all slots of ``table``, whose agents are all of type ``type_index``."""
-        kind = self._types[type_index]
-        space = kind.model_observation_space
-        if not isinstance(space, spaces.Box):
-            return [self._read_slot(type_index, k) for k in range(len(table))]
-        end, mask_end = self._block_ends[type_index]
-        block = table[:, SLOT_HEAD:end].astype(space.dtype)
-        if len(space.shape) != 1:
-            block = block.reshape((len(table),) + space.shape)
-        if not kind.mask_size:
-            return list(block)
-        masks = table[:, SLOT_HEAD + self._layout.observation_width:mask_end].astype(np.float32)
-        return [{"action_mask": mask, "observations": observation} for mask, observation in zip(list(masks), list(block))]
-
-    def _read_slot(self, type_index: int, k: int):
-        """The observation in slot ``k``, of an agent of type ``type_index``."""
-        read = self._readers.get((type_index, k))
-        if read is None:
-            read = self._readers[(type_index, k)] = self._reader(type_index, k)
-        return read()
-
-    def _reader(self, type_index: int, k: int):
-        kind = self._types[type_index]
-        slot = self._slots[k]
-        observation = Codec(kind.model_observation_space,
-                            slot[SLOT_HEAD:SLOT_HEAD + flat_size(kind.model_observation_space)]).read
-        if not kind.mask_size:
-            return observation
-        at = SLOT_HEAD + self._layout.observation_width
-        mask = slot[at:at + kind.mask_size]
-        return lambda: {"action_mask": mask.astype(np.float32), "observations": observation()}
 
     # ---- the rest of the environment ------------------------------------------------------------
 
@@ -469,9 +347,3 @@ class AnyLogicMultiAgentEnv:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
-
-
-def _some(agents: list[str]) -> str:
-    """Agent ids for a message: all of a few, the first ones of many."""
-    shown = ", ".join(map(str, agents[:8]))
-    return (f"agents {shown}" + (f" and {len(agents) - 8} more" if len(agents) > 8 else "")) if agents else "no agent"

@@ -10,6 +10,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 import socket
 import stat
 import struct
@@ -24,7 +25,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from alpyperl import AlpyperlError, AnyLogicEnv, ModelError, ModelLoadError, ResetNeeded
+from alpyperl import AlpyperlError, AnyLogicEnv, AnyLogicMultiAgentEnv, ModelError, ModelLoadError, ResetNeeded
 from alpyperl import attach as attach_module
 from alpyperl.attach import _Channel
 
@@ -126,6 +127,82 @@ def attached_env(ide: Ide, **settings) -> AnyLogicEnv:
     """An AnyLogicEnv(attach=True) that the IDE's Run button attaches to (pressed while it waits)."""
     ide.press("run", after=0.5)
     return AnyLogicEnv(attach=True, attach_timeout=settings.pop("attach_timeout", 30), **settings)
+
+
+
+
+# ---- a multi-agent model ------------------------------------------------------------------------------
+
+
+def swarm_export(anylogic_export: Path, tmp_path: Path) -> Path:
+    """A copy of the stand-in export whose launch script runs the multi-agent model (com.acme.swarm)."""
+    folder = tmp_path / "Swarm"
+    shutil.copytree(anylogic_export, folder)
+    script = folder / "CartPole_linux.sh"
+    script.write_text(script.read_text().replace("com.acme.cartpole.Simulation", "com.acme.swarm.SwarmSimulation"))
+    return folder
+
+
+def swarm_episode(env, seed: int, choose) -> list:
+    """One episode: per step the agents' observations (rounded), masks and rewards, and the episode's end."""
+    observations, infos = env.reset(seed=seed)
+    assert {info["seed"] for info in infos.values()} == {seed}
+    trajectory = []
+    while True:
+        actions = {agent: choose(observations[agent]) for agent in env.waiting_agents}
+        observations, rewards, terminateds, truncateds, _ = env.step(actions)
+        trajectory.append(([(agent, obs["observations"].tolist(), obs["action_mask"].tolist())
+                            for agent, obs in observations.items()], rewards, terminateds, truncateds))
+        if terminateds["__all__"] or truncateds["__all__"]:
+            return trajectory
+
+
+def test_a_multi_agent_model_in_anylogic_trains_as_in_process_one_message_each_way_per_crossing(
+        start_ide, anylogic_export, tmp_path):
+    ide = start_ide("-Dalpyperl.attach=true", experiment="com.acme.swarm.SwarmSimulation")
+    ide.press("run", after=0.5)
+    env = AnyLogicMultiAgentEnv(attach=True, attach_timeout=30, env_params={"walkers": 4}, max_agents=8)
+    try:
+        ide.wait_for("[ide] run returned PAUSED")  # Run's own run paused at its first decide()
+        with AnyLogicMultiAgentEnv(swarm_export(anylogic_export, tmp_path), env_params={"walkers": 4}, max_agents=8,
+                                   model_output="off") as local:
+            assert env.model_threads == "attached" and env.model_path is None
+            assert env.observation_spaces_by_type == local.observation_spaces_by_type
+            assert env.possible_agents == local.possible_agents == [f"walker_{n}" for n in range(10)]
+            channel = env._instances.group._channel
+            read, answers = channel.read, []
+            channel.read = lambda: answers.append(1) or read()
+            right = lambda obs: 2 if obs["action_mask"][2] else 0  # noqa: E731 - steps right until it may not
+            for seed in (5, 6):
+                answers.clear()
+                attached = swarm_episode(env, seed, right)
+                assert len(answers) == 1 + len(attached)  # one answer to the reset and one per step (a crossing)
+                assert attached == swarm_episode(local, seed, right)
+                assert len(attached) == 5 and all(len(step[0]) == 4 for step in attached)  # 4 walkers, ticks 1-5
+                assert attached[-1][3]["__all__"] and not attached[-1][2]["__all__"]  # the stop time: truncated
+            assert swarm_episode(env, 5, right) == swarm_episode(env, 5, right) != swarm_episode(env, 6, right)
+            observations, _ = env.reset(seed=0)
+            while all(obs["action_mask"][2] for obs in observations.values()):  # at most 4 steps from -2 to 2
+                observations, *_ = env.step({agent: right(observations[agent]) for agent in env.waiting_agents})
+            masked = next(agent for agent, obs in observations.items() if not obs["action_mask"][2])
+            with pytest.raises(ValueError, match=f"the action of agent {masked} is masked: 2 is not valid now; "
+                                                 "the valid actions are 0, 1"):
+                env.step({agent: 2 for agent in env.waiting_agents})
+            with pytest.raises(ValueError, match="agent walker_1 is not in its action space Discrete\\(3\\)"):
+                env.step({agent: 3 if agent == "walker_1" else 1 for agent in env.waiting_agents})
+            observations, *_ = env.step({agent: 1 for agent in env.waiting_agents})  # refused ones changed nothing
+            assert sorted(observations) == [f"walker_{n}" for n in range(4)]
+    finally:
+        env.close()
+    ide.wait_for("ALPypeRL: Python closed the environment; the run ends.")
+
+
+def test_a_single_agent_model_is_refused_by_the_multi_agent_environment(start_ide):
+    ide = start_ide("-Dalpyperl.attach=true")
+    ide.press("run", after=0.5)
+    with pytest.raises(ModelLoadError, match=r"the model attached from AnyLogic \(Main\) is no multi-agent model.*"
+                                             r"Open a single-agent model with alpyperl.AnyLogicEnv"):
+        AnyLogicMultiAgentEnv(attach=True, attach_timeout=30)
 
 
 # ---- the transport end to end ---------------------------------------------------------------------

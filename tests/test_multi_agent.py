@@ -84,6 +84,38 @@ def test_agents_deciding_at_one_time_cross_together_and_get_their_own_rewards(sw
         assert terminateds["__all__"] is False
 
 
+def test_agents_of_two_types_each_get_their_own_action_in_any_order(swarm_model):
+    with open_swarm(swarm_model, agents=4, scouts=2, ticks=3) as env:
+        observations, _ = env.reset(seed=5)
+        assert list(observations) == ["walker_0", "walker_1", "walker_2", "walker_3", "scout_0", "scout_1"]
+        positions = {agent: int(observations[agent]["observations"][0]) for agent in observations if "walker" in agent}
+        actions = {"scout_1": np.array([1, 0]), "walker_3": 2, "scout_0": [0, 1], "walker_0": np.int64(0),
+                   "walker_2": 1, "walker_1": 2}  # another order than the observations'
+        observations, rewards, *_ = env.step(actions)
+        for walker, position in positions.items():
+            assert int(observations[walker]["observations"][0]) == position + actions[walker] - 1
+        assert observations["scout_0"]["observations"].tolist() == [1, 1, 1]  # [tick, its last choice, 1]
+        assert observations["scout_1"]["observations"].tolist() == [1, 0, 1]
+        assert observations["scout_0"]["action_mask"].tolist() == [1, 1, 1, 1, 0]
+        assert observations["walker_0"]["action_mask"].tolist() == [1, 1, 1]
+        assert rewards["scout_0"] == rewards["scout_1"] == 1
+
+
+def test_observations_stay_as_they_were_when_the_episode_goes_on(swarm_model):
+    with open_swarm(swarm_model, agents=3, ticks=6) as env:
+        observations, _ = env.reset(seed=2)
+        kept, copies = [], []
+        for _ in range(4):
+            kept.append(observations)
+            copies.append({agent: {key: value.copy() for key, value in obs.items()} for agent, obs in observations.items()})
+            observations, *_ = env.step(walker_actions(env, observations, choose=lambda position: 2))
+        for old, copy in zip(kept, copies):
+            for agent, obs in old.items():
+                assert obs["observations"].tolist() == copy[agent]["observations"].tolist()
+                assert obs["action_mask"].tolist() == copy[agent]["action_mask"].tolist()
+        assert [int(obs["walker_0"]["observations"][1]) for obs in kept] == [0, 1, 2, 3]  # the ticks
+
+
 def test_one_crossing_per_agent_when_the_model_asks_each_agent_alone(swarm_model):
     with open_swarm(swarm_model, agents=3, ticks=2, oneCrossingPerAgent=True) as env:
         observations, _ = env.reset(seed=1)

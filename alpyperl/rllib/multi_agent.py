@@ -68,6 +68,9 @@ def make_multi_agent_env(env_config: Mapping[str, Any]) -> RLlibMultiAgentEnv:
     global _created
     worker_index = int(getattr(env_config, "worker_index", 0) or 0)
     process.become_runner(worker_index)
+    if env_config.get("attach") and worker_index > 1:
+        raise ValueError("attach=... trains the one model running in AnyLogic, so RLlib must create one environment: "
+                         "config.env_runners(num_env_runners=0 or 1, num_envs_per_env_runner=1)")
     try:
         env = RLlibMultiAgentEnv(dict(env_config), worker_index=worker_index, instance=_created)
     except ModelLoadError as error:
@@ -105,6 +108,11 @@ def multi_agent_modules(config, env_config: Mapping[str, Any], *, shared: bool =
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.rllib.examples.rl_modules.classes.action_masking_rlm import ActionMaskingTorchRLModule
 
+    if env_config.get("model") is None:
+        raise AlpyperlError("multi_agent_modules reads the agent types from an exported model folder "
+                            "(env_config['model']), which a model attached from AnyLogic (attach=...) does not have; "
+                            "pass it an env_config naming an export of the same model (the runners' env_config keeps "
+                            "attach=True), or train the attached AnyLogicMultiAgentEnv with a loop of your own")
     described = describe_model(os.fspath(env_config["model"]), float(env_config.get("step_timeout", 60.0)))
     if described.get("agents") is None:
         raise ModelLoadError(f"the model in {env_config['model']} is no multi-agent model (MultiAgentModel); "

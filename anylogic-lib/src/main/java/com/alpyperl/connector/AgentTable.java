@@ -54,6 +54,8 @@ public final class AgentTable implements RLModel {
     private final List<MultiAgentConnector.Entry> slots = new ArrayList<>();
     private int[] slotStatus = new int[0];
     private boolean[][] slotMasks = new boolean[0][];
+    /** How many crossings have been filled (for the connector to tell whether its host took one). */
+    private long crossings;
 
     AgentTable(MultiAgentModel model, MultiAgentConnector owner) {
         this.model = model;
@@ -141,6 +143,11 @@ public final class AgentTable implements RLModel {
         return model;
     }
 
+    /** How many crossings the table has been filled for. */
+    long crossings() {
+        return crossings;
+    }
+
     /** The index of {@code type} among the agent types, or -1. */
     int typeIndex(String type) {
         return types.indexOf(type);
@@ -174,6 +181,7 @@ public final class AgentTable implements RLModel {
     @Override
     public double[] getObservation() {
         int c = capacity();
+        crossings++;
         slots.clear();
         owner.slotsOfCrossing(slots, slotStatus, c);
         table[0] = slots.size();

@@ -119,11 +119,11 @@ final class AttachedHost extends ConnectorHost {
             throw new IllegalStateException("ALPypeRL: this model is already attached to Python (" + active.label
                     + "); a second run cannot attach at the same time");
         }
-        AttachedEngine engine = AttachedEngine.of(connector.getModel());
+        AttachedEngine engine = AttachedEngine.of(rootOf(connector));
         if (engine == null) {
             throw new IllegalStateException("ALPypeRL: attach mode needs a model run by AnyLogic's engine, and the "
                     + "model "
-                    + connector.getModel().getClass().getName() + " has none (no getEngine()); a plain Java model is "
+                    + rootOf(connector).getClass().getName() + " has none (no getEngine()); a plain Java model is "
                     + "trained in-process: AnyLogicEnv(model=FOLDER)");
         }
         Path file = connectionFile();
@@ -243,7 +243,16 @@ final class AttachedHost extends ConnectorHost {
         }
     }
 
-    /** The model's spaces (JSON or null) and parameter names, as the launcher describes a model. */
+    /** The model's root: the model of {@code connector}, or the multi-agent model whose agents' table it is. */
+    private static Object rootOf(RLConnector connector) {
+        RLModel model = connector.getModel();
+        return model instanceof AgentTable ? ((AgentTable) model).getModel() : model;
+    }
+
+    /**
+     * The model's spaces (JSON or null), parameter names and, for a multi-agent model, its agent
+     * types, as the launcher describes a model.
+     */
     private String describe(RLConnector connector) {
         StringBuilder json = new StringBuilder("{\"observation_space\": ");
         Space observation = connector.getModel().getObservationSpace();
@@ -259,7 +268,10 @@ final class AttachedHost extends ConnectorHost {
             json.append(", \"action_mask\": true"); // Python refuses it: masks are not supported in attach mode yet
         }
         json.append(", \"model\": ");
-        Json.appendString(json, engine.rootClassName(connector.getModel().getClass().getSimpleName()));
+        Json.appendString(json, engine.rootClassName(rootOf(connector).getClass().getSimpleName()));
+        if (connector.getModel() instanceof AgentTable) {
+            json.append(", \"agents\": ").append(AgentTable.describe(((AgentTable) connector.getModel()).getModel()));
+        }
         return json.append('}').toString();
     }
 
@@ -470,7 +482,7 @@ final class AttachedHost extends ConnectorHost {
             while (true) {
                 int kind = reader.read(this::stillWaiting);
                 if (kind == AttachProtocol.STEP) {
-                    String problem = readAction();
+                    String problem = readAction(asking);
                     if (problem != null) {
                         writer.send(AttachProtocol.ACTION_REFUSED, problem);
                         continue;
@@ -504,8 +516,11 @@ final class AttachedHost extends ConnectorHost {
         }
     }
 
-    /** Reads the STEP in the reader into {@link #action}; why it is no action of the space, or null. */
-    private String readAction() {
+    /**
+     * Reads the STEP in the reader into {@link #action}; why it is no action of the space (for a
+     * multi-agent model: of a waiting agent's space, or one its mask forbids), or null.
+     */
+    private String readAction(RLConnector asking) {
         int values = reader.length() / 8;
         if (reader.length() != 8 * action.length) {
             return "the action has " + values + " values, but the action space " + actionSpace + " has "
@@ -515,7 +530,11 @@ final class AttachedHost extends ConnectorHost {
         for (int i = 0; i < action.length; i++) {
             action[i] = flat.getDouble(8 * i);
         }
-        return actionSpace.problemWith(DoubleBuffer.wrap(action), 0);
+        String problem = actionSpace.problemWith(DoubleBuffer.wrap(action), 0);
+        if (problem == null && asking.getModel() instanceof AgentTable) {
+            problem = ((AgentTable) asking.getModel()).actionProblem(DoubleBuffer.wrap(action), 0);
+        }
+        return problem;
     }
 
     private void sendDecision(int status, double[] observation, double reward) throws IOException {

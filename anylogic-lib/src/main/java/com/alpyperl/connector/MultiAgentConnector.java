@@ -146,18 +146,42 @@ public final class MultiAgentConnector {
         if (waiting.isEmpty()) {
             return;
         }
-        if (!crossing.isDrivenByAlpyperl()) {
+        if (!crossing.isDrivenByAlpyperl() && !crossing.attachRequested()) {
             answerWithPolicies();
             return;
         }
         deciding = true;
         try {
             while (!waiting.isEmpty()) {
+                long before = table.crossings();
                 crossing.requestAction();
+                if (table.crossings() == before) {
+                    dropRequests(); // nobody took the crossing: a run that Python does not train (attach mode)
+                }
             }
         } finally {
             deciding = false;
         }
+    }
+
+    /**
+     * Training without exporting (attach mode): when alpyperl's launcher does not run the model (it
+     * runs in AnyLogic itself, or in an export started by its own launch script), the connector
+     * attaches at its first {@link #decide()} to the Python {@code AnyLogicMultiAgentEnv(attach=True)}
+     * waiting for it, which then runs the episodes (see {@link RLConnector#attachToPython()}). Returns
+     * this connector.
+     */
+    public MultiAgentConnector attachToPython() {
+        crossing.attachToPython();
+        return this;
+    }
+
+    /** The waiting requests of a run that Python does not train (the run AnyLogic started, or an abandoned one). */
+    private void dropRequests() {
+        for (Entry agent : waiting) {
+            agent.waiting = false;
+        }
+        waiting.clear();
     }
 
     /** How many agents wait for {@link #decide()}. */
@@ -352,11 +376,11 @@ public final class MultiAgentConnector {
         }
 
         double reward() {
-            return ModelCalls.call("getReward() of agent " + id, agent::getReward);
+            return ModelCalls.call("getReward()", id, agent::getReward);
         }
 
         double[] observe(Space space) {
-            double[] observation = ModelCalls.call("getObservation() of agent " + id, agent::getObservation);
+            double[] observation = ModelCalls.call("getObservation()", id, agent::getObservation);
             if (observation == null || observation.length != space.flatSize()) {
                 throw new ModelException("getObservation() of agent " + id + " returned "
                         + (observation == null ? "null" : observation.length + " values") + ", but the observation space "
@@ -366,7 +390,7 @@ public final class MultiAgentConnector {
         }
 
         boolean[] mask(int size, Space actionSpace) {
-            boolean[] mask = ModelCalls.call("getActionMask() of agent " + id, agent::getActionMask);
+            boolean[] mask = ModelCalls.call("getActionMask()", id, agent::getActionMask);
             if (mask == null) {
                 return null;
             }
@@ -393,7 +417,7 @@ public final class MultiAgentConnector {
         }
 
         void act(RLAction action) {
-            ModelCalls.call("takeAction() of agent " + id, () -> {
+            ModelCalls.call("takeAction()", id, () -> {
                 agent.takeAction(action);
                 return null;
             });

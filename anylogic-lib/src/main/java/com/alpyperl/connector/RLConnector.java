@@ -160,6 +160,11 @@ public final class RLConnector {
         return new Random(new SplittableRandom(episodeSeed).split().nextLong());
     }
 
+    /** Whether the connector will attach to Python at its first decision (attach mode asked for, no host yet). */
+    boolean attachRequested() {
+        return host == null && AttachedHost.requested(attach);
+    }
+
     /** The host that knows the spaces in use; asking never attaches to Python (only a decision does). */
     private ConnectorHost hostForSpaces() {
         return host == null && AttachedHost.requested(attach) ? null : evaluationHostIfNeeded();
