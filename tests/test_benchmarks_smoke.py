@@ -104,7 +104,8 @@ def test_quick_sb3_benchmark_compares_every_vec_env(repo_root, cartpole_model, t
             # the rollouts are part of learn(): fewer env steps per second of learn() than of rollouts
             assert rates[name]["learn_wall"][0] < rates[name]["rollout_wall"][0]
         assert measured["bound"] == 1 / (1 - rates["gym_dummy"]["env_share"][0])
-        assert measured["from_shares"] == (1 - rates["adapter"]["env_share"][0]) / (1 - rates["gym_dummy"]["env_share"][0])
+        shares = (rates["adapter"]["env_share"][0], rates["gym_dummy"]["env_share"][0])
+        assert measured["from_shares"] == (1 - shares[0]) / (1 - shares[1])
     env_only = result["env_only"]
     for name in ("adapter", "gym_dummy", "anylogic_dummy"):
         assert env_only["rates"][name]["env_cpu"][0] > 0 and env_only["rates"][name]["env_wall"][0] > 0
