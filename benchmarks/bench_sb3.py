@@ -66,6 +66,7 @@ LEARN_KINDS = ("learn_wall", "learn_cpu", "rollout_wall", "rollout_cpu")
 ENV_KINDS = ("env_wall", "env_cpu")
 TRAINED = ("adapter", "gym_dummy")
 STEPPED = ("adapter", "gym_dummy", "anylogic_dummy")
+SETTINGS = ("default", "cleanrl", "zoo")
 QUICK_N_STEPS = 64  # --quick: rollouts this short in every setting (a smoke run; its rates mean nothing)
 
 
@@ -199,6 +200,9 @@ def main() -> None:
     min_steps = args.steps or (256 if args.quick else 16_384)
     env_seconds = 0.2 if args.quick else 0.5
     names = [name.strip() for name in args.ppo.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SETTINGS]
+    if unknown or not names:
+        parser.error(f"--ppo {args.ppo!r}: choose one or more of {', '.join(SETTINGS)}, separated by commas")
     settings = {name: ppo_settings(name, args.num_envs) for name in names}
     if args.quick:
         for chosen in settings.values():

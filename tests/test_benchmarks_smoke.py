@@ -113,6 +113,14 @@ def test_quick_sb3_benchmark_compares_every_vec_env(repo_root, cartpole_model, t
                                                         / env_only["rates"]["gym_dummy"]["env_cpu"][0])
 
 
+def test_sb3_benchmark_refuses_an_unknown_ppo_setting(repo_root, tmp_path):
+    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "bench_sb3.py"), "--ppo", "cleanrl,fast",
+                           "--output", str(tmp_path / "sb3.json")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert "--ppo 'cleanrl,fast': choose one or more of default, cleanrl, zoo" in done.stderr
+    assert not (tmp_path / "sb3.json").exists()
+
+
 def test_quick_multi_agent_benchmark_writes_every_contender(repo_root, test_model, cartpole_model, tmp_path):
     """``bench_multi_agent.py --quick`` runs end to end: a time per step for every contender, and the ratios."""
     stdout, result = run_quick(repo_root, "bench_multi_agent.py", tmp_path / "multi_agent.json")
