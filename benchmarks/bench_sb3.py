@@ -293,7 +293,7 @@ def report(result: dict) -> None:
               f"differed); an environment that cost nothing would make gym_dummy's learn() at most "
               f"{measured['bound']:.2f}x faster.")
     env_only = result["env_only"]
-    print(f"\nVecEnv.step() alone (a balancing policy, no network)")
+    print("\nVecEnv.step() alone (a balancing policy, no network)")
     for name in STEPPED:
         rate = env_only["medians"][name]["env_cpu"]
         ratio = "1.00x" if name == "gym_dummy" else (f"{env_only['ratios'][name]['env_cpu']:.2f}x "
