@@ -109,13 +109,15 @@ class AnyLogicVecEnv(VecEnv):
             raise RuntimeError("step_wait() needs actions: call step_async(actions) first (or step(actions))")
         actions, self._actions = self._actions, None
         observations, rewards, terminated, truncated, infos = self.vector_env.step(actions)
-        step_infos = [{"TimeLimit.truncated": cut and not ended}
-                      for ended, cut in zip(terminated.tolist(), truncated.tolist())]
-        if "_final_obs" in infos:
+        # The info dicts are SB3's and new each step (VecMonitor and callbacks may keep or change them).
+        step_infos = [{"TimeLimit.truncated": False} for _ in range(self.num_envs)]
+        if "_final_obs" in infos:  # episodes ended (the vector env says so only then): most steps skip this
             env_params = self.vector_env.env_params
-            for index in np.flatnonzero(infos["_final_obs"]):
-                step_infos[index]["terminal_observation"] = infos["final_obs"][index]
-                self.reset_infos[index] = {"seed": int(infos["seed"][index]), "env_params": dict(env_params)}
+            final_observations, seeds = infos["final_obs"], infos["seed"]
+            for index in np.flatnonzero(infos["_final_obs"]).tolist():
+                step_infos[index] = {"TimeLimit.truncated": bool(truncated[index] and not terminated[index]),
+                                     "terminal_observation": final_observations[index]}
+                self.reset_infos[index] = {"seed": int(seeds[index]), "env_params": dict(env_params)}
         return observations, rewards.astype(np.float32), terminated | truncated, step_infos
 
     def close(self) -> None:

@@ -88,19 +88,44 @@ def test_quick_soak_writes_every_phase(repo_root, cartpole_model, tmp_path):
 
 
 def test_quick_sb3_benchmark_compares_every_vec_env(repo_root, cartpole_model, tmp_path):
-    """``bench_sb3.py --quick`` runs end to end: each VecEnv has its three rates, and the ratios are theirs."""
+    """``bench_sb3.py --quick`` runs end to end: per PPO setting, learn() and rollout rates of both
+    sides, the ratios are theirs, the env's share of learn() is a fraction; VecEnv.step() alone for all three."""
     stdout, result = run_quick(repo_root, "bench_sb3.py", tmp_path / "sb3.json")
-    assert "goal: adapter >= 1.5x gym_dummy" in stdout
+    assert "goal: adapter's learn() >= 1.5x gym_dummy's" in stdout
     assert result["quick"] and result["num_envs"] == 8 and result["rounds"] == 1
-    rates = result["rates"]
-    for kind in ("learn", "rollout", "env"):
-        for clock in ("wall", "cpu"):
-            key = f"{kind}_{clock}"
-            for name in ("adapter", "gym_dummy", "anylogic_dummy"):
-                assert len(rates[name][key]) == 1 and rates[name][key][0] > 0
-            # one round: the ratio is that round's
-            assert result["ratios"]["adapter"][key] == rates["adapter"][key][0] / rates["gym_dummy"][key][0]
-            assert result["goal"][f"{key}_met"] == (result["ratios"]["adapter"][key] >= 1.5)
+    assert set(result["learn"]) == {"default", "cleanrl"}
+    assert result["learn"]["cleanrl"]["ppo"] == {"n_steps": 64, "n_epochs": 4, "batch_size": 256}
+    for setting, measured in result["learn"].items():
+        rates = measured["rates"]
+        assert measured["steps_per_round"] % (8 * measured["ppo"]["n_steps"]) == 0
+        for kind in ("learn", "rollout"):
+            for clock in ("wall", "cpu"):
+                key = f"{kind}_{clock}"
+                for name in ("adapter", "gym_dummy"):
+                    assert len(rates[name][key]) == 1 and rates[name][key][0] > 0
+                # one round: the ratio is that round's
+                assert measured["ratios"][key] == rates["adapter"][key][0] / rates["gym_dummy"][key][0]
+                assert measured["goal_met"][key] == (measured["ratios"][key] >= 1.5)
+        for name in ("adapter", "gym_dummy"):
+            assert 0 < rates[name]["env_share"][0] < 1
+            # the rollouts are part of learn(): fewer env steps per second of learn() than of rollouts
+            assert rates[name]["learn_wall"][0] < rates[name]["rollout_wall"][0]
+        assert measured["bound"] == 1 / (1 - rates["gym_dummy"]["env_share"][0])
+        shares = (rates["adapter"]["env_share"][0], rates["gym_dummy"]["env_share"][0])
+        assert measured["from_shares"] == (1 - shares[0]) / (1 - shares[1])
+    env_only = result["env_only"]
+    for name in ("adapter", "gym_dummy", "anylogic_dummy"):
+        assert env_only["rates"][name]["env_cpu"][0] > 0 and env_only["rates"][name]["env_wall"][0] > 0
+    assert env_only["ratios"]["adapter"]["env_cpu"] == (env_only["rates"]["adapter"]["env_cpu"][0]
+                                                        / env_only["rates"]["gym_dummy"]["env_cpu"][0])
+
+
+def test_sb3_benchmark_refuses_an_unknown_ppo_setting(repo_root, tmp_path):
+    done = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "bench_sb3.py"), "--ppo", "cleanrl,fast",
+                           "--output", str(tmp_path / "sb3.json")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert "--ppo 'cleanrl,fast': choose one or more of default, cleanrl, zoo" in done.stderr
+    assert not (tmp_path / "sb3.json").exists()
 
 
 def test_quick_multi_agent_benchmark_writes_every_contender(repo_root, test_model, cartpole_model, tmp_path):

@@ -97,6 +97,30 @@ def test_trajectories_equal_those_of_dummy_vec_env_over_anylogic_envs(cartpole_m
         dummy.close()
 
 
+def test_each_step_gives_new_info_dicts(cartpole_model):
+    """step_wait builds the infos of a step where no episode ended without looking at each
+    sub-environment; they are still one new dict each, so what SB3 or a callback keeps or changes
+    in one does not show up in another or in a later step's."""
+    env = AnyLogicVecEnv(model=cartpole_model, num_envs=3, env_params={"maxSteps": 3})
+    try:
+        env.seed(0)
+        env.reset()
+        _, _, dones, first = env.step(np.array([0, 1, 0]))
+        assert not dones.any() and first == [{"TimeLimit.truncated": False}] * 3
+        assert len({id(info) for info in first}) == 3
+        first[0]["kept by a callback"] = True
+        _, _, dones, second = env.step(np.array([1, 0, 1]))
+        assert not dones.any() and second == [{"TimeLimit.truncated": False}] * 3
+        assert all(info is not kept for info, kept in zip(second, first))
+        _, _, dones, third = env.step(np.array([0, 1, 0]))  # maxSteps: every episode is cut here
+        assert dones.all() and [info["TimeLimit.truncated"] for info in third] == [True] * 3
+        assert all(set(info) == {"TimeLimit.truncated", "terminal_observation"} for info in third)
+        _, _, dones, fourth = env.step(np.array([1, 0, 1]))  # new episodes, started in the step that ended them
+        assert not dones.any() and fourth == [{"TimeLimit.truncated": False}] * 3
+    finally:
+        env.close()
+
+
 def test_options_seeds_and_attributes(cartpole_model):
     env = AnyLogicVecEnv(model=cartpole_model, num_envs=2)
     try:
