@@ -255,6 +255,11 @@ class AnyLogicMultiAgentEnv:
         return list(self._asked)
 
     @property
+    def instance_label(self) -> str:
+        """The label of the model instance, as its printed lines show it (``JobShop#3``)."""
+        return self._instances.output.labels[0]
+
+    @property
     def max_agents(self) -> int:
         """How many agents one crossing holds."""
         return self._layout.capacity

@@ -79,6 +79,7 @@ public final class ModelSession implements AutoCloseable {
         this.handoff = handoff;
         this.host = new ModelHost(handoff);
         this.output = new InstanceOutput(handoff.label);
+        output.labelAgentsWith(this::agentInCall);
         this.renderer = new ModelRenderer(folder.getName());
         startModelThread();
     }
@@ -280,6 +281,17 @@ public final class ModelSession implements AutoCloseable {
             return null;
         }
         return ((AgentTable) connector.getModel()).actionProblem(row.buffer, 0);
+    }
+
+    /**
+     * The id of the agent of a multi-agent model whose method the connector calls now, or null
+     * (called on the model's thread by its output, which labels the lines printed meanwhile).
+     */
+    private String agentInCall() {
+        ModelWorker worker = handoff.worker();
+        RLConnector connector = worker == null ? null : worker.connector;
+        return connector != null && connector.getModel() instanceof AgentTable
+                ? ((AgentTable) connector.getModel()).agentInCall() : null;
     }
 
     /** The action space agreed with the caller (null before {@link #configure}). */

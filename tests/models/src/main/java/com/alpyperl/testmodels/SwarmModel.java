@@ -18,8 +18,9 @@ import java.util.List;
  * and rewarded {@code -|position|}. Parameters turn on what tests look at: masks (a walker at
  * position 2 or more may not step right; without, its mask allows all), a second agent type ("scout", Box(3) observation,
  * MultiDiscrete([2, 3]) action, masked), an agent leaving or joining, the model finishing, one
- * crossing per agent instead of one per tick, and misbehaviour (a wrong observation, a mask that
- * allows nothing, a request without decide()).
+ * crossing per agent instead of one per tick, misbehaviour (a wrong observation, a mask that
+ * allows nothing, a request without decide(), walker_1 throwing in takeAction at tick 1), and
+ * printing ({@code talk}: each walker in takeAction and getObservation, the root after each tick).
  */
 public class SwarmModel implements PlainJavaModel, MultiAgentModel {
     @ModelParameter public int agents = 3;
@@ -31,6 +32,7 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
     @ModelParameter public int finishAt = -1;
     @ModelParameter public boolean oneCrossingPerAgent = false;
     @ModelParameter public String misbehave = "";
+    @ModelParameter public boolean talk = false;
 
     private MultiAgentConnector connector;
     private final List<Walker> walkers = new ArrayList<>();
@@ -104,6 +106,9 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
                 return;
             }
             connector.decide();
+            if (talk) {
+                System.out.println("tick " + tick + " decided");
+            }
         }
     }
 
@@ -119,6 +124,9 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
 
         @Override
         public double[] getObservation() {
+            if (talk) {
+                System.err.println("observed at " + position);
+            }
             if (misbehave.equals("short observation")) {
                 return new double[] {position};
             }
@@ -127,6 +135,13 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
 
         @Override
         public void takeAction(RLAction action) {
+            if (misbehave.equals("throw in takeAction") && tick == 1 && id.equals("walker_1")) {
+                throw new IllegalStateException("walker_1 cannot move");
+            }
+            if (talk) {
+                System.out.print("moving ");
+                System.out.println("by " + (action.asInt() - 1));
+            }
             position += action.asInt() - 1;
             earned -= Math.abs(position);
         }
