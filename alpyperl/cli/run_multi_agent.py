@@ -38,14 +38,23 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float) -> int:
     """Runs the episodes of ``args`` on a multi-agent model with random valid actions; returns the exit status."""
     from ..multi_agent import DEFAULT_MAX_AGENTS, AnyLogicMultiAgentEnv, agent_type
     from ..recording import EpisodeRecorder
+    from ..render import DEFAULT_SIZE, VideoFile
     from .run import Progress, _summary
 
-    if args.render:
-        raise UsageError("--render draws the model of a single-agent environment; multi-agent models have no "
-                         "render_mode yet")
+    if args.render and args.policy != "random":
+        raise UsageError("--render with a multi-agent model draws episodes of random valid actions; its ONNX "
+                         "policies run in Java, without --render")
+    rendering = {"render_mode": "rgb_array", "render_size": args.render_size or DEFAULT_SIZE} if args.render else {}
     env = AnyLogicMultiAgentEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
                                 max_agents=args.max_agents or DEFAULT_MAX_AGENTS, debug_port=args.debug_port,
-                                debug_suspend=args.suspend)
+                                debug_suspend=args.suspend, **rendering)
+    video = None
+    if args.render:
+        try:
+            video = VideoFile(args.render, fps=env.metadata["render_fps"])
+        except BaseException:
+            env.close()
+            raise
     if args.record:
         env = EpisodeRecorder(env, args.record)
     types = env.agent_types
@@ -54,7 +63,8 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float) -> int:
         kind.action_space.seed(args.seed + index)
     print(f"model {os.path.abspath(args.model)} ({len(types)} agent type(s): {', '.join(types)}): random valid "
           f"actions, {args.episodes} episode(s), seeds {args.seed} to {args.seed + args.episodes - 1}"
-          + (f", recording to {args.record}" if args.record else ""), flush=True)
+          + (f", recording to {args.record}" if args.record else "")
+          + (f", video to {args.render}" if args.render else ""), flush=True)
     returns, lengths, failures = [], [], []
     type_totals = dict.fromkeys(types, 0.0)
     progress = Progress(args.episodes, "episodes")
@@ -64,11 +74,15 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float) -> int:
             type_returns, steps, error, ending = dict.fromkeys(types, 0.0), 0, None, ""
             try:
                 observations, _ = env.reset(seed=args.seed + episode)
+                if video is not None:
+                    video.add(env.render())
                 while True:
                     actions = {agent: random_valid_action(types[agent_type(agent)], observations[agent], rng)
                                for agent in env.waiting_agents}
                     observations, rewards, terminateds, truncateds, _ = env.step(actions)
                     steps += 1
+                    if video is not None:
+                        video.add(env.render())
                     for agent, reward in rewards.items():
                         type_returns[agent_type(agent)] += float(reward)
                     if terminateds["__all__"] or truncateds["__all__"]:
@@ -93,7 +107,12 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float) -> int:
     finally:
         progress.close()
         env.close()
+        if video is not None:
+            video.close()
     print(_summary(returns, lengths, failures, time.perf_counter() - started))
+    if video is not None:
+        print(f"video of {video.frames} frame(s) at {video.fps:g} frames/s written to {args.render}"
+              if video.frames else f"no frame to write: {args.render} was not written")
     if returns:
         print("mean return per agent type: "
               + ", ".join(f"{name} {value / len(returns):.6g}" for name, value in type_totals.items()))

@@ -4,6 +4,7 @@ import com.alpyperl.connector.AgentTable;
 import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.Json;
 import com.alpyperl.connector.RLConnector;
+import com.alpyperl.connector.RLModel;
 import com.alpyperl.connector.Space;
 import com.alpyperl.launcher.output.InstanceOutput;
 import com.alpyperl.launcher.runtime.ModelFolder;
@@ -364,7 +365,8 @@ public final class ModelSession implements AutoCloseable {
             if (current == null) {
                 return false;
             }
-            renderer.draw(current.getModel(), target, width, height);
+            RLModel model = current.getModel(); // a multi-agent model's root draws the scene, not its agent table
+            renderer.draw(model instanceof AgentTable ? ((AgentTable) model).getModel() : model, target, width, height);
             return true;
         } finally {
             callerLock.unlock();

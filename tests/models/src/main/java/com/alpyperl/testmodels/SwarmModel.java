@@ -1,5 +1,6 @@
 package com.alpyperl.testmodels;
 
+import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.ModelParameter;
 import com.alpyperl.connector.MultiAgentConnector;
 import com.alpyperl.connector.MultiAgentModel;
@@ -8,6 +9,8 @@ import com.alpyperl.connector.RLAction;
 import com.alpyperl.connector.RLAgent;
 import com.alpyperl.connector.Space;
 import com.alpyperl.connector.Spaces;
+import java.awt.Color;
+import java.awt.Graphics2D;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,8 +24,10 @@ import java.util.List;
  * crossing per agent instead of one per tick, misbehaviour (a wrong observation, a mask that
  * allows nothing, a request without decide(), walker_1 throwing in takeAction at tick 1), and
  * printing ({@code talk}: each walker in takeAction and getObservation, the root after each tick).
+ * It draws itself: walker k (in the order they joined) is a black 10 x 10 square whose top left corner
+ * is at x = width / 2 + 20 * position, y = 20 + 20 * k.
  */
-public class SwarmModel implements PlainJavaModel, MultiAgentModel {
+public class SwarmModel implements PlainJavaModel, MultiAgentModel, Drawable {
     @ModelParameter public int agents = 3;
     @ModelParameter public int ticks = 10;
     @ModelParameter public boolean masks = false;
@@ -109,6 +114,14 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
             if (talk) {
                 System.out.println("tick " + tick + " decided");
             }
+        }
+    }
+
+    @Override
+    public void drawFrame(Graphics2D g, int width, int height) {
+        g.setColor(Color.BLACK);
+        for (int k = 0; k < walkers.size(); k++) {
+            g.fillRect(width / 2 + 20 * walkers.get(k).position, 20 + 20 * k, 10, 10);
         }
     }
 
