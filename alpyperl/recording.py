@@ -214,7 +214,7 @@ class MultiAgentEpisodeRecorder:
         try:
             actions = {agent: flatten(self.env.get_action_space(agent), action)
                        for agent, action in action_dict.items()}
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError):  # no action of the agent's space, or no such agent:
             return self.env.step(action_dict)  # refused with the environment's own message; nothing recorded
         self._episode["actions"].append(actions)
         try:

@@ -309,7 +309,7 @@ class Divergence:
     """Where a replay first differs from its recording. Step 0 is the reset; step i the i-th action."""
 
     step: int
-    what: str  # "observation", "reward", "terminated", "truncated" or "error"; multi-agent also "agents", "ended"
+    what: str  # "observation", "reward", "terminated", "truncated", "error"; multi-agent: "ended", "set of agents ..."
     recorded: Any
     replayed: Any
     detail: str = ""
@@ -494,14 +494,18 @@ def _endings(terminateds: dict, truncateds: dict) -> dict[str, str]:
             if agent != "__all__" and (terminateds[agent] or truncateds[agent])}
 
 
+#: What a Divergence calls the agents of a multi-agent step whose values are compared, when they differ.
+_AGENT_SETS = {"observation": "set of agents observed", "reward": "set of agents rewarded",
+               "ended": "set of agents that ended"}
+
+
 def _compare_agents(step: int, what: str, recorded: dict, replayed: dict) -> Divergence | None:
     """A Divergence if the agents differ, or else the value of one of them (the first in the recording's order)."""
     if set(recorded) != set(replayed):
         missing, extra = sorted(set(recorded) - set(replayed)), sorted(set(replayed) - set(recorded))
         detail = "; ".join(part for part in (f"recorded only: {', '.join(missing)}" if missing else "",
                                              f"replayed only: {', '.join(extra)}" if extra else "") if part)
-        return Divergence(step, f"agents of the {what}s" if what != "ended" else "agents that ended",
-                          sorted(recorded), sorted(replayed), detail)
+        return Divergence(step, _AGENT_SETS[what], sorted(recorded), sorted(replayed), detail)
     for agent, value in recorded.items():
         divergence = _compare_values(step, what, value, replayed[agent])
         if divergence is not None:

@@ -109,7 +109,7 @@ def test_a_divergence_names_the_step_and_the_agent(swarm_model, tmp_path):
     assert "reward of agent walker_2 differs at step 1" in replayed({"rewards": rewards})
     observations = json.loads(json.dumps(episode["observations"]))
     observations[1]["walker_7"] = observations[1].pop("walker_0")
-    assert "agents of the observations differs at step 1 (recorded only: walker_7; replayed only: walker_0)" \
+    assert "set of agents observed differs at step 1 (recorded only: walker_7; replayed only: walker_0)" \
         in replayed({"observations": observations})
     ended = json.loads(json.dumps(episode["ended"]))
     ended[-1]["walker_0"] = "terminated"
@@ -127,7 +127,7 @@ def test_other_parameters_diverge_at_the_step_they_change(swarm_model, tmp_path)
                                                                                           "leaveAt": 2}}) + "\n")
     result = replay(changed, 0)
     # walker_0 now leaves at tick 2, reported by the step that reaches it
-    assert result.divergence.step == 2 and result.divergence.what == "agents that ended", str(result)
+    assert result.divergence.step == 2 and result.divergence.what == "set of agents that ended", str(result)
     assert result.divergence.detail == "replayed only: walker_0"
 
 

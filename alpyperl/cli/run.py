@@ -241,7 +241,10 @@ def _onnx_actor(policy_file: str, env):
 
 
 def run_onnx(args: argparse.Namespace) -> int:
-    """Runs an ONNX policy with the Java launcher's command line, in this process's JVM."""
+    """Runs an ONNX policy with the Java launcher's command line, in this process's JVM (``args`` as
+    ``alpyperl run`` reads them; ``type_policies`` and ``max_agents`` are optional)."""
+    args.type_policies = getattr(args, "type_policies", {})
+    args.max_agents = getattr(args, "max_agents", None)
     if args.record:
         raise UsageError("--record works with the random policy only (an ONNX policy runs inside Java)")
     _check_policy_file(args)
