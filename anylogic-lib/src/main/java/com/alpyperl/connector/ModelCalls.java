@@ -23,4 +23,19 @@ final class ModelCalls {
             throw new ModelException(what + " threw " + t, t);
         }
     }
+
+    /**
+     * Runs {@code call}, the method {@code method} of agent {@code agentId}; an exception it throws
+     * becomes a {@link ModelException} naming both (the text is built only then: this is called
+     * several times per agent and crossing).
+     */
+    static <T> T call(String method, String agentId, ModelCall<T> call) {
+        try {
+            return call.run();
+        } catch (EpisodeAbandoned | ModelException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new ModelException(method + " of agent " + agentId + " threw " + t, t);
+        }
+    }
 }

@@ -364,12 +364,12 @@ public final class MultiAgentConnector {
             this.agent = agent;
         }
 
-        /** Calls the agent's method {@code what}, with this agent as the connector's agent in call meanwhile. */
-        private <T> T call(String what, ModelCalls.ModelCall<T> call) {
+        /** Calls the agent's method {@code method}, with this agent as the connector's agent in call meanwhile. */
+        private <T> T call(String method, ModelCalls.ModelCall<T> call) {
             String before = owner.agentInCall;
             owner.agentInCall = id;
             try {
-                return ModelCalls.call(what + " of agent " + id, call);
+                return ModelCalls.call(method, id, call);
             } finally {
                 owner.agentInCall = before;
             }
