@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
+import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -387,7 +388,7 @@ public final class Main {
             int equals = value.indexOf('=');
             String type = equals > 0 ? value.substring(0, equals) : "";
             if (!type.isEmpty() && !type.contains("/") && !type.contains("\\")
-                    && !java.nio.file.Files.exists(Paths.get(value))) {
+                    && !Files.exists(Paths.get(value))) {
                 if (equals == value.length() - 1) {
                     throw new IllegalArgumentException("--policy " + value + " names no file; give --policy " + type
                             + "=FILE.onnx");

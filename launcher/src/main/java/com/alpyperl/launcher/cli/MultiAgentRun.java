@@ -37,6 +37,8 @@ final class MultiAgentRun {
     private final int observationWidth;
     private final int actionWidth;
     private final int slotWidth;
+    /** The policies loaded so far, by file (one file may serve several types). */
+    private final Map<String, OnnxPolicy> loaded = new HashMap<>();
 
     /** One agent type as the model describes it, with its policy (loaded when one of its agents first decides). */
     private static final class AgentType {
@@ -215,8 +217,6 @@ final class MultiAgentRun {
         type.policy = policy;
         return policy;
     }
-
-    private final Map<String, OnnxPolicy> loaded = new HashMap<>();
 
     private static void check(String kind, Space trained, Space declared, String file, String where) {
         if (!trained.hasSameLayout(declared)) {
