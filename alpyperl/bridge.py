@@ -161,9 +161,10 @@ def _open_folder(model_path: str, jvm_options: list[str]):
     return folder
 
 
-def describe_model(model_path: str, timeout: float) -> dict:
-    """What a model folder's model says about itself (see :meth:`ModelGroup.describe`), from one instance."""
-    group = ModelGroup(model_path, [], 1, "auto", None)
+def describe_model(model_path: str, timeout: float, jvm_options: list[str] | None = None) -> dict:
+    """What a model folder's model says about itself (see :meth:`ModelGroup.describe`), from one instance
+    (``jvm_options``: those of the JVM, if this starts it)."""
+    group = ModelGroup(model_path, list(jvm_options or ()), 1, "auto", None)
     try:
         return group.describe(timeout)
     finally:

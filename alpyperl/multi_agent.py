@@ -31,7 +31,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from . import jvm
+from . import jvm, render
 from .agent_table import AgentTable, TableLayout
 from .bridge import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED
 from .errors import AlpyperlError, ModelLoadError, ResetNeeded
@@ -108,6 +108,9 @@ class AnyLogicMultiAgentEnv:
             button), as :class:`~alpyperl.AnyLogicEnv` does a single-agent one: its
             ``MultiAgentConnector`` set to train (``attachToPython()``, ``-Dalpyperl.attach=true``)
             connects at its first ``decide()``; one message each way per crossing.
+        render_mode, render_size, render_fps: as for :class:`~alpyperl.AnyLogicEnv`: the model (its
+            root, which implements ``com.alpyperl.connector.Drawable``) draws the whole scene;
+            :meth:`render` returns it (``"rgb_array"``) or shows it after each reset and step (``"human"``).
 
     The settings may also come as one mapping, as RLlib passes its ``env_config``.
 
@@ -120,8 +123,7 @@ class AnyLogicMultiAgentEnv:
     naming the agent, and changes nothing.
     """
 
-    metadata = {"render_modes": []}
-    render_mode = None
+    metadata = {"render_modes": list(render.RENDER_MODES), "render_fps": 30}
 
     def __init__(
         self,
@@ -138,14 +140,21 @@ class AnyLogicMultiAgentEnv:
         model_threads: str = "auto",
         attach: bool | int = False,
         attach_timeout: float = DEFAULT_ATTACH_TIMEOUT,
+        render_mode: str | None = None,
+        render_size: tuple[int, int] = render.DEFAULT_SIZE,
+        render_fps: float = 30,
     ):
         settings = resolve(config, dict(
             model=model, env_params=env_params, max_agents=max_agents, step_timeout=step_timeout,
             jvm_options=jvm_options, debug_port=debug_port, debug_suspend=debug_suspend, model_output=model_output,
             model_threads=model_threads, observation_space=None, action_space=None, attach=attach,
-            attach_timeout=attach_timeout))
+            attach_timeout=attach_timeout, render_mode=render_mode, render_size=render_size, render_fps=render_fps))
         if not positive_int(settings["max_agents"]):
             raise ValueError(f"max_agents must be a positive integer, got {settings['max_agents']!r}")
+        self.render_mode, self.render_size, fps = render.check_settings(
+            settings["render_mode"], settings["render_size"], settings["render_fps"])
+        self.metadata = {**self.metadata, "render_fps": fps}
+        self._window: render.Window | None = None
         self.settings: dict[str, Any] = settings
         #: The model's folder, or None for a model attached from AnyLogic.
         self.model_path = None if settings["model"] is None else os.fspath(settings["model"])
@@ -159,6 +168,8 @@ class AnyLogicMultiAgentEnv:
         self._closer = weakref.finalize(self, instances.close)
         try:
             instances.set_parameters(self._env_params)
+            if self.render_mode is not None:
+                self._prepare_rendering()
         except BaseException:
             self.close()
             raise
@@ -178,6 +189,15 @@ class AnyLogicMultiAgentEnv:
         self.possible_agents: list[str] = [] if any(not t.possible_agents for t in self._types) else [
             f"{t.name}_{number}" for t in self._types for number in range(t.possible_agents)]
         self._known: set[str] = set()
+
+    def _prepare_rendering(self) -> None:
+        """Checks that the model draws and allocates the frame buffer; in "human" mode opens the window
+        and makes every step show its frame."""
+        self._frames = render.Frames(self._instances.group, self.render_size, self.model_path, self.render_mode)
+        if self.render_mode == "human":
+            self._window = render.Window(f"alpyperl: {os.path.basename(os.path.abspath(self.model_path))}",
+                                         self.render_size, self.metadata["render_fps"])
+            self.step = self._step_and_show  # so that the other modes pay nothing per step
 
     # ---- spaces ---------------------------------------------------------------------------------
 
@@ -232,6 +252,11 @@ class AnyLogicMultiAgentEnv:
         return list(self._asked)
 
     @property
+    def instance_label(self) -> str:
+        """The label of the model instance, as its printed lines show it (``JobShop#3``)."""
+        return self._instances.output.labels[0]
+
+    @property
     def max_agents(self) -> int:
         """How many agents one crossing holds."""
         return self._layout.capacity
@@ -266,6 +291,8 @@ class AnyLogicMultiAgentEnv:
             self._instances.busy.release()
         self.agents = list(observations)
         self._known = set(observations)
+        if self._window is not None:
+            self._window.show(self._draw())
         info = {"seed": episode_seed}
         return observations, {agent: dict(info) for agent in observations}
 
@@ -320,6 +347,32 @@ class AnyLogicMultiAgentEnv:
             self._table.read(self._episode_over)
         return observations, rewards, terminateds, truncateds
 
+    # ---- rendering ------------------------------------------------------------------------------
+
+    def _step_and_show(self, action_dict: Mapping[str, Any]):
+        """``step()`` in "human" mode: steps, then shows the model's picture in the window."""
+        result = type(self).step(self, action_dict)
+        self._window.show(self._draw())
+        return result
+
+    def render(self):
+        """The model's picture of its current state, as :meth:`alpyperl.AnyLogicEnv.render` gives it:
+        an (H, W, 3) uint8 RGB array with ``render_mode="rgb_array"``; shown in the window (and None)
+        with ``"human"``; None, with a warning, without a render_mode."""
+        if self.render_mode is None:
+            gym.logger.warn("render() returns nothing because the environment has no render_mode: create it with "
+                            "render_mode='rgb_array' (frames as arrays) or 'human' (a window)")
+            return None
+        frame = self._draw()
+        if self._window is not None:
+            self._window.show(frame)
+            return None
+        return frame
+
+    def _draw(self) -> np.ndarray:
+        self._check_open()
+        return self._frames.draw(0)
+
     # ---- the rest of the environment ------------------------------------------------------------
 
     def set_parameters(self, env_params: Mapping[str, Any]) -> None:
@@ -337,8 +390,11 @@ class AnyLogicMultiAgentEnv:
             raise AlpyperlError("the environment is closed; create a new AnyLogicMultiAgentEnv")
 
     def close(self) -> None:
-        """Ends the episode and the model's thread. The environment cannot be used afterwards."""
+        """Ends the episode and the model's thread (and closes the window of render_mode="human").
+        The environment cannot be used afterwards."""
         self._episode_over = True
+        if self._window is not None:
+            self._window.close()
         if self._closer is not None:
             self._closer()
 

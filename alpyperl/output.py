@@ -6,14 +6,17 @@ instance. ``model_output`` says where they go:
 
 * ``"log"`` (the default): to Python's :mod:`logging`, logger ``alpyperl.model``, each line
   prefixed with the instance's label (``[CartPole#3] ...``; in an RLlib EnvRunner
-  ``[runner 2, CartPole#3] ...``), at INFO for ``System.out`` and WARNING for ``System.err``.
+  ``[runner 2, CartPole#3] ...``; a line a multi-agent model printed in a method of one of its
+  agents, called by its connector, also names the agent: ``[JobShop#1, machine_3] ...``), at INFO
+  for ``System.out`` and WARNING for ``System.err``.
   The lines wait in Java and are logged after the ``reset()``/``step()`` call during which they
   were printed (a step without output costs nothing extra). If the process has configured no
   logging at all, they are written to ``sys.stderr`` as ``[label] line``, so nothing printed is
   lost by default.
 * ``"console"``: passed through to the process's stdout/stderr unchanged, as without alpyperl
   (lines of concurrent instances may interleave, even within a line).
-* a folder (a path, created if missing): one file per instance, ``<label>-pid<process>.log``. A
+* a folder (a path, created if missing): one file per instance, ``<label>-pid<process>.log`` (a
+  line printed in an agent's method starts with ``[machine_3] ``). A
   folder that does not exist yet is given as a path (``"./model-output"``, ``"runs/output"``,
   an absolute path or a ``pathlib.Path``): a bare word that is no keyword is refused as a typo.
 * ``"off"`` or ``None``: dropped.
@@ -44,6 +47,9 @@ if LOGGER.level == logging.NOTSET:
 KEYWORDS = ("log", "console", "off")
 
 _STREAMS = {"O": (logging.INFO, "stdout"), "E": (logging.WARNING, "stderr")}
+#: Around the agent's id before a line printed while a multi-agent model's connector called that
+#: agent's method (``InstanceOutput.AGENT``).
+AGENT = "\x1f"
 
 
 def check_setting(value: Any) -> str | None:
@@ -127,9 +133,14 @@ class InstancesOutput:
             level, stream = _STREAMS.get(line[:1], _STREAMS["O"])
             if not LOGGER.isEnabledFor(level):
                 continue
+            line, agent = line[1:], None
+            if line[:1] == AGENT:  # printed while the connector called a method of this agent
+                agent, _, line = line[1:].partition(AGENT)
+            shown = label if agent is None else f"{label}, {agent}"
             if configured:
-                LOGGER.log(level, "[%s] %s", label, line[1:], extra={"model_instance": label, "model_stream": stream})
+                LOGGER.log(level, "[%s] %s", shown, line,
+                           extra={"model_instance": label, "model_stream": stream, "model_agent": agent})
             else:
-                sys.stderr.write(f"[{label}] {line[1:]}\n")
+                sys.stderr.write(f"[{shown}] {line}\n")
         if not configured:
             sys.stderr.flush()

@@ -7,8 +7,10 @@
     print(replay("episodes.jsonl", episode=3))   # "episode 3 reproduced: 57 steps identical ..."
 
 The file format is described in :mod:`alpyperl.recording`. A replay re-creates the environment
-from the recording's header, resets it with the episode's seed and parameters, gives it the
-recorded actions, and reports the first step where the model now behaves differently.
+from the recording's header (an :class:`~alpyperl.AnyLogicEnv`, or an
+:class:`~alpyperl.AnyLogicMultiAgentEnv` for a multi-agent recording), resets it with the
+episode's seed and parameters, gives it the recorded actions, and reports the first step (and,
+for a multi-agent model, the agent) where the model now behaves differently.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from .spaces import unflatten as spaces_unflatten
 
 __all__ = [
     "FORMAT",
+    "FORMATS",
+    "SINGLE_AGENT",
+    "MULTI_AGENT",
     "flatten",
     "unflatten",
     "RecordedEpisode",
@@ -41,8 +46,14 @@ __all__ = [
     "replay",
 ]
 
-#: The version of the file format, in every header.
-FORMAT = 1
+#: The version of the file format that recorders write, in every header. Format 1 (alpyperl 2.0)
+#: had single-agent recordings only; format 2 adds ``"environment"`` to the header and multi-agent
+#: episodes.
+FORMAT = 2
+#: The formats this alpyperl reads.
+FORMATS = (1, 2)
+#: The header's ``"environment"``: an AnyLogicEnv's recording (the only kind in format 1) or an AnyLogicMultiAgentEnv's.
+SINGLE_AGENT, MULTI_AGENT = "single_agent", "multi_agent"
 
 
 # ---- flat values ------------------------------------------------------------------------------
@@ -75,15 +86,25 @@ class RecordedEpisode:
     def index(self) -> int:
         return int(self.data["episode"])
 
+    @property
+    def multi_agent(self) -> bool:
+        """Whether the episode is one of an :class:`~alpyperl.AnyLogicMultiAgentEnv` (actions and
+        observations per agent)."""
+        return self.header.get("environment") == MULTI_AGENT
+
     def summary(self) -> str:
-        """One line: index, seed, steps, return and how it ended."""
+        """One line: index, seed, steps, return (summed over the agents of a multi-agent model) and how it ended."""
         data = self.data
         if data["error"]:
             ending = "failed: " + data["error"].splitlines()[0]
         else:
             ending = ("terminated" if data["terminated"] else "truncated" if data["truncated"]
                       else "abandoned")
-        return (f"episode {self.index:4d}  seed {data['seed']}  steps {data['steps']:5d}  "
+        agents = ""
+        if self.multi_agent:
+            count = len({agent for observations in data["observations"] for agent in observations})
+            agents = f"  agents {count:3d}"
+        return (f"episode {self.index:4d}  seed {data['seed']}  steps {data['steps']:5d}{agents}  "
                 f"return {data['return']:10.4g}  {ending}")
 
 
@@ -135,6 +156,26 @@ def _is_rows(value: Any) -> bool:
     return isinstance(value, list) and all(_is_numbers(row) for row in value)
 
 
+def _is_agent_rows(value: Any) -> bool:
+    """A list of objects of agent id -> a list of numbers (a multi-agent episode's actions or observations)."""
+    return isinstance(value, list) and all(
+        isinstance(row, dict) and all(_is_numbers(values) for values in row.values()) for row in value)
+
+
+def _is_agent_numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(row, dict) and all(_is_number(number) for number in row.values()) for row in value)
+
+
+def _is_agent_endings(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(row, dict) and all(ending in ENDINGS for ending in row.values()) for row in value)
+
+
+#: How an agent's part in a multi-agent episode ended (an episode line's ``"ended"``).
+ENDINGS = ("terminated", "truncated")
+
+
 #: The fields of a header and of an episode line: field -> (test of its value, what it must be).
 _HEADER_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "model": (lambda v: isinstance(v, str) and v != "", "the model folder (a string)"),
@@ -142,6 +183,12 @@ _HEADER_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "action_space": (lambda v: v is None or isinstance(v, str), "null or a space's JSON text"),
     "step_timeout": (lambda v: _is_number(v) and 0 < v < float("inf"), "a positive number of seconds"),
     "jvm_options": (lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v), "a list of strings"),
+}
+_MULTI_AGENT_HEADER_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "model": _HEADER_FIELDS["model"],
+    "max_agents": (lambda v: _is_int(v) and 0 < v < 1 << 31, "a positive whole number"),
+    "step_timeout": _HEADER_FIELDS["step_timeout"],
+    "jvm_options": _HEADER_FIELDS["jvm_options"],
 }
 _EPISODE_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "episode": (lambda v: _is_int(v) and v >= 0, "a whole number from 0"),
@@ -156,6 +203,13 @@ _EPISODE_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "steps": (lambda v: _is_int(v) and v >= 0, "a whole number from 0"),
     "return": (_is_number, "a number"),
 }
+_MULTI_AGENT_EPISODE_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    **_EPISODE_FIELDS,
+    "actions": (_is_agent_rows, "a list of objects of agent id -> list of numbers"),
+    "observations": (_is_agent_rows, "a list of objects of agent id -> list of numbers"),
+    "rewards": (_is_agent_numbers, "a list of objects of agent id -> number"),
+    "ended": (_is_agent_endings, 'a list of objects of agent id -> "terminated" or "truncated"'),
+}
 
 
 def _check_fields(line: dict[str, Any], fields: dict, where: str) -> None:
@@ -167,9 +221,9 @@ def _check_fields(line: dict[str, Any], fields: dict, where: str) -> None:
             raise RecordingError(f"{where}: the field {field!r} must be {meaning}, not {short_repr(line[field])}")
 
 
-def _check_episode(line: dict[str, Any], where: str) -> None:
+def _check_episode(line: dict[str, Any], where: str, multi_agent: bool) -> None:
     """Checks an episode line's fields and that its lists have the lengths a replay relies on."""
-    _check_fields(line, _EPISODE_FIELDS, where)
+    _check_fields(line, _MULTI_AGENT_EPISODE_FIELDS if multi_agent else _EPISODE_FIELDS, where)
     for name, value in (line["env_params"] or {}).items():
         if not _is_parameter_value(value):
             raise RecordingError(f"{where}: the field 'env_params' must hold numbers, booleans or strings; its "
@@ -181,6 +235,18 @@ def _check_episode(line: dict[str, Any], where: str) -> None:
         raise RecordingError(f"{where}: the field 'observations' has {observations} and 'rewards' {rewards} entries; "
                              f"{actions} actions {'of a failed episode ' if failed else ''}need {expected[0]} and "
                              f"{expected[1]}")
+    if multi_agent:
+        for agent in (agent for row in line["actions"] + line["observations"] for agent in row):
+            if not _is_agent_id(agent):
+                raise RecordingError(f"{where}: {short_repr(agent)} is no agent id (<type>_<number>, e.g. machine_3)")
+        if len(line["ended"]) != rewards:
+            raise RecordingError(f"{where}: the field 'ended' has {len(line['ended'])} entries; {rewards} rewards "
+                                 f"need {rewards}")
+
+
+def _is_agent_id(agent: str) -> bool:
+    kind, _, number = agent.rpartition("_")
+    return bool(kind) and number.isdigit()
 
 
 def read_recording(path: str | os.PathLike) -> list[RecordedEpisode]:
@@ -194,9 +260,19 @@ def read_recording(path: str | os.PathLike) -> list[RecordedEpisode]:
     for number, line in recording_lines(path):
         where = f"line {number} of {path}"
         if "alpyperl_recording" in line:
-            if line["alpyperl_recording"] != FORMAT:
+            if line["alpyperl_recording"] not in FORMATS or isinstance(line["alpyperl_recording"], bool):
                 raise RecordingError(f"{where}: recording format {short_repr(line['alpyperl_recording'])} "
-                                     f"is not supported (this alpyperl reads format {FORMAT})")
+                                     f"is not supported (this alpyperl reads formats "
+                                     f"{', '.join(map(str, FORMATS))}); is it from a newer alpyperl?")
+            environment = line.get("environment", SINGLE_AGENT) if line["alpyperl_recording"] > 1 else SINGLE_AGENT
+            if environment not in (SINGLE_AGENT, MULTI_AGENT):
+                raise RecordingError(f"{where}: the field 'environment' must be {SINGLE_AGENT!r} or {MULTI_AGENT!r}, "
+                                     f"not {short_repr(environment)}")
+            line = {**line, "environment": environment}
+            if environment == MULTI_AGENT:
+                _check_fields(line, _MULTI_AGENT_HEADER_FIELDS, where)
+                header = line
+                continue
             _check_fields(line, _HEADER_FIELDS, where)
             for kind in ("observation_space", "action_space"):
                 if line[kind] is not None:
@@ -210,7 +286,7 @@ def read_recording(path: str | os.PathLike) -> list[RecordedEpisode]:
             raise RecordingError(f"{where} is neither a recording header nor an episode "
                                  "after one; is this a recording written by alpyperl's EpisodeRecorder?")
         else:
-            _check_episode(line, where)
+            _check_episode(line, where, header["environment"] == MULTI_AGENT)
             episodes.append(RecordedEpisode(header, line))
     return episodes
 
@@ -233,13 +309,14 @@ class Divergence:
     """Where a replay first differs from its recording. Step 0 is the reset; step i the i-th action."""
 
     step: int
-    what: str  # "observation", "reward", "terminated", "truncated" or "error"
+    what: str  # "observation", "reward", "terminated", "truncated", "error"; multi-agent: "ended", "set of agents ..."
     recorded: Any
     replayed: Any
     detail: str = ""
+    agent: str | None = None  # in a multi-agent episode: the agent whose value differs
 
     def __str__(self) -> str:
-        text = f"{self.what} differs at step {self.step}"
+        text = f"{self.what} {'' if self.agent is None else f'of agent {self.agent} '}differs at step {self.step}"
         if self.detail:
             text += f" ({self.detail})"
         return text + f":\n  recorded: {_short(self.recorded)}\n  replayed: {_short(self.replayed)}"
@@ -288,18 +365,25 @@ def replay(path: str | os.PathLike, episode: int, *, model: str | os.PathLike | 
     if data["seed"] is None:
         raise RecordingError(f"episode {episode} cannot be replayed: its reset failed before the episode had a seed "
                              f"({(data['error'] or '').splitlines()[0]})")
-    env = AnyLogicEnv(
+    settings = dict(
         model=model if model is not None else header["model"],
         env_params=data["env_params"],
-        observation_space=space_from_json(header["observation_space"]) if header["observation_space"] else None,
-        action_space=space_from_json(header["action_space"]) if header["action_space"] else None,
         step_timeout=header["step_timeout"] if debug_port is None else max(header["step_timeout"], DEBUG_STEP_TIMEOUT),
         jvm_options=options_from_file(header["jvm_options"], f"the recording {path}"),
         debug_port=debug_port, debug_suspend=debug_suspend)
+    if recorded.multi_agent:
+        from .multi_agent import AnyLogicMultiAgentEnv
+
+        env, compare = AnyLogicMultiAgentEnv(max_agents=header["max_agents"], **settings), _compare_multi_agent
+    else:
+        env, compare = AnyLogicEnv(
+            observation_space=space_from_json(header["observation_space"]) if header["observation_space"] else None,
+            action_space=space_from_json(header["action_space"]) if header["action_space"] else None,
+            **settings), _compare
     try:
         if on_ready is not None:
             on_ready()
-        return _compare(env, recorded)
+        return compare(env, recorded)
     finally:
         env.close()
 
@@ -312,27 +396,14 @@ def _compare(env: AnyLogicEnv, recorded: RecordedEpisode) -> ReplayResult:
     def result(steps: int, divergence: Divergence | None = None) -> ReplayResult:
         return ReplayResult(recorded.index, data["seed"], steps, divergence, data["error"])
 
-    def outcome(step: int, call) -> tuple[Any, Divergence | None]:
-        """Runs a reset or step; returns its value, or the divergence if it raised unlike the recording."""
-        try:
-            value = call()
-        except Exception as error:
-            replayed = error_text(error)
-            if step == failed_at and _first_line(replayed) == _first_line(data["error"]):
-                return None, None
-            return None, Divergence(step, "error", data["error"] if step == failed_at else None, replayed)
-        if step == failed_at:
-            return None, Divergence(step, "error", data["error"], None, "the replay did not fail")
-        return value, None
-
-    reset, divergence = outcome(0, lambda: env.reset(seed=data["seed"]))
+    reset, divergence = _outcome(data, 0, lambda: env.reset(seed=data["seed"]))
     if divergence is not None or failed_at == 0:
         return result(0, divergence)
     divergence = _compare_values(0, "observation", observations[0], flatten(env.observation_space, reset[0]))
     if divergence is not None:
         return result(0, divergence)
     for step, flat_action in enumerate(actions, 1):
-        stepped, divergence = outcome(step, lambda: env.step(unflatten(env.action_space, flat_action)))
+        stepped, divergence = _outcome(data, step, lambda: env.step(unflatten(env.action_space, flat_action)))
         if divergence is not None:
             return result(step - 1, divergence)
         if step == failed_at:
@@ -349,6 +420,98 @@ def _compare(env: AnyLogicEnv, recorded: RecordedEpisode) -> ReplayResult:
             if divergence is not None:
                 return result(step - 1, divergence)
     return result(len(actions))
+
+
+def _outcome(data: dict[str, Any], step: int, call) -> tuple[Any, Divergence | None]:
+    """Runs a reset or step (``step`` 0: the reset) of the episode ``data``; returns its value, or
+    the divergence if it raised unlike the recording (or did not raise where the recording did)."""
+    failed_at = len(data["observations"]) if data["error"] else None
+    try:
+        value = call()
+    except Exception as error:
+        replayed = error_text(error)
+        if step == failed_at and _first_line(replayed) == _first_line(data["error"]):
+            return None, None
+        return None, Divergence(step, "error", data["error"] if step == failed_at else None, replayed)
+    if step == failed_at:
+        return None, Divergence(step, "error", data["error"], None, "the replay did not fail")
+    return value, None
+
+
+def _compare_multi_agent(env, recorded: RecordedEpisode) -> ReplayResult:
+    """:func:`_compare` for an :class:`~alpyperl.AnyLogicMultiAgentEnv`: per step the same agents
+    with the same observations, rewards and endings, and the same ``"__all__"`` flags at the end."""
+    data = recorded.data
+    actions, observations, rewards, ended = data["actions"], data["observations"], data["rewards"], data["ended"]
+    failed_at = len(observations) if data["error"] else None
+
+    def result(steps: int, divergence: Divergence | None = None) -> ReplayResult:
+        return ReplayResult(recorded.index, data["seed"], steps, divergence, data["error"])
+
+    reset, divergence = _outcome(data, 0, lambda: env.reset(seed=data["seed"]))
+    if divergence is not None or failed_at == 0:
+        return result(0, divergence)
+    divergence = _compare_agents(0, "observation", observations[0], _flat_observations(env, reset[0]))
+    if divergence is not None:
+        return result(0, divergence)
+    for step, flat_actions in enumerate(actions, 1):
+        try:
+            step_actions = {agent: unflatten(env.get_action_space(agent), values)
+                            for agent, values in flat_actions.items()}
+        except (ValueError, RecordingError) as error:  # a type the model no longer has, or other spaces
+            return result(step - 1, Divergence(step, "error", None, error_text(error)))
+        stepped, divergence = _outcome(data, step, lambda: env.step(step_actions))
+        if divergence is not None:
+            return result(step - 1, divergence)
+        if step == failed_at:
+            return result(step - 1)
+        step_observations, step_rewards, terminateds, truncateds, _ = stepped
+        last = step == len(actions)
+        expected_flags = (data["terminated"], data["truncated"]) if last else (False, False)
+        for what, recorded_values, replayed_values in (
+                ("observation", observations[step], _flat_observations(env, step_observations)),
+                ("reward", rewards[step - 1], {agent: float(r) for agent, r in step_rewards.items()}),
+                ("ended", ended[step - 1], _endings(terminateds, truncateds))):
+            divergence = _compare_agents(step, what, recorded_values, replayed_values)
+            if divergence is not None:
+                return result(step - 1, divergence)
+        for what, recorded_value, replayed_value in (("terminated", expected_flags[0], bool(terminateds["__all__"])),
+                                                     ("truncated", expected_flags[1], bool(truncateds["__all__"]))):
+            divergence = _compare_values(step, what, recorded_value, replayed_value)
+            if divergence is not None:
+                return result(step - 1, divergence)
+    return result(len(actions))
+
+
+def _flat_observations(env, observations: dict) -> dict[str, list[float]]:
+    """A multi-agent step's observations, each agent's in the flat layout of its type's observation space."""
+    return {agent: flatten(env.get_observation_space(agent), value) for agent, value in observations.items()}
+
+
+def _endings(terminateds: dict, truncateds: dict) -> dict[str, str]:
+    """The agents whose part ended in a multi-agent step: agent id -> "terminated" or "truncated"."""
+    return {agent: "terminated" if terminateds[agent] else "truncated" for agent in terminateds
+            if agent != "__all__" and (terminateds[agent] or truncateds[agent])}
+
+
+#: What a Divergence calls the agents of a multi-agent step whose values are compared, when they differ.
+_AGENT_SETS = {"observation": "set of agents observed", "reward": "set of agents rewarded",
+               "ended": "set of agents that ended"}
+
+
+def _compare_agents(step: int, what: str, recorded: dict, replayed: dict) -> Divergence | None:
+    """A Divergence if the agents differ, or else the value of one of them (the first in the recording's order)."""
+    if set(recorded) != set(replayed):
+        missing, extra = sorted(set(recorded) - set(replayed)), sorted(set(replayed) - set(recorded))
+        detail = "; ".join(part for part in (f"recorded only: {', '.join(missing)}" if missing else "",
+                                             f"replayed only: {', '.join(extra)}" if extra else "") if part)
+        return Divergence(step, _AGENT_SETS[what], sorted(recorded), sorted(replayed), detail)
+    for agent, value in recorded.items():
+        divergence = _compare_values(step, what, value, replayed[agent])
+        if divergence is not None:
+            divergence.agent = agent
+            return divergence
+    return None
 
 
 def _compare_values(step: int, what: str, recorded: Any, replayed: Any) -> Divergence | None:

@@ -17,7 +17,8 @@ def add_parser(commands) -> None:
         description=wrap("Re-run episode K of a recording (written by `alpyperl run --record`, `train --record-dir`, "
                     "or alpyperl.recording.EpisodeRecorder) against the model: same seed, same parameters, same "
                     "actions. Prints 'episode K reproduced: N steps identical' or the first step where the model "
-                    "now behaves differently, with both values. Without --episode, lists the recorded episodes. "
+                    "now behaves differently, with both values (for a multi-agent model, also the agent). "
+                    "Without --episode, lists the recorded episodes. "
                     "With --debug-port, attach a Java debugger and stop at a breakpoint in the model while the "
                     "episode replays."),
         epilog="examples:\n"

@@ -26,11 +26,15 @@ def add_parser(commands) -> None:
         description=wrap("Run episodes of MODEL and print each episode's return and a summary. With --policy random "
                     "(the default) actions are drawn uniformly from the action space, in Python; with a .onnx "
                     "file (from `alpyperl export`) the Java launcher runs the policy inside the JVM. Episode k "
-                    "uses the seed S + k, so any episode can be run again on its own."),
+                    "uses the seed S + k, so any episode can be run again on its own. A multi-agent model "
+                    "(MultiAgentModel) runs the same way: random actions are drawn among those each agent's mask "
+                    "allows, --policy TYPE=FILE.onnx gives an agent type its policy (one FILE.onnx: every type), "
+                    "and returns are summed over the agents and shown per agent type."),
         epilog="examples:\n"
                "  alpyperl run examples/cartpole/build/model --episodes 100 --param poleLength=0.8\n"
                "  alpyperl run MODEL --episodes 500 --record episodes.jsonl   # then: alpyperl replay episodes.jsonl\n"
                "  alpyperl run MODEL --policy policy.onnx --episodes 20\n"
+               "  alpyperl run examples/jobshop/build/model --policy machine=machine.onnx   # multi-agent\n"
                "  alpyperl run MODEL --policy policy.onnx --episodes 1 --render episode.mp4   # watch it\n"
                "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic, watch it")
     run.add_argument("model", metavar="MODEL", nargs="?", help="the model folder (not with --attach)")
@@ -40,8 +44,11 @@ def add_parser(commands) -> None:
                           "episodes (the model's connector set to train; see docs/anylogic.md)")
     run.add_argument("--attach-timeout", type=float, default=None, metavar="SECONDS",
                      help="with --attach: seconds to wait for the model to attach (default 600)")
-    run.add_argument("--policy", default="random", metavar="random|FILE.onnx",
-                     help="'random' (default) or an ONNX policy exported with `alpyperl export`")
+    run.add_argument("--policy", action="append", metavar="random|FILE.onnx|TYPE=FILE.onnx",
+                     help="'random' (default) or an ONNX policy exported with `alpyperl export`; for a multi-agent "
+                          "model one file for every agent type, or TYPE=FILE.onnx per type (repeat the option)")
+    run.add_argument("--max-agents", type=positive_int, default=None, metavar="N",
+                     help="multi-agent models: how many agents one crossing holds (default 128)")
     run.add_argument("--episodes", type=positive_int, default=10, metavar="N", help="episodes to run (default 10)")
     run.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the first episode (default 0)")
     add_param_option(run)
@@ -71,6 +78,10 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("--attach-timeout needs --attach")
     if args.attach is not None and (args.render or args.debug_port is not None):
         raise UsageError("--render and --debug-port are not for --attach: AnyLogic shows and debugs the model itself")
+    _read_policies(args)
+    if args.type_policies and (args.render or args.attach is not None):
+        raise UsageError("--policy TYPE=FILE (a multi-agent model's policies) runs in Java; it does not go with "
+                         "--render or --attach")
     if args.policy != "random" and not args.render and args.attach is None:
         return run_onnx(args)
     from ..env import AnyLogicEnv
@@ -81,6 +92,12 @@ def run_command(args: argparse.Namespace) -> int:
     if args.policy != "random":
         _check_policy_file(args)
     step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else DEFAULT_STEP_TIMEOUT)
+    if args.attach is None and _is_multi_agent(args, step_timeout):
+        from .run_multi_agent import run_multi_agent
+
+        return run_multi_agent(args, step_timeout)
+    if args.max_agents is not None:
+        raise UsageError(f"--max-agents is for multi-agent models, and {args.model} has one deciding agent")
     rendering = {"render_mode": "rgb_array", "render_size": args.render_size or DEFAULT_SIZE} if args.render else {}
     if args.attach is not None:
         from ..settings import DEFAULT_ATTACH_TIMEOUT
@@ -173,11 +190,41 @@ def _summary(returns: list[float], lengths: list[int], failures: list[int], elap
             f"{elapsed:.2f} s, {steps / elapsed if elapsed > 0 else 0:,.0f} steps/s")
 
 
+def _read_policies(args: argparse.Namespace) -> None:
+    """Splits the --policy options into ``args.policy`` ('random', the one FILE, or None when every
+    policy names its type) and ``args.type_policies`` (agent type -> FILE), as the Java launcher reads them."""
+    given = args.policy or ["random"]
+    args.type_policies, files = {}, []
+    for value in given:
+        kind, equals, file = value.partition("=")
+        if equals and kind and not any(separator in kind for separator in "/\\") and not os.path.exists(value):
+            if not file:
+                raise UsageError(f"--policy {value} names no file; give --policy {kind}=FILE.onnx")
+            if kind in args.type_policies:
+                raise UsageError(f"--policy {kind}=... is given twice")
+            args.type_policies[kind] = file
+        else:
+            files.append(value)
+    if "random" in files and len(given) > 1:
+        raise UsageError("--policy random chooses every action; give it alone (without other --policy options)")
+    if len(files) > 1:
+        raise UsageError(f"--policy FILE is given twice ({files[0]}, {files[1]}); a multi-agent model takes one FILE "
+                         "for every agent type, and TYPE=FILE for others")
+    args.policy = files[0] if files else None
+
+
 def _check_policy_file(args: argparse.Namespace) -> None:
-    if not args.policy.endswith(".onnx"):
-        raise UsageError(f"--policy must be 'random' or an .onnx file, got {args.policy!r}")
-    if not os.path.isfile(args.policy):
-        raise AlpyperlError(f"the policy file {os.path.abspath(args.policy)} does not exist")
+    for policy in ([args.policy] if args.policy else []) + list(args.type_policies.values()):
+        if not policy.endswith(".onnx"):
+            raise UsageError(f"--policy must be 'random' or an .onnx file, got {policy!r}")
+        if not os.path.isfile(policy):
+            raise AlpyperlError(f"the policy file {os.path.abspath(policy)} does not exist")
+
+
+def _is_multi_agent(args: argparse.Namespace, step_timeout: float) -> bool:
+    """Whether MODEL has several deciding agents (it implements MultiAgentModel)."""
+    options = jvm.debug_options(args.debug_port, args.suspend) if args.debug_port is not None else []
+    return bridge.describe_model(os.path.abspath(args.model), step_timeout, options).get("agents") is not None
 
 
 def _onnx_actor(policy_file: str, env):
@@ -201,14 +248,22 @@ def _onnx_actor(policy_file: str, env):
 
 
 def run_onnx(args: argparse.Namespace) -> int:
-    """Runs an ONNX policy with the Java launcher's command line, in this process's JVM."""
+    """Runs an ONNX policy with the Java launcher's command line, in this process's JVM (``args`` as
+    ``alpyperl run`` reads them; ``type_policies`` and ``max_agents`` are optional)."""
+    args.type_policies = getattr(args, "type_policies", {})
+    args.max_agents = getattr(args, "max_agents", None)
     if args.record:
         raise UsageError("--record works with the random policy only (an ONNX policy runs inside Java)")
     _check_policy_file(args)
     options = jvm.debug_options(args.debug_port, args.suspend) if args.debug_port is not None else []
     jvm.start_jvm(options)
-    command = ["run", "--model", os.path.abspath(args.model), "--policy", os.path.abspath(args.policy),
-               "--episodes", str(args.episodes), "--seed", str(args.seed)]
+    command = ["run", "--model", os.path.abspath(args.model), "--episodes", str(args.episodes), "--seed", str(args.seed)]
+    if args.policy is not None:
+        command += ["--policy", os.path.abspath(args.policy)]
+    for kind, policy in args.type_policies.items():
+        command += ["--policy", f"{kind}={os.path.abspath(policy)}"]
+    if args.max_agents is not None:
+        command += ["--max-agents", str(args.max_agents)]
     for _, _, text in args.param:
         command += ["--param", text]
     return bridge.run_launcher(command)

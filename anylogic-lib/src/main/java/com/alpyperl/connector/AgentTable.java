@@ -148,6 +148,15 @@ public final class AgentTable implements RLModel {
         return crossings;
     }
 
+    /**
+     * The id of the agent whose method ({@code takeAction}, {@code getObservation}, {@code getReward},
+     * {@code getActionMask}) the connector is calling now, or null: called by alpyperl's launcher on
+     * the model's thread, to label what the model prints with the agent.
+     */
+    public String agentInCall() {
+        return owner == null ? null : owner.agentInCall();
+    }
+
     /** The index of {@code type} among the agent types, or -1. */
     int typeIndex(String type) {
         return types.indexOf(type);

@@ -7,7 +7,8 @@ import java.awt.Graphics2D;
  * {@code AnyLogicEnv(render_mode="rgb_array")} returns these pictures as frames (for videos, e.g.
  * with {@code gymnasium.wrappers.RecordVideo}), {@code render_mode="human"} shows them in a window.
  * A model that implements only {@link RLModel} trains as before; asking it for frames is refused
- * with a message that names this interface.
+ * with a message that names this interface. The root of a multi-agent model ({@link MultiAgentModel})
+ * implements it the same way and draws the whole scene, for {@code AnyLogicMultiAgentEnv(render_mode=...)}.
  *
  * <p>Drawing is a separate interface rather than a default method of {@link RLModel} so that
  * whether a model draws is said in one place, its type: there is no second method such as

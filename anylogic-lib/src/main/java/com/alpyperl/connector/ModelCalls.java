@@ -15,12 +15,19 @@ final class ModelCalls {
      * (the connector's own ModelExceptions and the signal of an abandoned episode pass unchanged).
      */
     static <T> T call(String what, ModelCall<T> call) {
-        return call(what, null, call);
+        try {
+            return call.run();
+        } catch (EpisodeAbandoned | ModelException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new ModelException(what + " threw " + t, t);
+        }
     }
 
     /**
-     * Runs {@code call}, the method {@code method} of the agent {@code agentId} (or of the model,
-     * if null); the name is put together only when the call fails, as calls per agent are many.
+     * Runs {@code call}, the method {@code method} of agent {@code agentId}; an exception it throws
+     * becomes a {@link ModelException} naming both (the text is built only then: this is called
+     * several times per agent and crossing).
      */
     static <T> T call(String method, String agentId, ModelCall<T> call) {
         try {
@@ -28,7 +35,7 @@ final class ModelCalls {
         } catch (EpisodeAbandoned | ModelException e) {
             throw e;
         } catch (Throwable t) {
-            throw new ModelException(method + (agentId == null ? "" : " of agent " + agentId) + " threw " + t, t);
+            throw new ModelException(method + " of agent " + agentId + " threw " + t, t);
         }
     }
 }

@@ -56,6 +56,8 @@ public final class MultiAgentConnector {
     private boolean sampling;
     /** Whether decide() is crossing now (else the table is read at the end of the run). */
     private boolean deciding;
+    /** The id of the agent whose method (takeAction, getObservation, ...) the connector is calling, or null. */
+    private String agentInCall;
 
     /** Connects {@code model}, whose agent types and their spaces it reads now. */
     public MultiAgentConnector(MultiAgentModel model) {
@@ -98,7 +100,7 @@ public final class MultiAgentConnector {
         if (agents.containsKey(id)) {
             throw new IllegalStateException("agent " + id + " is in the episode already; give each agent its own number");
         }
-        agents.put(id, new Entry(id, type, number, agent));
+        agents.put(id, new Entry(this, id, type, number, agent));
         nextNumber[type] = Math.max(nextNumber[type], number + 1);
         return id;
     }
@@ -243,6 +245,15 @@ public final class MultiAgentConnector {
         return this;
     }
 
+    /**
+     * The id of the agent whose method ({@code takeAction}, {@code getObservation}, {@code getReward},
+     * {@code getActionMask}) the connector is calling now on the model's thread, or null; alpyperl
+     * labels what the model prints meanwhile with it.
+     */
+    String agentInCall() {
+        return agentInCall;
+    }
+
     // ---- the crossing (called by the table on the model thread) --------------------------------
 
     Space agreedObservationSpace() {
@@ -360,6 +371,7 @@ public final class MultiAgentConnector {
 
     /** One agent in the episode, with what the connector knows of it. */
     static final class Entry {
+        final MultiAgentConnector owner;
         final String id;
         final int type;
         final int number;
@@ -368,19 +380,31 @@ public final class MultiAgentConnector {
         /** Whether Python has seen it decide (so its end must be reported). */
         boolean hasDecided;
 
-        Entry(String id, int type, int number, RLAgent agent) {
+        Entry(MultiAgentConnector owner, String id, int type, int number, RLAgent agent) {
+            this.owner = owner;
             this.id = id;
             this.type = type;
             this.number = number;
             this.agent = agent;
         }
 
+        /** Calls the agent's method {@code method}, with this agent as the connector's agent in call meanwhile. */
+        private <T> T call(String method, ModelCalls.ModelCall<T> call) {
+            String before = owner.agentInCall;
+            owner.agentInCall = id;
+            try {
+                return ModelCalls.call(method, id, call);
+            } finally {
+                owner.agentInCall = before;
+            }
+        }
+
         double reward() {
-            return ModelCalls.call("getReward()", id, agent::getReward);
+            return call("getReward()", agent::getReward);
         }
 
         double[] observe(Space space) {
-            double[] observation = ModelCalls.call("getObservation()", id, agent::getObservation);
+            double[] observation = call("getObservation()", agent::getObservation);
             if (observation == null || observation.length != space.flatSize()) {
                 throw new ModelException("getObservation() of agent " + id + " returned "
                         + (observation == null ? "null" : observation.length + " values") + ", but the observation space "
@@ -390,7 +414,7 @@ public final class MultiAgentConnector {
         }
 
         boolean[] mask(int size, Space actionSpace) {
-            boolean[] mask = ModelCalls.call("getActionMask()", id, agent::getActionMask);
+            boolean[] mask = call("getActionMask()", agent::getActionMask);
             if (mask == null) {
                 return null;
             }
@@ -417,7 +441,7 @@ public final class MultiAgentConnector {
         }
 
         void act(RLAction action) {
-            ModelCalls.call("takeAction()", id, () -> {
+            call("takeAction()", () -> {
                 agent.takeAction(action);
                 return null;
             });

@@ -2,7 +2,6 @@ package com.alpyperl.launcher;
 
 import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.ModelException;
-import com.alpyperl.connector.RLModel;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -32,8 +31,11 @@ final class ModelRenderer {
         }
     }
 
-    /** Draws {@code model} on a white background and copies the picture into {@code target}. */
-    void draw(RLModel model, ByteBuffer target, int width, int height) {
+    /**
+     * Draws {@code model} (an {@code RLModel}, or a multi-agent model's root) on a white background and
+     * copies the picture into {@code target}.
+     */
+    void draw(Object model, ByteBuffer target, int width, int height) {
         checkSize(target, width, height);
         if (!(model instanceof Drawable)) {
             throw new ModelException("The model " + modelName + " cannot draw itself: "

@@ -5,6 +5,7 @@ import com.alpyperl.connector.AgentTable;
 import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.Json;
 import com.alpyperl.connector.RLConnector;
+import com.alpyperl.connector.RLModel;
 import com.alpyperl.connector.Space;
 import com.alpyperl.launcher.output.InstanceOutput;
 import com.alpyperl.launcher.runtime.ModelFolder;
@@ -80,6 +81,7 @@ public final class ModelSession implements AutoCloseable {
         this.handoff = handoff;
         this.host = new ModelHost(handoff);
         this.output = new InstanceOutput(handoff.label);
+        output.labelAgentsWith(this::agentInCall);
         this.renderer = new ModelRenderer(folder.getName());
         startModelThread();
     }
@@ -318,6 +320,17 @@ public final class ModelSession implements AutoCloseable {
         }
     }
 
+    /**
+     * The id of the agent of a multi-agent model whose method the connector calls now, or null
+     * (called on the model's thread by its output, which labels the lines printed meanwhile).
+     */
+    private String agentInCall() {
+        ModelWorker worker = handoff.worker();
+        RLConnector connector = worker == null ? null : worker.connector;
+        return connector != null && connector.getModel() instanceof AgentTable
+                ? ((AgentTable) connector.getModel()).agentInCall() : null;
+    }
+
     /** The action space agreed with the caller (null before {@link #configure}). */
     Space configuredActionSpace() {
         SharedRow row = host.row();
@@ -388,7 +401,8 @@ public final class ModelSession implements AutoCloseable {
             if (current == null) {
                 return false;
             }
-            renderer.draw(current.getModel(), target, width, height);
+            RLModel model = current.getModel(); // a multi-agent model's root draws the scene, not its agent table
+            renderer.draw(model instanceof AgentTable ? ((AgentTable) model).getModel() : model, target, width, height);
             return true;
         } finally {
             callerLock.unlock();

@@ -187,12 +187,12 @@ final class ModelWorker implements Runnable {
             }
             Space observation = model.getObservationSpace();
             Space action = model.getActionSpace();
-            handoff.modelDraws = model instanceof Drawable;
             StringBuilder json = new StringBuilder("{\"observation_space\":");
             json.append(observation == null ? "null" : observation.toJson());
             json.append(",\"action_space\":").append(action == null ? "null" : action.toJson());
             MultiAgentModel multi = model instanceof AgentTable ? ((AgentTable) model).getModel()
                     : model instanceof MultiAgentModel ? (MultiAgentModel) model : null;
+            handoff.modelDraws = (multi != null ? multi : model) instanceof Drawable;
             if (multi != null) {
                 json.append(",\"agents\":").append(AgentTable.describe(multi));
             }

@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
+import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,13 +48,15 @@ public final class Main {
 
     private static final String RUN_OPTIONS = String.join("\n",
             "  --model DIR          the exported model's folder (an AnyLogic export or an alpyperl example model)",
-            "  --policy FILE.onnx   the policy written by `alpyperl export`",
+            "  --policy FILE.onnx   the policy written by `alpyperl export`; for a multi-agent model, the policy of",
+            "                       every agent type, or TYPE=FILE.onnx for one type (repeatable)",
             "  --episodes N         how many episodes to run (default 10)",
             "  --seed S             the seed of the first episode; episode k uses S + k (default 0)",
             "  --param NAME=VALUE   sets a model parameter (repeatable); other parameters keep their defaults",
             "  --sample             draws actions from the policy's distribution instead of taking the most likely",
             "  --max-steps N        ends an episode (as truncated) after N decisions (default: no limit)",
             "  --step-timeout SEC   fails if the model takes longer than this between decisions (default 60)",
+            "  --max-agents N       multi-agent models: how many agents one crossing holds (default 128)",
             "  -h, --help           shows this help");
 
     private static final String USAGE_TEXT = String.join("\n",
@@ -200,9 +203,18 @@ public final class Main {
 
     private int run(Options options) throws IOException {
         ModelFolder folder = open(options.model);
-        OnnxPolicy policy = OnnxPolicy.load(Paths.get(options.policy));
         try (ModelSession session = new ModelSession(folder)) {
             Map<String, Object> described = describe(session, options);
+            if (described.get("agents") != null) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> agents = (Map<String, Object>) described.get("agents");
+                return MultiAgentRun.run(out, options, folder.getName(), session, agents);
+            }
+            if (!options.typePolicies.isEmpty() || options.policy == null) {
+                throw new IllegalArgumentException("--policy TYPE=FILE names the policy of an agent type of a multi-agent "
+                        + "model, and " + folder.getName() + " has one deciding agent: give --policy FILE.onnx");
+            }
+            OnnxPolicy policy = OnnxPolicy.load(Paths.get(options.policy));
             Space observationSpace = agree("observation", described.get("observation_space"), policy.getObservationSpace());
             Space actionSpace = agree("action", described.get("action_space"), policy.getActionSpace());
             // A model with an action mask reports {mask | its observation}; the policy reads the observation
@@ -316,11 +328,16 @@ public final class Main {
     static final class Options {
         /** The options that take a value. */
         private static final List<String> VALUE_OPTIONS = Arrays.asList(
-                "--model", "--policy", "--episodes", "--seed", "--max-steps", "--step-timeout", "--param");
+                "--model", "--policy", "--episodes", "--seed", "--max-steps", "--step-timeout", "--param",
+                "--max-agents");
 
         String command;
         String model;
+        /** The policy file for the model (of a multi-agent model: for the types without one of their own). */
         String policy;
+        /** Multi-agent models: the policy files of agent types, by type (--policy TYPE=FILE). */
+        final Map<String, String> typePolicies = new LinkedHashMap<>();
+        int maxAgents = 128;
         int episodes = 10;
         long seed;
         boolean sample;
@@ -355,7 +372,8 @@ public final class Main {
                 String value = args[++i];
                 switch (option) {
                     case "--model": o.model = value; break;
-                    case "--policy": o.policy = value; break;
+                    case "--policy": o.addPolicy(value); break;
+                    case "--max-agents": o.maxAgents = (int) positive(option, value); break;
                     case "--episodes": o.episodes = (int) positive(option, value); break;
                     case "--seed": o.seed = number(option, value); break;
                     case "--max-steps": o.maxSteps = positive(option, value); break;
@@ -370,10 +388,35 @@ public final class Main {
             if (o.model == null) {
                 throw new IllegalArgumentException(o.command + " needs --model DIR (the exported model's folder)");
             }
-            if (o.command.equals("run") && o.policy == null) {
+            if (o.command.equals("run") && o.policy == null && o.typePolicies.isEmpty()) {
                 throw new IllegalArgumentException("run needs --policy FILE.onnx (export one with `alpyperl export`)");
             }
             return o;
+        }
+
+        /**
+         * FILE (the policy for every agent), or TYPE=FILE (an agent type's policy): a value whose part
+         * before its first '=' is a name (no path separator) and that is no existing file.
+         */
+        private void addPolicy(String value) {
+            int equals = value.indexOf('=');
+            String type = equals > 0 ? value.substring(0, equals) : "";
+            if (!type.isEmpty() && !type.contains("/") && !type.contains("\\")
+                    && !Files.exists(Paths.get(value))) {
+                if (equals == value.length() - 1) {
+                    throw new IllegalArgumentException("--policy " + value + " names no file; give --policy " + type
+                            + "=FILE.onnx");
+                }
+                if (typePolicies.put(type, value.substring(equals + 1)) != null) {
+                    throw new IllegalArgumentException("--policy " + type + "=... is given twice");
+                }
+                return;
+            }
+            if (policy != null) {
+                throw new IllegalArgumentException("--policy FILE is given twice (" + policy + ", " + value + "); a "
+                        + "multi-agent model takes one FILE for every agent type, and TYPE=FILE for others");
+            }
+            policy = value;
         }
 
         /** NAME=VALUE, the value read as a boolean, an integer, a number or else a string. */

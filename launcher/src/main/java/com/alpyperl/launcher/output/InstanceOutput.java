@@ -8,6 +8,7 @@ import java.io.Writer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * Where the output of one model instance goes. {@link ModelOutput} hands it the bytes its model
@@ -26,7 +27,9 @@ import java.util.Arrays;
  * </ul>
  *
  * A partial last line is completed by {@link #endLines()} (the model worker calls it when an
- * episode ends). Thread-safe: the model thread writes, the caller takes, and after a step timeout an
+ * episode ends). A line printed while a multi-agent model's connector calls an agent's method is
+ * labelled with the agent's id (see {@link #labelAgentsWith}): in {@link #takeLines()} after its
+ * stream character, between two {@value #AGENT} characters; in a file, as {@code [agent] } before it. Thread-safe: the model thread writes, the caller takes, and after a step timeout an
  * abandoned model thread may still write while a new one does.
  */
 public final class InstanceOutput implements ModelOutput.Route {
@@ -41,6 +44,8 @@ public final class InstanceOutput implements ModelOutput.Route {
     static final char OUT = 'O';
     /** In {@link #takeLines()}: the first character of a line printed on {@code System.err}. */
     static final char ERR = 'E';
+    /** In {@link #takeLines()}: before and after the id of the agent that printed the line, if any. */
+    static final char AGENT = '\u001f';
 
     private final String label;
     private final LineBuffer out = new LineBuffer();
@@ -52,10 +57,20 @@ public final class InstanceOutput implements ModelOutput.Route {
     private long droppedLines;
     /** Whether lines wait for the caller: read on every step, so it is a plain volatile flag. */
     private volatile boolean linesWaiting;
+    /** The agent whose method runs on the printing thread, or null (see {@link #labelAgentsWith}). */
+    private Supplier<String> agentInCall = () -> null;
 
     /** The output of the instance {@code label} (used in alpyperl's own messages), going to the console. */
     public InstanceOutput(String label) {
         this.label = label;
+    }
+
+    /**
+     * Labels each line completed by the model's thread with what {@code agentInCall} returns then
+     * (on that thread): the id of the agent whose method is running, or null for none.
+     */
+    public synchronized void labelAgentsWith(Supplier<String> agentInCall) {
+        this.agentInCall = agentInCall;
     }
 
     /** The current destination. */
@@ -105,16 +120,17 @@ public final class InstanceOutput implements ModelOutput.Route {
         for (int i = offset; i < end; i++) {
             if (bytes[i] == '\n') {
                 line.append(bytes, start, i - start);
+                String agent = agentInCall.get();
                 while (line.size > MAX_LINE_BYTES) {
-                    emit(isErr, line);
+                    emit(isErr, line, agent);
                 }
-                emit(isErr, line);
+                emit(isErr, line, agent);
                 start = i + 1;
             }
         }
         line.append(bytes, start, end - start);
         while (line.size >= MAX_LINE_BYTES) {
-            emit(isErr, line);
+            emit(isErr, line, agentInCall.get());
         }
         return true;
     }
@@ -122,10 +138,10 @@ public final class InstanceOutput implements ModelOutput.Route {
     /** Completes the partial last lines (the episode ended, or the session closes). */
     public synchronized void endLines() {
         if (out.size > 0) {
-            emit(false, out);
+            emit(false, out, null);
         }
         if (err.size > 0) {
-            emit(true, err);
+            emit(true, err, null);
         }
     }
 
@@ -162,8 +178,11 @@ public final class InstanceOutput implements ModelOutput.Route {
 
     // ---------------------------------------------------------------------------------------------
 
-    /** Sends the first line of {@code line} (all of it, or {@value #MAX_LINE_BYTES} bytes) and removes it. */
-    private void emit(boolean isErr, LineBuffer line) {
+    /**
+     * Sends the first line of {@code line} (all of it, or {@value #MAX_LINE_BYTES} bytes), labelled with
+     * {@code agent} unless that is null, and removes it.
+     */
+    private void emit(boolean isErr, LineBuffer line, String agent) {
         int length = Math.min(line.size, MAX_LINE_BYTES);
         int textLength = length > 0 && line.bytes[length - 1] == '\r' ? length - 1 : length;
         String text = new String(line.bytes, 0, textLength, Charset.defaultCharset());
@@ -173,12 +192,16 @@ public final class InstanceOutput implements ModelOutput.Route {
                 if (waiting.length() + text.length() + 2 > MAX_WAITING_CHARS) {
                     droppedLines++;
                 } else {
-                    waiting.append(isErr ? ERR : OUT).append(text).append('\n');
+                    waiting.append(isErr ? ERR : OUT);
+                    if (agent != null) {
+                        waiting.append(AGENT).append(agent).append(AGENT);
+                    }
+                    waiting.append(text).append('\n');
                 }
                 linesWaiting = true;
                 break;
             case FILE:
-                writeToFile(isErr, text);
+                writeToFile(isErr, agent == null ? text : "[" + agent + "] " + text);
                 break;
             case CONSOLE: // only a partial line left when the destination changes to the console
                 (isErr ? ModelOutput.originalErr() : ModelOutput.originalOut()).println(text);

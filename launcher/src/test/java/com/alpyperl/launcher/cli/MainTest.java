@@ -81,6 +81,10 @@ public class MainTest {
             {"run", "--model", "m", "--policy", "p.onnx", "--episodes", "0"},
             {"info"},
             {"info", "--model", "m", "stray"},
+            {"run", "--model", "m", "--policy", "machine="},
+            {"run", "--model", "m", "--policy", "machine=a.onnx", "--policy", "machine=b.onnx"},
+            {"run", "--model", "m", "--policy", "a.onnx", "--policy", "b.onnx"},
+            {"run", "--model", "m", "--policy", "a.onnx", "--max-agents", "0"},
         };
         String[] messages = {
             "usage:",
@@ -92,6 +96,10 @@ public class MainTest {
             "--episodes needs a positive whole number",
             "info needs --model DIR",
             "unexpected 'stray'",
+            "--policy machine= names no file",
+            "--policy machine=... is given twice",
+            "--policy FILE is given twice (a.onnx, b.onnx)",
+            "--max-agents needs a positive whole number",
         };
         for (int i = 0; i < cases.length; i++) {
             Result result = execute(cases[i]);

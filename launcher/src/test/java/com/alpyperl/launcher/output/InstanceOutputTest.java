@@ -39,6 +39,20 @@ public class InstanceOutputTest {
     }
 
     @Test
+    public void aLineIsLabelledWithTheAgentInCallWhenItEnds() {
+        String[] agent = {null};
+        output.labelAgentsWith(() -> agent[0]);
+        output.sendTo(Destination.CALLER, null);
+        print(false, "root\n");
+        agent[0] = "walker_3";
+        print(false, "moving ");
+        print(true, "observed\n");
+        print(false, "by 1\n");
+        agent[0] = null;
+        assertEquals("Oroot\nE\u001fwalker_3\u001fobserved\nO\u001fwalker_3\u001fmoving by 1\n", output.takeLines());
+    }
+
+    @Test
     public void aPartialLineWaitsUntilTheLinesEnd() {
         output.sendTo(Destination.CALLER, null);
         print(false, "no newline");

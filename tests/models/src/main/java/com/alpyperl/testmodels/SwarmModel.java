@@ -1,5 +1,6 @@
 package com.alpyperl.testmodels;
 
+import com.alpyperl.connector.Drawable;
 import com.alpyperl.connector.ModelParameter;
 import com.alpyperl.connector.MultiAgentConnector;
 import com.alpyperl.connector.MultiAgentModel;
@@ -8,6 +9,8 @@ import com.alpyperl.connector.RLAction;
 import com.alpyperl.connector.RLAgent;
 import com.alpyperl.connector.Space;
 import com.alpyperl.connector.Spaces;
+import java.awt.Color;
+import java.awt.Graphics2D;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,10 +21,13 @@ import java.util.List;
  * and rewarded {@code -|position|}. Parameters turn on what tests look at: masks (a walker at
  * position 2 or more may not step right; without, its mask allows all), a second agent type ("scout", Box(3) observation,
  * MultiDiscrete([2, 3]) action, masked), an agent leaving or joining, the model finishing, one
- * crossing per agent instead of one per tick, and misbehaviour (a wrong observation, a mask that
- * allows nothing, a request without decide()).
+ * crossing per agent instead of one per tick, misbehaviour (a wrong observation, a mask that
+ * allows nothing, a request without decide(), walker_1 throwing in takeAction at tick 1), and
+ * printing ({@code talk}: each walker in takeAction and getObservation, the root after each tick).
+ * It draws itself: walker k (in the order they joined) is a black 10 x 10 square whose top left corner
+ * is at x = width / 2 + 20 * position, y = 20 + 20 * k.
  */
-public class SwarmModel implements PlainJavaModel, MultiAgentModel {
+public class SwarmModel implements PlainJavaModel, MultiAgentModel, Drawable {
     @ModelParameter public int agents = 3;
     @ModelParameter public int ticks = 10;
     @ModelParameter public boolean masks = false;
@@ -31,6 +37,7 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
     @ModelParameter public int finishAt = -1;
     @ModelParameter public boolean oneCrossingPerAgent = false;
     @ModelParameter public String misbehave = "";
+    @ModelParameter public boolean talk = false;
 
     private MultiAgentConnector connector;
     private final List<Walker> walkers = new ArrayList<>();
@@ -104,6 +111,17 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
                 return;
             }
             connector.decide();
+            if (talk) {
+                System.out.println("tick " + tick + " decided");
+            }
+        }
+    }
+
+    @Override
+    public void drawFrame(Graphics2D g, int width, int height) {
+        g.setColor(Color.BLACK);
+        for (int k = 0; k < walkers.size(); k++) {
+            g.fillRect(width / 2 + 20 * walkers.get(k).position, 20 + 20 * k, 10, 10);
         }
     }
 
@@ -119,6 +137,9 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
 
         @Override
         public double[] getObservation() {
+            if (talk) {
+                System.err.println("observed at " + position);
+            }
             if (misbehave.equals("short observation")) {
                 return new double[] {position};
             }
@@ -127,6 +148,13 @@ public class SwarmModel implements PlainJavaModel, MultiAgentModel {
 
         @Override
         public void takeAction(RLAction action) {
+            if (misbehave.equals("throw in takeAction") && tick == 1 && id.equals("walker_1")) {
+                throw new IllegalStateException("walker_1 cannot move");
+            }
+            if (talk) {
+                System.out.print("moving ");
+                System.out.println("by " + (action.asInt() - 1));
+            }
             position += action.asInt() - 1;
             earned -= Math.abs(position);
         }
