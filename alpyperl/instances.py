@@ -66,10 +66,6 @@ class ModelInstances:
                                                       settings["observation_space"])
                 self.action_space = choose_space("action", described["action_space"], settings["action_space"])
                 if described.get("action_mask"):  # a MaskedModel: its observation carries its action mask
-                    if settings.get("attach"):
-                        raise ModelLoadError(
-                            "the attached model has an action mask (it implements MaskedModel), which attach mode "
-                            "does not support yet; train it from its export (AnyLogicEnv(model=...)) instead")
                     self.observation_space = masked_observation_space(self.observation_space, self.action_space)
             #: The model's parameter names, or None if the model kind cannot tell before a run.
             self.parameter_names: list[str] | None = described["parameters"]

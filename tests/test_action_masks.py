@@ -7,21 +7,16 @@ as a parameter, action space given by the test)."""
 
 from __future__ import annotations
 
-import hmac
-import json
-import os
-import threading
-from hashlib import sha256
+import shutil
 
 import numpy as np
 import pytest
 from gymnasium import spaces
 
-from alpyperl import AnyLogicEnv, AnyLogicVectorEnv, ModelError, ModelLoadError, SpaceDefinitionError
-from alpyperl import attach as attach_module
+from alpyperl import AnyLogicEnv, AnyLogicVectorEnv, ModelError, SpaceDefinitionError
 from alpyperl.masks import is_masked, masked_observation_space, sample_valid
 from conftest import built_model
-from test_attach import FakeModel, attach_file, wait_for_file  # noqa: F401 (attach_file is a fixture)
+from test_attach import attach_file, attached_env, start_ide  # noqa: F401 (attach_file, start_ide: fixtures)
 from test_errors import model_copy
 
 MASKED_CHOICES = "com.alpyperl.testmodels.MaskedChoicesModel"
@@ -185,29 +180,58 @@ def test_a_users_own_dict_of_the_same_keys_is_left_alone(test_model, tmp_path):
         env.step(1)  # nothing is masked: the model has no mask, whatever its observation's keys
 
 
-def test_attach_mode_refuses_a_masked_model_for_now(attach_file):
-    """A model in AnyLogic whose root implements MaskedModel says so (AttachedHost); attach mode cannot
-    carry masks yet, so the environment refuses it rather than training without them."""
-    def model():
-        wait_for_file(attach_file)
-        fake = FakeModel(attach_file)
-        nonce = fake.challenge()
-        description = json.dumps({"observation_space": {"type": "Discrete", "n": 2}, "action_space":
-                                  {"type": "Discrete", "n": 2}, "parameters": [], "action_mask": True,
-                                  "model": "Fake"}).encode()
-        proof = hmac.new(fake.token, b"model" + nonce, sha256).digest()
-        fake.channel.send(attach_module.HELLO, proof + os.urandom(32) + description)
-        fake.channel.read()  # welcome
-        fake.sock.close()
+def masked_export(anylogic_export, tmp_path):
+    """A copy of the stand-in export whose launch script runs the masked cart-pole (com.acme.cartpole.MaskedMain)."""
+    folder = tmp_path / "MaskedCartPole"
+    shutil.copytree(anylogic_export, folder)
+    script = folder / "CartPole_linux.sh"
+    script.write_text(script.read_text().replace("com.acme.cartpole.Simulation", "com.acme.cartpole.MaskedSimulation"))
+    return folder
 
-    thread = threading.Thread(target=model)
-    thread.start()
+
+def balancing(observation) -> int:
+    """Balances the pole (push towards where it falls), and pushes the other way where the mask forbids that."""
+    mask, (_, _, theta, theta_dot) = observation["action_mask"], observation["observations"]
+    push = 1 if theta + 0.5 * theta_dot > 0 else 0
+    return push if mask[push] else 1 - push
+
+
+def masked_episode(env, seed: int) -> list:
+    """One episode of :func:`balancing`: per step the mask, the model's observation (rounded) and the reward."""
+    observation, _ = env.reset(seed=seed)
+    trajectory = []
+    while True:
+        observation, reward, terminated, truncated, _ = env.step(balancing(observation))
+        trajectory.append((observation["action_mask"].tolist(), np.round(observation["observations"], 9).tolist(),
+                           reward))
+        if terminated or truncated:
+            return trajectory
+
+
+def test_a_masked_model_in_anylogic_trains_as_in_process(start_ide, anylogic_export, tmp_path):
+    """Attach mode carries the mask: the attached model's observations equal the in-process ones of
+    the same export, masks included, and a masked action is refused in AnyLogic's JVM before the model
+    (which throws on a masked action) sees it."""
+    ide = start_ide("-Dalpyperl.attach=true", experiment="com.acme.cartpole.MaskedSimulation")
+    env = attached_env(ide)
     try:
-        with pytest.raises(ModelLoadError, match=r"has an action mask \(it implements MaskedModel\), which attach "
-                                                 r"mode does not support yet"):
-            AnyLogicEnv(attach=True, attach_timeout=30)
+        with AnyLogicEnv(masked_export(anylogic_export, tmp_path), model_output="off") as local:
+            assert env.observation_space == local.observation_space == masked_observation_space(
+                local.observation_space["observations"], spaces.Discrete(2))
+            attached = masked_episode(env, 2)  # seed 2: the cart drifts into both masked zones
+            assert attached == masked_episode(local, 2)
+            assert any(mask != [1.0, 1.0] for mask, _, _ in attached)
+        observation, _ = env.reset(seed=2)
+        while observation["action_mask"].all():
+            observation, *_ = env.step(balancing(observation))
+        forbidden = int(np.flatnonzero(observation["action_mask"] == 0)[0])
+        with pytest.raises(ValueError, match=f"the action is masked: {forbidden} is not valid now; the valid actions "
+                                             f"are {1 - forbidden}"):
+            env.step(forbidden)  # MaskedMain would throw if it reached the model
+        observation, *_ = env.step(1 - forbidden)  # the refused action changed nothing: the decision still waited
+        assert env.observation_space.contains(observation)
     finally:
-        thread.join(10)
+        env.close()
 
 
 def test_alpyperl_run_with_the_random_policy_takes_valid_actions(maintenance_model, capsys):

@@ -90,6 +90,71 @@ public final class ActionMask {
         return mask == null ? null : AgentTable.maskProblem(actionSpace, mask, actions, at);
     }
 
+    /**
+     * Where the mask and the model's own observation lie in an observation Python reads: the Dict
+     * {@link #observationSpace} describes, as the caller agreed it. Hosts use it to send the model's
+     * observation with its mask.
+     */
+    public static final class Layout {
+        /** The space of the model's own observation (the Dict's {@code "observations"}). */
+        public final Space modelObservationSpace;
+        /** How many entries the mask has. */
+        public final int size;
+        private final int maskAt;
+        private final int modelAt;
+        private final double[] combined;
+
+        private Layout(Space modelObservationSpace, int size, int maskAt, int modelAt, int flatSize) {
+            this.modelObservationSpace = modelObservationSpace;
+            this.size = size;
+            this.maskAt = maskAt;
+            this.modelAt = modelAt;
+            this.combined = new double[flatSize];
+        }
+
+        /**
+         * The layout of {@code observation}, the observation space agreed with the caller for a masked
+         * model whose action space is {@code actionSpace}; an {@link IllegalArgumentException} that
+         * says what was expected if it is not the Dict of a mask and the model's observation.
+         */
+        public static Layout of(Space observation, Space actionSpace) {
+            int size = size(actionSpace);
+            Space maskPart = null;
+            Space modelPart = null;
+            int maskAt = -1;
+            int modelAt = -1;
+            int at = 0;
+            if (observation instanceof Space.Dict && ((Space.Dict) observation).getSpaces().size() == 2) {
+                for (java.util.Map.Entry<String, Space> part : ((Space.Dict) observation).getSpaces().entrySet()) {
+                    if (part.getKey().equals(MASK_KEY)) {
+                        maskPart = part.getValue();
+                        maskAt = at;
+                    } else if (part.getKey().equals(OBSERVATIONS_KEY)) {
+                        modelPart = part.getValue();
+                        modelAt = at;
+                    }
+                    at += part.getValue().flatSize();
+                }
+            }
+            if (maskPart == null || modelPart == null || maskPart.flatSize() != size) {
+                throw new IllegalArgumentException("the model uses an action mask (it implements MaskedModel), so its "
+                        + "observation space must be Dict(" + MASK_KEY + ": Box(0, 1, (" + size + ",)), "
+                        + OBSERVATIONS_KEY + ": <the model's observation space>), but it is " + observation);
+            }
+            return new Layout(modelPart, size, maskAt, modelAt, observation.flatSize());
+        }
+
+        /**
+         * The observation to send for the model's own {@code observation} and its {@code mask} (null:
+         * every action valid). The array is reused by the next call.
+         */
+        public double[] combine(double[] observation, boolean[] mask) {
+            write(mask, size, combined, maskAt);
+            System.arraycopy(observation, 0, combined, modelAt, observation.length);
+            return combined;
+        }
+    }
+
     /** Writes {@code mask} as 1 (valid) and 0 (masked) into {@code into} from {@code at}; a null mask as all 1. */
     public static void write(boolean[] mask, int size, double[] into, int at) {
         for (int i = 0; i < size; i++) {

@@ -64,6 +64,14 @@ final class AttachedHost extends ConnectorHost {
 
     private Space observationSpace;
     private Space actionSpace;
+    /** The model has an action mask ({@link MaskedModel}), as it described itself. */
+    private boolean masked;
+    /** For a masked model: where its mask and its own observation lie in the observation Python reads. */
+    private ActionMask.Layout maskLayout;
+    /** The space of the model's own observation: the observation space, or its part beside the mask. */
+    private Space modelObservationSpace;
+    /** The mask of the decision in flight (null: every action valid). */
+    private boolean[] decisionMask;
     private long episodeSeed;
     /** The connector of the episode being run (made by the new root on the serving thread). */
     private RLConnector current;
@@ -264,8 +272,9 @@ final class AttachedHost extends ConnectorHost {
             Json.appendString(json.append(i > 0 ? ", " : ""), names[i]);
         }
         json.append("]");
-        if (connector.getModel() instanceof MaskedModel) {
-            json.append(", \"action_mask\": true"); // Python refuses it: masks are not supported in attach mode yet
+        masked = connector.getModel() instanceof MaskedModel;
+        if (masked) {
+            json.append(", \"action_mask\": true"); // Python reads {action_mask, observations}
         }
         json.append(", \"model\": ");
         Json.appendString(json, engine.rootClassName(rootOf(connector).getClass().getSimpleName()));
@@ -334,6 +343,8 @@ final class AttachedHost extends ConnectorHost {
         observationSpace = Space.fromJsonValue(spaces.get("observation_space"), "the observation space");
         actionSpace = Space.fromJsonValue(spaces.get("action_space"), "the action space");
         action = new double[actionSpace.flatSize()];
+        maskLayout = masked ? ActionMask.Layout.of(observationSpace, actionSpace) : null;
+        modelObservationSpace = masked ? maskLayout.modelObservationSpace : observationSpace;
     }
 
     /**
@@ -418,7 +429,7 @@ final class AttachedHost extends ConnectorHost {
     /** The run ended without a pending decision: the last observation, and whether the model finished. */
     private void endOfRun() throws IOException {
         try {
-            double[] observation = observe(current, observationSpace);
+            double[] observation = withMask(observe(current, modelObservationSpace), null); // no action follows
             double reward = reward(current);
             boolean finished = finished(current);
             sendDecision(finished ? AttachProtocol.TERMINATED : AttachProtocol.TRUNCATED, observation, reward);
@@ -444,7 +455,7 @@ final class AttachedHost extends ConnectorHost {
 
     @Override
     protected Space observationSpace() {
-        return observationSpace;
+        return modelObservationSpace;
     }
 
     @Override
@@ -468,10 +479,13 @@ final class AttachedHost extends ConnectorHost {
             boolean finished;
             boolean truncated;
             try {
-                observation = observe(asking, observationSpace);
+                observation = observe(asking, modelObservationSpace);
                 reward = reward(asking);
                 finished = finished(asking);
                 truncated = !finished && truncated(asking);
+                decisionMask = maskLayout != null && !finished && !truncated
+                        ? ActionMask.of(maskedModel(asking), actionSpace) : null;
+                observation = withMask(observation, decisionMask);
             } catch (ModelException e) {
                 sendError(e.getMessage() + "\n" + stackTrace(e));
                 abandoned = true;
@@ -534,7 +548,25 @@ final class AttachedHost extends ConnectorHost {
         if (problem == null && asking.getModel() instanceof AgentTable) {
             problem = ((AgentTable) asking.getModel()).actionProblem(DoubleBuffer.wrap(action), 0);
         }
+        if (problem == null) {
+            problem = ActionMask.problem(actionSpace, decisionMask, DoubleBuffer.wrap(action), 0);
+            problem = problem == null ? null : "the action is masked: " + problem;
+        }
         return problem;
+    }
+
+    /** The observation to send: the model's own, with its mask in front for a masked model. */
+    private double[] withMask(double[] observation, boolean[] mask) {
+        return maskLayout == null ? observation : maskLayout.combine(observation, mask);
+    }
+
+    /** The model of a connector whose model described itself as masked. */
+    private static MaskedModel maskedModel(RLConnector connector) {
+        if (!(connector.getModel() instanceof MaskedModel)) {
+            throw new ModelException("the model said it has an action mask when it connected, but its instance "
+                    + connector.getModel().getClass().getName() + " does not implement MaskedModel");
+        }
+        return (MaskedModel) connector.getModel();
     }
 
     private void sendDecision(int status, double[] observation, double reward) throws IOException {

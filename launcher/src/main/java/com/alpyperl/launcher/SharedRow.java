@@ -23,11 +23,8 @@ final class SharedRow {
     final DoubleBuffer buffer;
     private final int actionSize;
     private final int rewardIndex;
-    /** For a masked model: where the mask and the model's observation start in the observation. */
-    private final int maskAt;
-    private final int modelObservationAt;
-    /** For a masked model: the observation written at a decision, the mask and the model's values. */
-    private final double[] maskedObservation;
+    /** For a masked model: where the mask and the model's own observation lie in the observation; else null. */
+    private final ActionMask.Layout maskLayout;
 
     /**
      * The row over {@code shared} (a direct buffer of at least A + O + 1 doubles) for the spaces
@@ -49,42 +46,9 @@ final class SharedRow {
         this.buffer = doubles;
         this.actionSize = action.flatSize();
         this.rewardIndex = actionSize + observation.flatSize();
-        if (!masked) {
-            modelObservationSpace = observation;
-            maskSize = 0;
-            maskAt = 0;
-            modelObservationAt = 0;
-            maskedObservation = null;
-            return;
-        }
-        int size = ActionMask.size(action);
-        Space maskPart = null;
-        Space modelPart = null;
-        int mask = -1;
-        int model = -1;
-        int at = 0;
-        if (observation instanceof Space.Dict && ((Space.Dict) observation).getSpaces().size() == 2) {
-            for (java.util.Map.Entry<String, Space> part : ((Space.Dict) observation).getSpaces().entrySet()) {
-                if (part.getKey().equals(ActionMask.MASK_KEY)) {
-                    maskPart = part.getValue();
-                    mask = at;
-                } else if (part.getKey().equals(ActionMask.OBSERVATIONS_KEY)) {
-                    modelPart = part.getValue();
-                    model = at;
-                }
-                at += part.getValue().flatSize();
-            }
-        }
-        if (maskPart == null || modelPart == null || maskPart.flatSize() != size) {
-            throw new IllegalArgumentException("the model uses an action mask (it implements MaskedModel), so its "
-                    + "observation space must be Dict(" + ActionMask.MASK_KEY + ": Box(0, 1, (" + size + ",)), "
-                    + ActionMask.OBSERVATIONS_KEY + ": <the model's observation space>), but it is " + observation);
-        }
-        modelObservationSpace = modelPart;
-        maskSize = size;
-        maskAt = mask;
-        modelObservationAt = model;
-        maskedObservation = new double[observation.flatSize()];
+        maskLayout = masked ? ActionMask.Layout.of(observation, action) : null;
+        modelObservationSpace = masked ? maskLayout.modelObservationSpace : observation;
+        maskSize = masked ? maskLayout.size : 0;
     }
 
     /**
@@ -92,12 +56,7 @@ final class SharedRow {
      * every action valid): {@code observation} itself for a model without a mask.
      */
     double[] observationWithMask(double[] observation, boolean[] mask) {
-        if (maskedObservation == null) {
-            return observation;
-        }
-        ActionMask.write(mask, maskSize, maskedObservation, maskAt);
-        System.arraycopy(observation, 0, maskedObservation, modelObservationAt, observation.length);
-        return maskedObservation;
+        return maskLayout == null ? observation : maskLayout.combine(observation, mask);
     }
 
     /** Writes the observation and the reward after the action. */
