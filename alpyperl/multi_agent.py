@@ -29,13 +29,13 @@ from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
 from . import jvm, render
 from .agent_table import AgentTable, TableLayout
 from .bridge import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED
 from .errors import AlpyperlError, ModelLoadError, ResetNeeded
 from .instances import ModelInstances
+from .masks import mask_size, masked_observation_space
 from .settings import DEFAULT_ATTACH_TIMEOUT, DEFAULT_STEP_TIMEOUT, positive_int, resolve
 from .spaces import space_from_json
 
@@ -66,24 +66,13 @@ class AgentType:
         self.model_observation_space = observation_space
         self.action_space = action_space
         #: How many choices the mask holds (0 without a mask).
-        self.mask_size = _mask_size(name, action_space) if action_mask else 0
+        self.mask_size = mask_size(action_space, f"agent type {name!r}") if action_mask else 0
         #: The observation space of the type's agents in Python.
-        self.observation_space: gym.Space = observation_space if not action_mask else spaces.Dict({
-            "action_mask": spaces.Box(0.0, 1.0, (self.mask_size,), np.float32),
-            "observations": observation_space,
-        })
+        self.observation_space: gym.Space = observation_space if not action_mask else masked_observation_space(
+            observation_space, action_space, f"agent type {name!r}")
 
     def __repr__(self) -> str:
         return f"AgentType({self.name!r}, {self.observation_space}, {self.action_space})"
-
-
-def _mask_size(name: str, action_space: gym.Space) -> int:
-    if isinstance(action_space, spaces.Discrete):
-        return int(action_space.n)
-    if isinstance(action_space, spaces.MultiDiscrete):
-        return int(action_space.nvec.sum())
-    raise AlpyperlError(f"agent type {name!r} uses an action mask, but its action space {action_space} is neither "
-                        "Discrete nor MultiDiscrete")
 
 
 def agent_types_of(described: Mapping[str, Any]) -> list[AgentType]:

@@ -25,6 +25,11 @@ public final class ActionMask {
      * of {@code nvec} for {@code MultiDiscrete}. Other spaces have no mask: a {@link ModelException}.
      */
     public static int size(Space actionSpace) {
+        return size(actionSpace, "the model uses an action mask (it implements MaskedModel)");
+    }
+
+    /** {@link #size(Space)}, whose error begins with {@code whoUsesIt} ("agent type 'x' uses an action mask"). */
+    static int size(Space actionSpace, String whoUsesIt) {
         if (actionSpace instanceof Space.Discrete) {
             return Math.toIntExact(((Space.Discrete) actionSpace).getN());
         }
@@ -35,8 +40,8 @@ public final class ActionMask {
             }
             return Math.toIntExact(total);
         }
-        throw new ModelException("the model uses an action mask (it implements MaskedModel), but its action space "
-                + actionSpace + " is neither Discrete nor MultiDiscrete; masks say which choices of those are valid");
+        throw new ModelException(whoUsesIt + ", but its action space " + actionSpace
+                + " is neither Discrete nor MultiDiscrete; masks say which choices of those are valid");
     }
 
     /** The observation space Python reads for a masked model with these spaces (see the class comment). */
@@ -53,13 +58,22 @@ public final class ActionMask {
      * {@link ModelException} that says so.
      */
     public static boolean[] of(MaskedModel model, Space actionSpace) {
-        boolean[] mask = ModelCalls.call("getActionMask() of the model", model::getActionMask);
+        return checked(ModelCalls.call("getActionMask() of the model", model::getActionMask), actionSpace,
+                "of the model", "a model with nothing to decide should not call requestAction()");
+    }
+
+    /**
+     * {@code mask} (a copy), as {@code getActionMask()} {@code of} someone ("of agent x") returned it
+     * for {@code actionSpace}, once checked: null stays null; a wrong length, or no valid choice for
+     * some entry ({@code whenNoChoice} says what to do instead), is a {@link ModelException}.
+     */
+    static boolean[] checked(boolean[] mask, Space actionSpace, String of, String whenNoChoice) {
         if (mask == null) {
             return null;
         }
         int size = size(actionSpace);
         if (mask.length != size) {
-            throw new ModelException("getActionMask() of the model returned " + mask.length + " entries, but its "
+            throw new ModelException("getActionMask() " + of + " returned " + mask.length + " entries, but its "
                     + "action space " + actionSpace + " has " + size + " choices");
         }
         long[] entries = actionSpace instanceof Space.Discrete ? new long[] {size}
@@ -71,10 +85,9 @@ public final class ActionMask {
                 any |= mask[from + j];
             }
             if (!any) {
-                throw new ModelException("getActionMask() of the model allows no choice"
+                throw new ModelException("getActionMask() " + of + " allows no choice"
                         + (entries.length > 1 ? " for entry " + i : "") + " of its action space " + actionSpace
-                        + "; at least one must be valid (a model with nothing to decide should not call "
-                        + "requestAction())");
+                        + "; at least one must be valid (" + whenNoChoice + ")");
             }
             from += (int) entries[i];
         }

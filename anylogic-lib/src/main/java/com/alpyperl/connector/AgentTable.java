@@ -93,7 +93,7 @@ public final class AgentTable implements RLModel {
                         + "; it is a number of agents (0 for open)");
             }
             if (model.usesActionMask(type)) {
-                maskSizes[t] = maskSize(actionSpaces[t], type);
+                maskSizes[t] = ActionMask.size(actionSpaces[t], "agent type '" + type + "' uses an action mask");
             }
             o = Math.max(o, observationSpaces[t].flatSize());
             a = Math.max(a, actionSpaces[t].flatSize());
@@ -103,21 +103,6 @@ public final class AgentTable implements RLModel {
         actionWidth = a;
         maskWidth = m;
         slotWidth = SLOT_HEAD + o + m;
-    }
-
-    private static int maskSize(Space action, String type) {
-        if (action instanceof Space.Discrete) {
-            return Math.toIntExact(((Space.Discrete) action).getN());
-        }
-        if (action instanceof Space.MultiDiscrete) {
-            long total = 0;
-            for (long n : ((Space.MultiDiscrete) action).getNvec()) {
-                total += n;
-            }
-            return Math.toIntExact(total);
-        }
-        throw new ModelException("agent type '" + type + "' uses an action mask, but its action space " + action
-                + " is neither Discrete nor MultiDiscrete; masks say which choices of those are valid");
     }
 
     /**
@@ -206,7 +191,7 @@ public final class AgentTable implements RLModel {
             slotMasks[k] = null;
             int maskSize = maskSizes[agent.type];
             if (maskSize > 0) {
-                boolean[] mask = slotStatus[k] == DECIDES ? agent.mask(maskSize, actionSpaces[agent.type]) : null;
+                boolean[] mask = slotStatus[k] == DECIDES ? agent.mask(actionSpaces[agent.type]) : null;
                 slotMasks[k] = mask;
                 int m = at + SLOT_HEAD + observationWidth;
                 for (int i = 0; i < maskSize; i++) {

@@ -345,7 +345,7 @@ public final class MultiAgentConnector {
             PolicyAnswers.TypePolicy policy = policies.get(agent.type);
             double[] observation = agent.observe(table.observationSpaces[agent.type]);
             int maskSize = table.maskSizes[agent.type];
-            boolean[] mask = maskSize > 0 ? agent.mask(maskSize, table.actionSpaces[agent.type]) : null;
+            boolean[] mask = maskSize > 0 ? agent.mask(table.actionSpaces[agent.type]) : null;
             agent.act(policy.choose(agent.id, observation, mask, getRandom()));
         }
     }
@@ -413,31 +413,9 @@ public final class MultiAgentConnector {
             return observation;
         }
 
-        boolean[] mask(int size, Space actionSpace) {
-            boolean[] mask = call("getActionMask()", agent::getActionMask);
-            if (mask == null) {
-                return null;
-            }
-            if (mask.length != size) {
-                throw new ModelException("getActionMask() of agent " + id + " returned " + mask.length + " entries, but its "
-                        + "action space " + actionSpace + " has " + size + " choices");
-            }
-            long[] entries = actionSpace instanceof Space.Discrete ? new long[] {size}
-                    : ((Space.MultiDiscrete) actionSpace).getNvec();
-            int from = 0;
-            for (int i = 0; i < entries.length; i++) {
-                boolean any = false;
-                for (int j = 0; j < entries[i]; j++) {
-                    any |= mask[from + j];
-                }
-                if (!any) {
-                    throw new ModelException("getActionMask() of agent " + id + " allows no choice"
-                            + (entries.length > 1 ? " for entry " + i : "") + " of its action space " + actionSpace
-                            + "; at least one must be valid (an agent with nothing to decide should not request an action)");
-                }
-                from += (int) entries[i];
-            }
-            return mask.clone();
+        boolean[] mask(Space actionSpace) {
+            return ActionMask.checked(call("getActionMask()", agent::getActionMask), actionSpace, "of agent " + id,
+                    "an agent with nothing to decide should not request an action");
         }
 
         void act(RLAction action) {
