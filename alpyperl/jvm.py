@@ -329,10 +329,11 @@ def _let_exit_proceed_without_this_thread() -> None:
 #
 # The JVM handles SIGSEGV and related signals in normal operation (implicit null checks, stack
 # overflow detection, safepoints). Libraries loaded later may install their own crash handlers
-# over them: ray.init() does (Python's faulthandler and Ray's core), and the JVM then crashes the
-# process at its next such signal. So the JVM's handlers are saved right after it starts and put
-# back whenever they were replaced (checked at every environment creation and reset, where one
-# system call costs nothing noticeable). RLlib's EnvRunners start their JVM after Ray and never
+# over them: ray.init() does (Python's faulthandler and Ray's core), ray.shutdown() resets them to
+# the system's default, and the JVM then crashes the process at its next such signal. So the JVM's
+# handlers are saved right after it starts and put back whenever they were replaced (checked at
+# every environment creation and reset, where one system call costs nothing noticeable, and right
+# after ray.shutdown()). RLlib's EnvRunners start their JVM after Ray and never
 # need this; a driver or notebook that creates an environment before ray.init() does.
 
 _JVM_SIGNALS = ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL")
@@ -362,15 +363,40 @@ def _save_jvm_signal_handlers() -> None:
 
 def keep_jvm_signal_handlers() -> None:
     """Puts the JVM's handlers of SIGSEGV, SIGBUS, SIGFPE and SIGILL back if something replaced them
-    (Ray does, in ``ray.init()``). Only checks once Ray is imported."""
+    (Ray does, in ``ray.init()`` and ``ray.shutdown()``). Only checks once Ray is imported."""
     if not _saved_handlers or "ray" not in sys.modules:
         return
+    _follow_ray_shutdown()
     canary = int(signal.SIGSEGV)
     current = ctypes.create_string_buffer(_SIGACTION_BYTES)
     _sigaction(canary, None, current)
     if current.raw != _saved_handlers[canary].raw:
         for number, saved in _saved_handlers.items():
             _sigaction(number, saved, None)
+
+
+def _follow_ray_shutdown() -> None:
+    """Makes ``ray.shutdown()`` put the JVM's handlers back right after it: it resets SIGSEGV and the
+    others to the system's default (measured with Ray 2.60), and the JVM's next safepoint, implicit
+    null check or stack-overflow check would then end the process, before any environment could
+    check them again. Ray has no shutdown hook, so its function is wrapped (once)."""
+    worker = sys.modules.get("ray._private.worker")
+    original = getattr(worker, "shutdown", None)
+    if original is None or getattr(original, "puts_back_jvm_handlers", False):
+        return
+
+    @functools.wraps(original)
+    def shutdown(*args, **kwargs):
+        try:
+            return original(*args, **kwargs)
+        finally:
+            keep_jvm_signal_handlers()
+
+    shutdown.puts_back_jvm_handlers = True
+    worker.shutdown = shutdown
+    ray = sys.modules.get("ray")
+    if getattr(ray, "shutdown", None) is original:
+        ray.shutdown = shutdown
 
 
 # ---- signals that end the process ---------------------------------------------------------------

@@ -121,3 +121,24 @@ def test_the_jvm_survives_ray_starting_after_it(test_model):
     """)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_the_jvm_survives_ray_shutdown(test_model):
+    """ray.shutdown() resets SIGSEGV's handler to the system default; the JVM needs its own at once
+    (here: to detect the model's stack overflow in a step, where nothing else checks the handlers),
+    or the process dies with SIGSEGV."""
+    result = run_python(f"""
+        from alpyperl import AnyLogicEnv, ModelError
+        import ray
+        env = AnyLogicEnv(model={str(test_model)!r}, env_params={{"fault": "stackOverflow", "faultAtStep": 2}})
+        ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+        env.reset(seed=0)
+        ray.shutdown()
+        env.step(1)
+        try:
+            env.step(1)
+        except ModelError as error:
+            print("StackOverflowError" in str(error))
+    """)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "True"

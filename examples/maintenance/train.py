@@ -26,7 +26,7 @@ import torch
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.core.columns import Columns
 
-from alpyperl import jvm, rllib
+from alpyperl import rllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from maintenance import MODEL_DIR, make_env, run_episode, service_at_wear  # noqa: E402
@@ -91,7 +91,6 @@ def main() -> None:
         finally:
             algo.stop()
             ray.shutdown()
-            jvm.keep_jvm_signal_handlers()  # Ray's shutdown may replace the JVM's crash handlers (see jvm.py)
     if args.export:
         from alpyperl.export import export_checkpoint
 
