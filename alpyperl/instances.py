@@ -34,7 +34,8 @@ class ModelInstances:
     false. Actions are checked in Java, before any model runs (one validator for both
     environments); ``write_actions`` checks only what Java cannot see (types, shapes).
     ``spaces_of(described)``, if given, chooses the spaces from what the model said about itself
-    (a multi-agent model's table, :mod:`alpyperl.multi_agent`).
+    (a multi-agent model's table, :mod:`alpyperl.multi_agent`) and returns them with members to add
+    to the observation space's JSON that configures Java (the agent types' agreed spaces).
     """
 
     def __init__(self, settings: Mapping[str, Any], size: int, batched: bool,
@@ -54,8 +55,9 @@ class ModelInstances:
             self.output.drain()
             #: What the model said about itself (spaces, parameters, agent types: see ModelSession.describeModel).
             self.described: dict = described
+            observation_extras: dict = {}
             if spaces_of is not None:  # a multi-agent model: its rows hold a table of agents
-                self.observation_space, self.action_space = spaces_of(described)
+                self.observation_space, self.action_space, observation_extras = spaces_of(described)
             else:
                 if described.get("agents") is not None:
                     raise ModelLoadError(
@@ -71,7 +73,10 @@ class ModelInstances:
             self.parameter_names: list[str] | None = described["parameters"]
             actions, observations = flat_size(self.action_space), flat_size(self.observation_space)
             self.rows = np.zeros((size, actions + observations + 1), dtype=np.float64)
-            self.group.configure(space_to_json(self.observation_space), space_to_json(self.action_space),
+            observation_json = space_to_json(self.observation_space)
+            if observation_extras:  # e.g. a multi-agent model's agreed agent type spaces ("agent_types")
+                observation_json = json.dumps({**json.loads(observation_json), **observation_extras})
+            self.group.configure(observation_json, space_to_json(self.action_space),
                                  float(settings["step_timeout"]), self.rows)
             rows = self.rows if batched else self.rows[0]
             self.write_actions = Codec(self.action_space, rows[..., :actions], "action", check_values=False).write
@@ -125,8 +130,12 @@ class ModelInstances:
             self.output.drain()
 
 
-def choose_space(kind: str, from_model: dict | None, from_python: gym.Space | None) -> gym.Space:
-    """The one definition of a space: the model's (as JSON) or Python's; both or neither is an error."""
+def choose_space(kind: str, from_model: dict | None, from_python: gym.Space | None,
+                 agent_type: str | None = None) -> gym.Space:
+    """The one definition of a space: the model's (as JSON) or Python's; both or neither is an error.
+    For an ``agent_type`` of a multi-agent model both may be given if they are equal."""
+    if agent_type is not None:
+        return _choose_type_space(kind, from_model, from_python, agent_type)
     if from_model is not None and from_python is not None:
         raise SpaceDefinitionError(
             f"the {kind} space is defined both in the model ({space_from_json(json.dumps(from_model))}) and in "
@@ -145,3 +154,29 @@ def choose_space(kind: str, from_model: dict | None, from_python: gym.Space | No
     check_flat_size(from_python, f"the {kind} space")
     space_to_json(from_python)  # refuses unsupported spaces with a clear message
     return from_python
+
+
+def _choose_type_space(kind: str, from_model: dict | None, from_python: gym.Space | None, agent_type: str) -> gym.Space:
+    """:func:`choose_space` for an agent type of a multi-agent model."""
+    getter = f'get{kind.capitalize()}Space("{agent_type}")'
+    argument = f"{kind}_spaces={{{agent_type!r}: ...}}"
+    if from_python is not None:
+        if not isinstance(from_python, gym.Space):
+            raise SpaceDefinitionError(f"{kind}_spaces[{agent_type!r}] must be a gymnasium space, got {from_python!r}")
+        check_flat_size(from_python, f"the {kind} space of agent type {agent_type!r}")
+        space_to_json(from_python)  # refuses unsupported spaces with a clear message
+    if from_model is None and from_python is None:
+        raise SpaceDefinitionError(
+            f"the {kind} space of agent type {agent_type!r} is defined neither in the model (its {getter} returns "
+            f"null) nor in Python (pass {argument} to AnyLogicMultiAgentEnv)"
+        )
+    if from_model is None:
+        return from_python
+    model_space = space_from_json(json.dumps(from_model))
+    if from_python is not None and from_python != model_space:
+        raise SpaceDefinitionError(
+            f"the {kind} space of agent type {agent_type!r} is defined both in the model ({model_space}) and in "
+            f"Python ({from_python}), and they differ; define it in one place only: remove {agent_type!r} from "
+            f"{kind}_spaces or make the model's {getter} return null"
+        )
+    return model_space

@@ -33,11 +33,11 @@ import numpy as np
 from . import jvm, render
 from .agent_table import AgentTable, TableLayout
 from .bridge import RUNNING, SEED_LIMIT, TERMINATED, TRUNCATED
-from .errors import AlpyperlError, ModelLoadError, ResetNeeded
-from .instances import ModelInstances
+from .errors import AlpyperlError, ModelLoadError, ResetNeeded, SpaceDefinitionError
+from .instances import ModelInstances, choose_space
 from .masks import mask_size, masked_observation_space
 from .settings import DEFAULT_ATTACH_TIMEOUT, DEFAULT_STEP_TIMEOUT, positive_int, resolve
-from .spaces import space_from_json
+from .spaces import space_from_json, space_to_json
 
 __all__ = ["AnyLogicMultiAgentEnv", "AgentType", "agent_type", "DEFAULT_MAX_AGENTS"]
 
@@ -75,12 +75,24 @@ class AgentType:
         return f"AgentType({self.name!r}, {self.observation_space}, {self.action_space})"
 
 
-def agent_types_of(described: Mapping[str, Any]) -> list[AgentType]:
-    """The agent types a model described (``describeModel``'s ``agents``)."""
-    return [AgentType(str(t["name"]), space_from_json(json.dumps(t["observation_space"])),
-                      space_from_json(json.dumps(t["action_space"])), bool(t["action_mask"]),
-                      int(t.get("possible_agents", 0)))
-            for t in described["types"]]
+def agent_types_of(described: Mapping[str, Any], observation_spaces: Mapping[str, gym.Space] | None = None,
+                   action_spaces: Mapping[str, gym.Space] | None = None) -> list[AgentType]:
+    """The agent types a model described (``describeModel``'s ``agents``), each with the spaces the
+    model defines or, where it returns null, those given in Python by type (``observation_spaces``,
+    ``action_spaces``; see :func:`~alpyperl.instances.choose_space`)."""
+    names = [str(t["name"]) for t in described["types"]]
+    for kind, given in (("observation", observation_spaces), ("action", action_spaces)):
+        if given is not None and not isinstance(given, Mapping):
+            raise SpaceDefinitionError(f"{kind}_spaces must map agent type names to gymnasium spaces, got {given!r}")
+        unknown = sorted(set(given or {}) - set(names), key=str)
+        if unknown:
+            raise SpaceDefinitionError(f"{kind}_spaces names agent types the model does not have: {unknown}; "
+                                       f"its agent types are {names} (MultiAgentModel.getAgentTypes())")
+    observation_spaces, action_spaces = observation_spaces or {}, action_spaces or {}
+    return [AgentType(name, choose_space("observation", t["observation_space"], observation_spaces.get(name), name),
+                      choose_space("action", t["action_space"], action_spaces.get(name), name),
+                      bool(t["action_mask"]), int(t.get("possible_agents", 0)))
+            for name, t in zip(names, described["types"])]
 
 
 class AnyLogicMultiAgentEnv:
@@ -91,6 +103,9 @@ class AnyLogicMultiAgentEnv:
         max_agents: how many agents one crossing holds (default 128): at least the number of
             agents in an episode at once (its end reports all of them); decisions of more agents at
             one time take more than one step.
+        observation_spaces, action_spaces: spaces by agent type name, for the types whose
+            ``getObservationSpace(type)`` / ``getActionSpace(type)`` return null in the model (a
+            type's space given both here and in the model must be equal).
         env_params, step_timeout, jvm_options, debug_port, debug_suspend, model_output,
         model_threads: as for :class:`~alpyperl.AnyLogicEnv`.
         attach, attach_timeout: train a multi-agent model running in AnyLogic itself (its Run
@@ -121,6 +136,8 @@ class AnyLogicMultiAgentEnv:
         model: str | os.PathLike | None = None,
         env_params: Mapping[str, Any] | None = None,
         max_agents: int = DEFAULT_MAX_AGENTS,
+        observation_spaces: Mapping[str, gym.Space] | None = None,
+        action_spaces: Mapping[str, gym.Space] | None = None,
         step_timeout: float = DEFAULT_STEP_TIMEOUT,
         jvm_options: Sequence[str] = (),
         debug_port: int | None = None,
@@ -136,7 +153,8 @@ class AnyLogicMultiAgentEnv:
         settings = resolve(config, dict(
             model=model, env_params=env_params, max_agents=max_agents, step_timeout=step_timeout,
             jvm_options=jvm_options, debug_port=debug_port, debug_suspend=debug_suspend, model_output=model_output,
-            model_threads=model_threads, observation_space=None, action_space=None, attach=attach,
+            model_threads=model_threads, observation_space=None, action_space=None,
+            observation_spaces=observation_spaces, action_spaces=action_spaces, attach=attach,
             attach_timeout=attach_timeout, render_mode=render_mode, render_size=render_size, render_fps=render_fps))
         if not positive_int(settings["max_agents"]):
             raise ValueError(f"max_agents must be a positive integer, got {settings['max_agents']!r}")
@@ -200,10 +218,13 @@ class AnyLogicMultiAgentEnv:
                 "model with alpyperl.AnyLogicEnv"
             )
         #: The agent types by name, in the model's order.
-        self.agent_types: dict[str, AgentType] = {t.name: t for t in agent_types_of(described["agents"])}
+        self.agent_types: dict[str, AgentType] = {t.name: t for t in agent_types_of(
+            described["agents"], self.settings["observation_spaces"], self.settings["action_spaces"])}
         self._types = list(self.agent_types.values())
         self._layout = TableLayout(self._types, int(self.settings["max_agents"]))
-        return self._layout.observation_space, self._layout.action_space
+        agreed = [{"observation_space": json.loads(space_to_json(t.model_observation_space)),
+                   "action_space": json.loads(space_to_json(t.action_space))} for t in self._types]
+        return self._layout.observation_space, self._layout.action_space, {"agent_types": agreed}
 
     @property
     def observation_spaces_by_type(self) -> dict[str, gym.Space]:

@@ -103,7 +103,9 @@ def multi_agent_modules(config, env_config: Mapping[str, Any], *, shared: bool =
     and no observation flattening (a masked type's observation stays the dict the masking module
     reads). RLlib's check of new environments is turned off: it steps them with random actions,
     which masks may forbid. Reads the agent types from one instance of the model, in this process.
-    ``model_config`` is the modules' ``model_config`` (e.g. ``{"fcnet_hiddens": [64, 64]}``)."""
+    ``model_config`` is the modules' ``model_config`` (e.g. ``{"fcnet_hiddens": [64, 64]}``). Agent
+    types whose spaces the model leaves to Python take them from ``env_config["observation_spaces"]``
+    and ``env_config["action_spaces"]`` (by type), as the environment does."""
     from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.rllib.examples.rl_modules.classes.action_masking_rlm import ActionMaskingTorchRLModule
@@ -117,7 +119,7 @@ def multi_agent_modules(config, env_config: Mapping[str, Any], *, shared: bool =
     if described.get("agents") is None:
         raise ModelLoadError(f"the model in {env_config['model']} is no multi-agent model (MultiAgentModel); "
                              "train it with the single-agent helpers of alpyperl.rllib")
-    types = agent_types_of(described["agents"])
+    types = agent_types_of(described["agents"], env_config.get("observation_spaces"), env_config.get("action_spaces"))
 
     def spec(kind) -> RLModuleSpec:
         return RLModuleSpec(module_class=ActionMaskingTorchRLModule if kind.mask_size else None,

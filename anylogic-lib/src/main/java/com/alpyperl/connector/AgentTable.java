@@ -37,16 +37,21 @@ public final class AgentTable implements RLModel {
     private final MultiAgentModel model;
     private final MultiAgentConnector owner;
     final List<String> types;
-    final Space[] observationSpaces;
-    final Space[] actionSpaces;
-    /** Per type: the length of its action mask, 0 if it uses none. */
-    final int[] maskSizes;
+    /** Per type: the spaces the model returned (null where it leaves a space to Python). */
+    private final Space[] modelObservationSpaces;
+    private final Space[] modelActionSpaces;
+    /** Per type: whether its agents send an action mask. */
+    private final boolean[] masked;
     /** Per type: how many agents of it may take part (their numbers are below), 0 if open. */
     final int[] possibleAgents;
-    final int observationWidth;
-    final int actionWidth;
-    final int maskWidth;
-    final int slotWidth;
+    /** Per type, once the spaces are settled ({@link #settleSpaces}): the spaces in use, and the length of its mask (0 without). */
+    Space[] observationSpaces;
+    Space[] actionSpaces;
+    int[] maskSizes;
+    int observationWidth;
+    int actionWidth;
+    int maskWidth;
+    int slotWidth;
 
     // ---- the crossing in flight (written on the model thread before it hands back) -----------
     private int capacity = -1;
@@ -67,47 +72,94 @@ public final class AgentTable implements RLModel {
         }
         this.types = new ArrayList<>(declared);
         int n = types.size();
-        observationSpaces = new Space[n];
-        actionSpaces = new Space[n];
-        maskSizes = new int[n];
+        modelObservationSpaces = new Space[n];
+        modelActionSpaces = new Space[n];
+        masked = new boolean[n];
         possibleAgents = new int[n];
         Set<String> seen = new HashSet<>();
-        int o = 0;
-        int a = 0;
-        int m = 0;
         for (int t = 0; t < n; t++) {
             String type = types.get(t);
             if (type == null || type.isEmpty() || !seen.add(type)) {
                 throw new ModelException("getAgentTypes() of the model returned " + types
                         + "; agent types must be non-empty names, no two alike");
             }
-            observationSpaces[t] = model.getObservationSpace(type);
-            actionSpaces[t] = model.getActionSpace(type);
-            if (observationSpaces[t] == null || actionSpaces[t] == null) {
-                throw new ModelException("the model returned no " + (observationSpaces[t] == null ? "observation" : "action")
-                        + " space for agent type '" + type + "'; a multi-agent model defines the spaces of each agent type");
-            }
+            modelObservationSpaces[t] = model.getObservationSpace(type);
+            modelActionSpaces[t] = model.getActionSpace(type);
             possibleAgents[t] = model.getPossibleAgents(type);
             if (possibleAgents[t] < 0) {
                 throw new ModelException("getPossibleAgents(\"" + type + "\") of the model returned " + possibleAgents[t]
                         + "; it is a number of agents (0 for open)");
             }
-            if (model.usesActionMask(type)) {
-                maskSizes[t] = ActionMask.size(actionSpaces[t], "agent type '" + type + "' uses an action mask");
+            masked[t] = model.usesActionMask(type);
+            if (masked[t] && modelActionSpaces[t] != null) {
+                ActionMask.size(modelActionSpaces[t], "agent type '" + type + "' uses an action mask");
             }
-            o = Math.max(o, observationSpaces[t].flatSize());
-            a = Math.max(a, actionSpaces[t].flatSize());
-            m = Math.max(m, maskSizes[t]);
+        }
+    }
+
+    /**
+     * Settles the spaces of the agent types and the table's layout: for each type the space Python
+     * agreed ({@code agreed}, the parsed {@code "agent_types"} list, or null: the model's own), which
+     * must have the layout of the model's where the model returns one too. Done once.
+     */
+    void settleSpaces(Object agreed) {
+        if (observationSpaces != null) {
+            return;
+        }
+        int n = types.size();
+        List<?> agreedTypes = agreed instanceof List ? (List<?>) agreed : null;
+        if (agreed != null && (agreedTypes == null || agreedTypes.size() != n)) {
+            throw new ModelException("the agent type spaces agreed with Python (" + agreed + ") are not one entry per "
+                    + "agent type " + types + "; let the agent types not depend on parameters");
+        }
+        Space[] observations = new Space[n];
+        Space[] actions = new Space[n];
+        int[] masks = new int[n];
+        int o = 0;
+        int a = 0;
+        int m = 0;
+        for (int t = 0; t < n; t++) {
+            Object entry = agreedTypes == null ? null : agreedTypes.get(t);
+            observations[t] = agreedSpace(t, "observation", modelObservationSpaces[t], entry);
+            actions[t] = agreedSpace(t, "action", modelActionSpaces[t], entry);
+            if (masked[t]) {
+                masks[t] = ActionMask.size(actions[t], "agent type '" + types.get(t) + "' uses an action mask");
+            }
+            o = Math.max(o, observations[t].flatSize());
+            a = Math.max(a, actions[t].flatSize());
+            m = Math.max(m, masks[t]);
         }
         observationWidth = o;
         actionWidth = a;
         maskWidth = m;
         slotWidth = SLOT_HEAD + o + m;
+        actionSpaces = actions;
+        maskSizes = masks;
+        observationSpaces = observations;
+    }
+
+    /** The {@code kind} space of type {@code t}: Python's from {@code entry} if it has one, else the model's. */
+    private Space agreedSpace(int t, String kind, Space fromModel, Object entry) {
+        String type = types.get(t);
+        Object json = entry instanceof java.util.Map ? ((java.util.Map<?, ?>) entry).get(kind + "_space") : null;
+        Space fromPython = json == null ? null : Space.fromJsonValue(json, "the " + kind + " space of agent type '" + type + "'");
+        String getter = "get" + Character.toUpperCase(kind.charAt(0)) + kind.substring(1) + "Space(\"" + type + "\")";
+        if (fromPython == null && fromModel == null) {
+            throw new ModelException("the " + kind + " space of agent type '" + type + "' is defined neither in the model "
+                    + "(its " + getter + " returns null) nor in Python (pass " + kind + "_spaces={'" + type
+                    + "': ...} to AnyLogicMultiAgentEnv)");
+        }
+        if (fromPython != null && fromModel != null && !fromModel.hasSameLayout(fromPython)) {
+            throw new ModelException("the " + kind + " space of agent type '" + type + "' is " + fromModel + " in the model ("
+                    + getter + ") but " + fromPython + " in Python; define it in one place only");
+        }
+        return fromPython != null ? fromPython : fromModel;
     }
 
     /**
      * What a multi-agent model says about its agent types, as JSON: {@code {"types": [{"name",
-     * "observation_space", "action_space", "action_mask", "possible_agents"}, ...]}}, for Python to lay out the table.
+     * "observation_space", "action_space", "action_mask", "possible_agents"}, ...]}}, for Python to lay
+     * out the table; a space the model leaves to Python is {@code null}.
      */
     public static String describe(MultiAgentModel model) {
         AgentTable table = new AgentTable(model, null);
@@ -115,9 +167,11 @@ public final class AgentTable implements RLModel {
         for (int t = 0; t < table.types.size(); t++) {
             json.append(t == 0 ? "{" : ",{").append("\"name\":");
             Json.appendString(json, table.types.get(t));
-            json.append(",\"observation_space\":").append(table.observationSpaces[t].toJson());
-            json.append(",\"action_space\":").append(table.actionSpaces[t].toJson());
-            json.append(",\"action_mask\":").append(table.maskSizes[t] > 0);
+            Space observation = table.modelObservationSpaces[t];
+            Space action = table.modelActionSpaces[t];
+            json.append(",\"observation_space\":").append(observation == null ? "null" : observation.toJson());
+            json.append(",\"action_space\":").append(action == null ? "null" : action.toJson());
+            json.append(",\"action_mask\":").append(table.masked[t]);
             json.append(",\"possible_agents\":").append(table.possibleAgents[t]).append('}');
         }
         return json.append("]}").toString();
@@ -150,6 +204,7 @@ public final class AgentTable implements RLModel {
     /** How many agents one crossing holds, from the spaces agreed with Python (read at the first crossing). */
     int capacity() {
         if (capacity < 0) {
+            settleSpaces(owner.agreedAgentTypeSpaces());
             Space observation = owner.agreedObservationSpace();
             Space action = owner.agreedActionSpace();
             int c = action == null ? 0 : action.flatSize() / actionWidth;

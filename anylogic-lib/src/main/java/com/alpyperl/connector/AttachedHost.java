@@ -70,6 +70,8 @@ final class AttachedHost extends ConnectorHost {
     private ActionMask.Layout maskLayout;
     /** The space of the model's own observation: the observation space, or its part beside the mask. */
     private Space modelObservationSpace;
+    /** A multi-agent model's agent type spaces agreed with Python (see {@link ConnectorHost#agentTypeSpaces()}), or null. */
+    private Object agentTypeSpaces;
     /** The mask of the decision in flight (null: every action valid). */
     private boolean[] decisionMask;
     private long episodeSeed;
@@ -342,6 +344,7 @@ final class AttachedHost extends ConnectorHost {
         Map<String, Object> spaces = (Map<String, Object>) parsed;
         observationSpace = Space.fromJsonValue(spaces.get("observation_space"), "the observation space");
         actionSpace = Space.fromJsonValue(spaces.get("action_space"), "the action space");
+        agentTypeSpaces = agentTypesOf(spaces.get("observation_space"));
         action = new double[actionSpace.flatSize()];
         maskLayout = masked ? ActionMask.Layout.of(observationSpace, actionSpace) : null;
         modelObservationSpace = masked ? maskLayout.modelObservationSpace : observationSpace;
@@ -461,6 +464,11 @@ final class AttachedHost extends ConnectorHost {
     @Override
     protected Space actionSpace() {
         return actionSpace;
+    }
+
+    @Override
+    protected Object agentTypeSpaces() {
+        return agentTypeSpaces;
     }
 
     /**

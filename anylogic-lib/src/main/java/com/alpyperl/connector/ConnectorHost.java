@@ -38,6 +38,20 @@ public abstract class ConnectorHost {
         return null;
     }
 
+    /**
+     * For a multi-agent model: the spaces of its agent types agreed with Python, as the parsed JSON
+     * list {@code [{"observation_space", "action_space"}, ...]} (in the order of the types) that Python
+     * sends as {@code "agent_types"} of the table's observation space; {@code null} if none was sent.
+     */
+    protected Object agentTypeSpaces() {
+        return null;
+    }
+
+    /** The {@code "agent_types"} member of a space's parsed JSON (see {@link #agentTypeSpaces()}), or null. */
+    protected static Object agentTypesOf(Object parsedSpace) {
+        return parsedSpace instanceof java.util.Map ? ((java.util.Map<?, ?>) parsedSpace).get("agent_types") : null;
+    }
+
     // ---- calls into model code, each failure naming the call that failed ----------------------
 
     /** The model's observation, checked to have the size of {@code space}. */

@@ -264,6 +264,10 @@ public final class MultiAgentConnector {
         return crossing.getActionSpace();
     }
 
+    Object agreedAgentTypeSpaces() {
+        return crossing.agreedAgentTypeSpaces();
+    }
+
     boolean finished() {
         return ModelCalls.call("hasFinished()", model::hasFinished);
     }
@@ -328,6 +332,7 @@ public final class MultiAgentConnector {
 
     private void answerWithPolicies() {
         if (policies == null) {
+            table.settleSpaces(null); // evaluation mode: the model's own spaces
             policies = new HashMap<>();
             for (int t = 0; t < table.types.size(); t++) {
                 String type = table.types.get(t);

@@ -144,6 +144,12 @@ public final class RLConnector {
         return answering != null ? answering.actionSpace() : model.getActionSpace();
     }
 
+    /** The spaces of a multi-agent model's agent types agreed with Python, or null (see {@link ConnectorHost#agentTypeSpaces()}). */
+    Object agreedAgentTypeSpaces() {
+        ConnectorHost answering = hostForSpaces();
+        return answering != null ? answering.agentTypeSpaces() : null;
+    }
+
     /** The model this connector serves. */
     public RLModel getModel() {
         return model;

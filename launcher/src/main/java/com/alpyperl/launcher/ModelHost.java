@@ -85,6 +85,11 @@ final class ModelHost extends ConnectorHost {
     }
 
     @Override
+    protected Object agentTypeSpaces() {
+        return row == null ? null : row.agentTypeSpaces;
+    }
+
+    @Override
     protected void decide(RLConnector asking) {
         ModelWorker self = modelThreadOrFail("requestAction()");
         if (self.orphaned || handoff.abandonEpisode) {

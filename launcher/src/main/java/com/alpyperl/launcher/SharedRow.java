@@ -1,6 +1,7 @@
 package com.alpyperl.launcher;
 
 import com.alpyperl.connector.ActionMask;
+import com.alpyperl.connector.Json;
 import com.alpyperl.connector.Space;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,6 +18,8 @@ final class SharedRow {
     final Space actionSpace;
     /** The space of the model's own observation: {@link #observationSpace}, or its part beside the mask. */
     final Space modelObservationSpace;
+    /** A multi-agent model's agent type spaces agreed with the caller (parsed JSON), or null. */
+    final Object agentTypeSpaces;
     /** How many entries the model's action mask has; 0 for a model without one. */
     final int maskSize;
     /** The doubles of the row, native byte order, over the caller's memory. */
@@ -32,7 +35,10 @@ final class SharedRow {
      * whose observation space must then be the Dict {@link ActionMask#observationSpace} describes.
      */
     SharedRow(String observationSpaceJson, String actionSpaceJson, ByteBuffer shared, boolean masked) {
-        Space observation = Space.fromJson(observationSpaceJson);
+        Object parsedObservation = Json.parse(observationSpaceJson);
+        Space observation = Space.fromJsonValue(parsedObservation, "the observation space");
+        agentTypeSpaces = parsedObservation instanceof java.util.Map
+                ? ((java.util.Map<?, ?>) parsedObservation).get("agent_types") : null;
         Space action = Space.fromJson(actionSpaceJson);
         int needed = action.flatSize() + observation.flatSize() + 1;
         DoubleBuffer doubles = shared.order(ByteOrder.nativeOrder()).asDoubleBuffer();
