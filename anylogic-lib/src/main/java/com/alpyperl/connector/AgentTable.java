@@ -38,8 +38,8 @@ public final class AgentTable implements RLModel {
     private final MultiAgentConnector owner;
     final List<String> types;
     /** Per type: the spaces the model returned (null where it leaves a space to Python). */
-    private final Space[] modelObservationSpaces;
-    private final Space[] modelActionSpaces;
+    final Space[] modelObservationSpaces;
+    final Space[] modelActionSpaces;
     /** Per type: whether its agents send an action mask. */
     private final boolean[] masked;
     /** Per type: how many agents of it may take part (their numbers are below), 0 if open. */

@@ -332,13 +332,19 @@ public final class MultiAgentConnector {
 
     private void answerWithPolicies() {
         if (policies == null) {
-            table.settleSpaces(null); // evaluation mode: the model's own spaces
             policies = new HashMap<>();
+            List<Object> policySpaces = new ArrayList<>();
             for (int t = 0; t < table.types.size(); t++) {
                 String type = table.types.get(t);
-                policies.put(t, PolicyAnswers.forAgentType(type, policyFiles.get(type), table.observationSpaces[t],
-                        table.actionSpaces[t], sampling));
+                PolicyAnswers.TypePolicy policy = PolicyAnswers.forAgentType(type, policyFiles.get(type),
+                        table.modelObservationSpaces[t], table.modelActionSpaces[t], sampling);
+                policies.put(t, policy);
+                Map<String, Object> spaces = new HashMap<>();
+                spaces.put("observation_space", Json.parse(policy.observationSpace().toJson()));
+                spaces.put("action_space", Json.parse(policy.actionSpace().toJson()));
+                policySpaces.add(spaces);
             }
+            table.settleSpaces(policySpaces); // a type that leaves its spaces to Python has its policy's
         }
         List<Entry> asking = new ArrayList<>(waiting);
         waiting.clear();

@@ -103,6 +103,16 @@ final class PolicyAnswers extends ConnectorHost {
             this.sampling = sampling;
         }
 
+        /** The observation space the policy was trained for. */
+        Space observationSpace() {
+            return policy.getObservationSpace();
+        }
+
+        /** The action space the policy was trained for. */
+        Space actionSpace() {
+            return policy.getActionSpace();
+        }
+
         /** The action for agent {@code id}'s observation, a choice {@code mask} allows (null: all). */
         RLAction choose(String id, double[] observation, boolean[] mask, Random random) {
             double[] action;

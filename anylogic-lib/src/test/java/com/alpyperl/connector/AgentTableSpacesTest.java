@@ -4,7 +4,12 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import com.alpyperl.policy.PolicyFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import org.junit.Test;
 
@@ -83,5 +88,55 @@ public class AgentTableSpacesTest {
         assertTrue(error.getMessage(), error.getMessage().contains(
                 "the observation space of agent type 'robot' is defined neither in the model (its "
                 + "getObservationSpace(\"robot\") returns null) nor in Python (pass observation_spaces={'robot': ...}"));
+    }
+
+    /** Robots that leave both spaces to Python (masked). */
+    static final class SpacelessRobots implements MultiAgentModel {
+        @Override
+        public List<String> getAgentTypes() {
+            return Collections.singletonList("robot");
+        }
+
+        @Override
+        public Space getObservationSpace(String agentType) {
+            return null;
+        }
+
+        @Override
+        public Space getActionSpace(String agentType) {
+            return null;
+        }
+
+        @Override
+        public boolean usesActionMask(String agentType) {
+            return true;
+        }
+
+        @Override
+        public boolean hasFinished() {
+            return false;
+        }
+    }
+
+    @Test
+    public void inEvaluationModeATypeWithoutSpacesHasItsPolicys() throws Exception {
+        Path policyFile = Files.createTempFile("argmax", ".onnx");
+        try {
+            Files.write(policyFile, PolicyFiles.argmaxOfTwo());
+            RLConnectorTest.onFreshThread(() -> {
+                List<String> log = new ArrayList<>();
+                MultiAgentConnector connector = new MultiAgentConnector(new SpacelessRobots())
+                        .usePolicy("robot", policyFile.toString());
+                String first = connector.addAgent("robot", new MultiAgentConnectorTest.Robot(
+                        "a", new double[] {1, 0}, new boolean[] {false, true}, log));
+                String second = connector.addAgent("robot", new MultiAgentConnectorTest.Robot("b", new double[] {0, 1}, null, log));
+                connector.requestAction(first);
+                connector.requestAction(second);
+                connector.decide();
+                assertEquals(Arrays.asList("a=1", "b=1"), log); // a's choice 0 is masked (mask size from the policy's space)
+            });
+        } finally {
+            Files.deleteIfExists(policyFile);
+        }
     }
 }
