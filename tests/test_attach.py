@@ -197,6 +197,29 @@ def test_a_multi_agent_model_in_anylogic_trains_as_in_process_one_message_each_w
     ide.wait_for("ALPypeRL: Python closed the environment; the run ends.")
 
 
+def test_a_multi_agent_model_in_anylogic_takes_its_agent_types_spaces_from_python(start_ide):
+    ide = start_ide("-Dalpyperl.attach=true", "-Dacme.swarm.spacesInPython=true",
+                    experiment="com.acme.swarm.SwarmSimulation")
+    ide.press("run", after=0.5)
+    with AnyLogicMultiAgentEnv(attach=True, attach_timeout=30, env_params={"walkers": 3}, max_agents=8,
+                               observation_spaces={"walker": gym.spaces.Box(-1e6, 1e6, (2,), np.float64)},
+                               action_spaces={"walker": gym.spaces.Discrete(3)}) as env:
+        assert env.action_spaces_by_type == {"walker": gym.spaces.Discrete(3)}
+        assert env.observation_spaces_by_type["walker"]["action_mask"].shape == (3,)
+        observations, _ = env.reset(seed=1)
+        assert sorted(observations) == [f"walker_{n}" for n in range(3)]
+        with pytest.raises(ValueError, match=r"agent walker_\d is not in its action space Discrete\(3\)"):
+            env.step({agent: 3 for agent in env.waiting_agents})  # checked in AnyLogic's JVM with the agreed space
+        steps = 0
+        while True:
+            observations, _, terminateds, truncateds, _ = env.step({agent: 1 for agent in env.waiting_agents})
+            steps += 1
+            if terminateds["__all__"] or truncateds["__all__"]:
+                break
+        assert steps == 5 and sorted(observations) == [f"walker_{n}" for n in range(3)]
+    ide.wait_for("ALPypeRL: Python closed the environment; the run ends.")
+
+
 def test_a_single_agent_model_is_refused_by_the_multi_agent_environment(start_ide):
     ide = start_ide("-Dalpyperl.attach=true")
     ide.press("run", after=0.5)

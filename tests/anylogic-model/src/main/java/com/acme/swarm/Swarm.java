@@ -132,14 +132,17 @@ public class Swarm extends Agent implements MultiAgentModel {
         return Collections.singletonList("walker");
     }
 
+    /** With -Dacme.swarm.spacesInPython=true the walkers leave their spaces to Python (both getters return null). */
+    private static final boolean SPACES_IN_PYTHON = Boolean.getBoolean("acme.swarm.spacesInPython");
+
     @Override
     public Space getObservationSpace(String agentType) {
-        return Spaces.box(-1e6, 1e6, 2);
+        return SPACES_IN_PYTHON ? null : Spaces.box(-1e6, 1e6, 2);
     }
 
     @Override
     public Space getActionSpace(String agentType) {
-        return Spaces.discrete(3);
+        return SPACES_IN_PYTHON ? null : Spaces.discrete(3);
     }
 
     @Override
