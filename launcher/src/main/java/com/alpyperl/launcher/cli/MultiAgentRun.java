@@ -65,6 +65,11 @@ final class MultiAgentRun {
         for (Object described : (List<?>) agents.get("types")) {
             Map<?, ?> type = (Map<?, ?>) described;
             String name = String.valueOf(type.get("name"));
+            if (type.get("observation_space") == null || type.get("action_space") == null) {
+                throw new IllegalArgumentException("agent type '" + name + "' leaves its spaces to Python (the model's "
+                        + "getObservationSpace/getActionSpace return null), which this command cannot run; run the model "
+                        + "from Python (alpyperl.AnyLogicMultiAgentEnv with observation_spaces=/action_spaces=)");
+            }
             Space observation = Space.fromJsonValue(type.get("observation_space"), "observation space of " + name);
             Space action = Space.fromJsonValue(type.get("action_space"), "action space of " + name);
             int mask = Boolean.TRUE.equals(type.get("action_mask")) ? maskSize(action) : 0;
