@@ -252,15 +252,7 @@ class AnyLogicEnv(gym.Env):
         while it waits at a decision or after its episode ended (the final state); before the
         first ``reset()`` there is nothing to draw (:class:`~alpyperl.ResetNeeded`).
         """
-        if self.render_mode is None:
-            gym.logger.warn("render() returns nothing because the environment has no render_mode: create it with "
-                            "render_mode='rgb_array' (frames as arrays) or 'human' (a window)")
-            return None
-        frame = self._draw()
-        if self._window is not None:
-            self._window.show(frame)
-            return None
-        return frame
+        return render.render_now(self.render_mode, self._window, self._draw)
 
     def _draw(self) -> np.ndarray:
         """Has the model draw itself into the shared frame buffer; returns the frame as RGB (a copy)."""

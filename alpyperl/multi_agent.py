@@ -369,15 +369,7 @@ class AnyLogicMultiAgentEnv:
         """The model's picture of its current state, as :meth:`alpyperl.AnyLogicEnv.render` gives it:
         an (H, W, 3) uint8 RGB array with ``render_mode="rgb_array"``; shown in the window (and None)
         with ``"human"``; None, with a warning, without a render_mode."""
-        if self.render_mode is None:
-            gym.logger.warn("render() returns nothing because the environment has no render_mode: create it with "
-                            "render_mode='rgb_array' (frames as arrays) or 'human' (a window)")
-            return None
-        frame = self._draw()
-        if self._window is not None:
-            self._window.show(frame)
-            return None
-        return frame
+        return render.render_now(self.render_mode, self._window, self._draw)
 
     def _draw(self) -> np.ndarray:
         self._check_open()

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Any, Callable
 
+import gymnasium as gym
 import numpy as np
 
 from .errors import AlpyperlError, ModelLoadError, ResetNeeded
 
-__all__ = ["RENDER_MODES", "DEFAULT_SIZE", "MAX_SIDE", "check_settings", "Frames", "Window", "ppm", "VideoFile"]
+__all__ = [
+    "RENDER_MODES", "DEFAULT_SIZE", "MAX_SIDE", "check_settings", "render_now", "Frames", "Window", "ppm", "VideoFile",
+]
 
 RENDER_MODES = ("rgb_array", "human")
 #: Frame size (width, height) in pixels when none is given: that of Gymnasium's CartPole-v1.
@@ -40,6 +43,20 @@ def check_settings(render_mode: Any, render_size: Any, render_fps: Any) -> tuple
     if isinstance(render_fps, bool) or not isinstance(render_fps, (int, float)) or not render_fps > 0:
         raise ValueError(f"render_fps must be a positive number of frames per second, got {render_fps!r}")
     return render_mode, (int(width), int(height)), float(render_fps)
+
+
+def render_now(render_mode: str | None, window: Window | None, draw: Callable[[], np.ndarray]) -> np.ndarray | None:
+    """What an environment's ``render()`` gives: the frame ``draw`` makes with ``render_mode="rgb_array"``;
+    None after showing it in ``window`` with ``"human"``; None, with a warning, without a render_mode."""
+    if render_mode is None:
+        gym.logger.warn("render() returns nothing because the environment has no render_mode: create it with "
+                        "render_mode='rgb_array' (frames as arrays) or 'human' (a window)")
+        return None
+    frame = draw()
+    if window is not None:
+        window.show(frame)
+        return None
+    return frame
 
 
 class Frames:
