@@ -14,7 +14,7 @@ import weakref
 import jpype
 import numpy as np
 
-from . import jvm, launch_script
+from . import jni, jvm, launch_script
 from .errors import AlpyperlError, ConnectorVersionWarning, ModelError, ModelLoadError, ModelTimeoutError
 
 __all__ = [
@@ -72,7 +72,9 @@ class ModelGroup:
         self.model_threads = str(self._group.threadKind())
         #: How many instances can run at the same time.
         self.parallelism = int(self._group.parallelism())
-        self.step_all = self._group.stepAll
+        #: Steps every instance (``ModelSessionGroup.stepAll``): straight through JNI where
+        #: :mod:`alpyperl._direct_step` is built, else through JPype.
+        self.step_all = _direct_step(self._group) or self._group.stepAll
         _LIVE_GROUPS.add(self)
 
     def describe(self, timeout: float) -> dict:
@@ -130,6 +132,31 @@ class ModelGroup:
                 self._group.close()
             except jpype.JException:
                 pass
+
+
+#: Whether groups step through :mod:`alpyperl._direct_step` when it is built (``ALPYPERL_DIRECT_STEP=0``
+#: steps through JPype, e.g. to compare the two).
+DIRECT_STEP = os.environ.get("ALPYPERL_DIRECT_STEP", "1") != "0"
+_direct_entry: "jni.StaticMethod | None | bool" = False  # False: not looked up yet in this JVM
+
+
+def _direct_step(group):
+    """``group.stepAll`` called straight through JNI (a DirectStep's ``step``), or None where that
+    is not possible (the extension is not built, or the JVM cannot be reached through JNI)."""
+    global _direct_entry
+    if not DIRECT_STEP:
+        return None
+    try:
+        from ._direct_step import DirectStep
+    except ImportError:
+        return None
+    if _direct_entry is False:
+        _direct_entry = jni.static_method(jvm.library() or "", "com/alpyperl/launcher/DirectStep", "stepAll", "(I)I")
+    if _direct_entry is None:
+        return None
+    handle = int(group.directStepHandle())
+    take_failure = jpype.JClass("com.alpyperl.launcher.DirectStep").takeFailure
+    return DirectStep(*_direct_entry, handle, group.stepAll, lambda: take_failure(handle)).step
 
 
 #: The groups of this process, so that a child forked from it refuses to use them (it has no JVM).

@@ -214,7 +214,8 @@ class AnyLogicEnv(gym.Env):
                 "step() needs a running episode: the last one has ended (terminated, truncated or failed) "
                 "or none was started; call reset() first"
             )
-        if not self._busy.acquire(False):
+        busy = self._busy
+        if not busy.acquire(False):
             raise self._instances.in_use("step()")
         try:
             self._write_action(action)
@@ -227,16 +228,17 @@ class AnyLogicEnv(gym.Env):
             except AlpyperlError:  # an attached model failed, stopped or went away
                 self._episode_over = True
                 raise
-            status = RUNNING
-            if flags:  # the episode ended (EPISODES_ENDED), or printed lines wait (OUTPUT_WAITING)
-                if flags & OUTPUT_WAITING:
-                    self._instances.output.drain()
-                status = self._statuses.item(0)
-                self._episode_over = status != RUNNING
+            if not flags:  # the common step: the episode goes on, and the model printed nothing
+                return self._read_observation(), self._row.item(self._reward_index), False, False, {}
+            # The episode ended (EPISODES_ENDED), or printed lines wait (OUTPUT_WAITING).
+            if flags & OUTPUT_WAITING:
+                self._instances.output.drain()
+            status = self._statuses.item(0)
+            self._episode_over = status != RUNNING
             return (self._read_observation(), self._row.item(self._reward_index), status == TERMINATED,
                     status == TRUNCATED, {})
         finally:
-            self._busy.release()
+            busy.release()
 
     def _step_and_show(self, action):
         """``step()`` in "human" mode: steps, then shows the model's picture in the window."""

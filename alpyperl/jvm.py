@@ -44,7 +44,7 @@ from .errors import AlpyperlError, DebuggerError, JavaNotFoundError, ModelLoadEr
 
 __all__ = [
     "JARS_DIR", "REQUIRED_JARS", "DEFAULT_OPTIONS", "jar_paths", "java_home", "find_jvm_library", "debug_options",
-    "check_options", "options_from_file", "start_jvm", "keep_jvm_signal_handlers", "is_running",
+    "check_options", "options_from_file", "start_jvm", "keep_jvm_signal_handlers", "library", "is_running",
     "ensure_usable_here", "java_executable",
 ]
 
@@ -62,6 +62,7 @@ DEFAULT_OPTIONS = (
 _lock = threading.Lock()
 _started_options: tuple[str, ...] | None = None
 _started_in_pid: int | None = None  # the process that started the JVM: a child forked from it has no JVM
+_started_library: str | None = None  # the JVM library it was started from
 
 #: How this process is named in alpyperl's log lines (alpyperl.rllib names its EnvRunners).
 
@@ -262,7 +263,7 @@ def start_jvm(options: Sequence[str] = ()) -> None:
     a line saying where the debugger listens is printed to stderr. If the JVM already runs with
     other debugger settings (or none), :class:`~alpyperl.errors.DebuggerError` says so.
     """
-    global _started_options, _started_in_pid
+    global _started_options, _started_in_pid, _started_library
     wanted = tuple(DEFAULT_OPTIONS) + tuple(check_options(options))
     debugger = _jdwp_address(wanted)
     ensure_usable_here()  # (before the lock, which a forked child may have inherited held)
@@ -304,6 +305,7 @@ def start_jvm(options: Sequence[str] = ()) -> None:
                                  "the JVM printed the reason on standard error, above") from None
         _started_options = wanted
         _started_in_pid = os.getpid()
+        _started_library = jvm
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=_forget_jvm_in_child)
         jpype.JClass("com.alpyperl.launcher.CtrlCHandler").install()
@@ -433,6 +435,11 @@ def _restore_termination_handlers(before: dict[int, ctypes.Array]) -> None:
     for number, handler in before.items():
         if number == signal.SIGHUP or not callable(signal.getsignal(number)):
             _sigaction(number, handler, None)
+
+
+def library() -> str | None:
+    """The JVM library that alpyperl started this process's JVM from; None if it did not start one."""
+    return _started_library
 
 
 def is_running() -> bool:

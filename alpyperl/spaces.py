@@ -9,6 +9,8 @@ observations out of it.
 
 from __future__ import annotations
 
+import functools
+
 import json
 import math
 import reprlib
@@ -362,8 +364,8 @@ def _reader(space: spaces.Space, rows: np.ndarray) -> Reader:
         column = rows[:, 0]
         return lambda: column.astype(np.int64)
     if isinstance(space, (spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary)):
-        source, dtype = _shaped(rows, space.shape), space.dtype
-        return lambda: source.astype(dtype)
+        # A partial of the C method: no Python frame per read (the step path reads one per step).
+        return functools.partial(_shaped(rows, space.shape).astype, space.dtype)
     if isinstance(space, spaces.Tuple):
         parts = [_reader(part, part_rows) for part, part_rows in zip(space.spaces, _split(rows, space.spaces))]
         return lambda: tuple(read() for read in parts)

@@ -73,6 +73,8 @@ public final class ModelSessionGroup implements AutoCloseable {
     private boolean failed;
     private boolean episodesEnded;
     private boolean closed;
+    /** This group's handle in {@link DirectStep}, or -1 before {@link #directStepHandle()}. */
+    private int directHandle = -1;
 
     // ---- the caller's wait for the lanes -------------------------------------------------------
     private final AtomicInteger lanesRunning = new AtomicInteger();
@@ -383,12 +385,31 @@ public final class ModelSessionGroup implements AutoCloseable {
         }
     }
 
+    /**
+     * The handle with which alpyperl's native extension steps this group ({@link
+     * DirectStep#stepAll(int)}), given on the first call; -1 once the group is closed.
+     */
+    public int directStepHandle() {
+        callerLock.lock();
+        try {
+            if (!closed && directHandle == -1) {
+                directHandle = DirectStep.register(this);
+            }
+            return closed ? -1 : directHandle;
+        } finally {
+            callerLock.unlock();
+        }
+    }
+
     /** Closes every session, then ends the lanes' carrier threads. Safe to call more than once. */
     @Override
     public void close() {
         callerLock.lock();
         try {
             closed = true;
+            if (directHandle != -1) {
+                DirectStep.release(directHandle);
+            }
             CtrlCHandler.forget(this);
             closeAll(sessions);
             if (callerCarrier != null) {
