@@ -150,8 +150,9 @@ def _direct_step(group):
         from ._direct_step import DirectStep
     except ImportError:
         return None
-    if _direct_entry is False:
-        _direct_entry = jni.static_method(jvm.library() or "", "com/alpyperl/launcher/DirectStep", "stepAll", "(I)I")
+    if _direct_entry is False:  # (None for a JVM that alpyperl did not start: its library is unknown)
+        library = jvm.library()
+        _direct_entry = library and jni.static_method(library, "com/alpyperl/launcher/DirectStep", "stepAll", "(I)I")
     if _direct_entry is None:
         return None
     handle = int(group.directStepHandle())

@@ -10,7 +10,6 @@ observations out of it.
 from __future__ import annotations
 
 import functools
-
 import json
 import math
 import reprlib

@@ -123,7 +123,7 @@ def test_a_wheel_built_from_a_fresh_clone_carries_the_jars_and_its_sdist_builds_
     assert from_sdist.returncode == 0, from_sdist.stdout + from_sdist.stderr
     with zipfile.ZipFile(next((tmp_path / "from-sdist").glob("alpyperl-*.whl"))) as archive:
         assert {f"alpyperl/jars/{jar}" for jar in JARS} <= set(archive.namelist())
-        # Without a C compiler the optional extension is left out (alpyperl steps through JPype), and the build succeeds.
+        # Without a C compiler the optional extension is left out (steps go through JPype); the build succeeds.
         assert DIRECT_STEP not in archive.namelist()
 
 
