@@ -59,7 +59,7 @@ def test_quick_session_benchmark_writes_every_comparison(repo_root, cartpole_mod
     for machine in ("quiet", "busy"):
         for comparison in ("one_env", "four_envs_in_turn", "vector_16"):
             rates = result["steps_per_second"][machine][comparison]
-            assert set(rates) == {"AnyLogicEnv", "AnyLogicEnv platform", "gym CartPole-v1"}
+            assert set(rates) == {"AnyLogicEnv", "AnyLogicEnv JPype", "AnyLogicEnv platform", "gym CartPole-v1"}
             assert all(rate > 0 for rate in rates.values()), rates
             assert isinstance(result["ratios"][f"{comparison} {machine}"]["met"], bool)
     assert result["model_threads"] in ("caller", "platform")
