@@ -156,6 +156,15 @@ def test_the_java_runner_takes_the_spaces_a_type_leaves_to_python_from_its_polic
     spaces = {"observation_spaces": {"walker": WALKER_OBSERVATION}, "action_spaces": {"walker": WALKER_ACTION}}
     expected = python_returns(python_spaces_model, [10, 11, 12], spaces, masks=True, ticks=6, agents=4)
     assert java == pytest.approx(expected, abs=1e-9) and len(set(java)) > 1, (java, expected)
+    # stepped from Python (--render), the walkers take their spaces from the policy too
+    rendered = alpyperl("run", python_spaces_model, "--policy", f"walker={walker}", "--episodes", 3, "--seed", 10,
+                        "--render", tmp_path / "walkers.mp4", "--render-size", "120x80", *params)
+    assert rendered.returncode == 0, rendered.stderr
+    assert [float(value) for value in re.findall(r"return +(\S+)  truncated", rendered.stdout)] == java
+    random = alpyperl("run", python_spaces_model, "--episodes", 1)
+    assert random.returncode == 1 and "agent type 'walker' leaves its spaces to Python (the model's getObservationSpace " \
+        "or getActionSpace returns null), so random actions have no space to be drawn from; give its policy, --policy " \
+        "walker=FILE.onnx, whose spaces it takes" in random.stderr, random.stderr
     box_actions = box_action_policy(tmp_path / "box.onnx")
     wide = write_policy(tmp_path / "wide.onnx", weights=np.zeros((3, 3)), observation_space=gym.spaces.Box(-1, 1, (3,)),
                         action_space=gym.spaces.Discrete(3))

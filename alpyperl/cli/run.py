@@ -79,9 +79,6 @@ def run_command(args: argparse.Namespace) -> int:
     if args.attach is not None and (args.render or args.debug_port is not None):
         raise UsageError("--render and --debug-port are not for --attach: AnyLogic shows and debugs the model itself")
     _read_policies(args)
-    if args.type_policies and (args.render or args.attach is not None):
-        raise UsageError("--policy TYPE=FILE (a multi-agent model's policies) runs in Java; it does not go with "
-                         "--render or --attach")
     if args.policy != "random" and not args.render and args.attach is None:
         return run_onnx(args)
     from ..env import AnyLogicEnv
@@ -92,18 +89,38 @@ def run_command(args: argparse.Namespace) -> int:
     if args.policy != "random":
         _check_policy_file(args)
     step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else DEFAULT_STEP_TIMEOUT)
-    if args.attach is None and _is_multi_agent(args, step_timeout):
-        from .run_multi_agent import run_multi_agent
-
-        return run_multi_agent(args, step_timeout)
-    if args.max_agents is not None:
-        raise UsageError(f"--max-agents is for multi-agent models, and {args.model} has one deciding agent")
-    rendering = {"render_mode": "rgb_array", "render_size": args.render_size or DEFAULT_SIZE} if args.render else {}
-    if args.attach is not None:
+    attached = None
+    if args.attach is not None:  # the model running in AnyLogic attaches once: ask it what it is, then drive it
+        from ..attach import AttachedModel
         from ..settings import DEFAULT_ATTACH_TIMEOUT
 
-        env = AnyLogicEnv(attach=args.attach, attach_timeout=args.attach_timeout or DEFAULT_ATTACH_TIMEOUT,
-                          env_params=params(args))
+        attached = AttachedModel(0 if args.attach is True else args.attach,
+                                 args.attach_timeout or DEFAULT_ATTACH_TIMEOUT)
+        agents = attached.describe(step_timeout).get("agents")
+    else:
+        agents = _agents_of(args, step_timeout)
+    if agents is not None:
+        from .run_multi_agent import run_multi_agent
+
+        return run_multi_agent(args, step_timeout, agents, attached)
+    try:
+        if args.max_agents is not None:
+            raise UsageError(f"--max-agents is for multi-agent models, and {args.model or 'the attached model'} has "
+                             "one deciding agent")
+        if args.policy is None:  # every --policy named an agent type
+            raise AlpyperlError(f"--policy TYPE=FILE names the policy of an agent type of a multi-agent model, and "
+                                f"{args.model or 'the attached model'} has one deciding agent: give --policy FILE.onnx")
+    except BaseException:
+        if attached is not None:
+            attached.close()
+        raise
+    rendering = {"render_mode": "rgb_array", "render_size": args.render_size or DEFAULT_SIZE} if args.render else {}
+    if attached is not None:
+        try:
+            env = AnyLogicEnv(attach=attached, env_params=params(args))
+        except BaseException:
+            attached.close()
+            raise
     else:
         env = AnyLogicEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
                           debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
@@ -221,10 +238,11 @@ def _check_policy_file(args: argparse.Namespace) -> None:
             raise AlpyperlError(f"the policy file {os.path.abspath(policy)} does not exist")
 
 
-def _is_multi_agent(args: argparse.Namespace, step_timeout: float) -> bool:
-    """Whether MODEL has several deciding agents (it implements MultiAgentModel)."""
+def _agents_of(args: argparse.Namespace, step_timeout: float) -> dict | None:
+    """The agent types of MODEL (``describeModel``'s ``agents``) if it has several deciding agents
+    (it implements MultiAgentModel), else None."""
     options = jvm.debug_options(args.debug_port, args.suspend) if args.debug_port is not None else []
-    return bridge.describe_model(os.path.abspath(args.model), step_timeout, options).get("agents") is not None
+    return bridge.describe_model(os.path.abspath(args.model), step_timeout, options).get("agents")
 
 
 def _onnx_actor(policy_file: str, env):
