@@ -27,8 +27,9 @@ def add_parser(commands) -> None:
                     "(the default) actions are drawn uniformly from the action space, in Python; with a .onnx "
                     "file (from `alpyperl export`) the Java launcher runs the policy inside the JVM. Episode k "
                     "uses the seed S + k, so any episode can be run again on its own. A multi-agent model "
-                    "(MultiAgentModel) runs the same way: random actions are drawn among those each agent's mask "
-                    "allows, --policy TYPE=FILE.onnx gives an agent type its policy (one FILE.onnx: every type), "
+                    "(MultiAgentModel) runs the same way, also with --render and --attach: random actions are drawn "
+                    "among those each agent's mask allows, --policy TYPE=FILE.onnx gives an agent type its policy "
+                    "(one FILE.onnx: every type; a type whose spaces the model leaves to Python takes its policy's), "
                     "and returns are summed over the agents and shown per agent type."),
         epilog="examples:\n"
                "  alpyperl run examples/cartpole/build/model --episodes 100 --param poleLength=0.8\n"
@@ -36,7 +37,8 @@ def add_parser(commands) -> None:
                "  alpyperl run MODEL --policy policy.onnx --episodes 20\n"
                "  alpyperl run examples/jobshop/build/model --policy machine=machine.onnx   # multi-agent\n"
                "  alpyperl run MODEL --policy policy.onnx --episodes 1 --render episode.mp4   # watch it\n"
-               "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic, watch it")
+               "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic, watch it\n"
+               "  alpyperl run --attach --policy machine=machine.onnx   # a multi-agent model in AnyLogic")
     run.add_argument("model", metavar="MODEL", nargs="?", help="the model folder (not with --attach)")
     run.add_argument("--attach", nargs="?", const=True, type=port, metavar="PORT",
                      help="run the model that runs in AnyLogic itself instead of MODEL: wait for it on 127.0.0.1 "
@@ -46,7 +48,8 @@ def add_parser(commands) -> None:
                      help="with --attach: seconds to wait for the model to attach (default 600)")
     run.add_argument("--policy", action="append", metavar="random|FILE.onnx|TYPE=FILE.onnx",
                      help="'random' (default) or an ONNX policy exported with `alpyperl export`; for a multi-agent "
-                          "model one file for every agent type, or TYPE=FILE.onnx per type (repeat the option)")
+                          "model one file for every agent type, or TYPE=FILE.onnx per type (repeat the option); "
+                          "a type whose spaces the model leaves to Python takes those of its policy")
     run.add_argument("--max-agents", type=positive_int, default=None, metavar="N",
                      help="multi-agent models: how many agents one crossing holds (default 128)")
     run.add_argument("--episodes", type=positive_int, default=10, metavar="N", help="episodes to run (default 10)")
