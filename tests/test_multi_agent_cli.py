@@ -150,7 +150,8 @@ def test_the_java_runner_takes_the_spaces_a_type_leaves_to_python_from_its_polic
     walker = write_policy(tmp_path / "walker.onnx", weights=RIGHT_FROM_TICK_1,
                           observation_space=gym.spaces.Box(-1e6, 1e6, (2,)), action_space=gym.spaces.Discrete(3))
     params = ["--param", "masks=true", "--param", "ticks=6", "--param", "agents=4"]
-    result = alpyperl("run", python_spaces_model, "--policy", f"walker={walker}", "--episodes", 3, "--seed", 10, *params)
+    result = alpyperl("run", python_spaces_model, "--policy", f"walker={walker}", "--episodes", 3, "--seed", 10,
+                      *params)
     assert result.returncode == 0, result.stderr
     java = [float(value) for value in re.findall(r"return +(\S+)  steps", result.stdout)]
     spaces = {"observation_spaces": {"walker": WALKER_OBSERVATION}, "action_spaces": {"walker": WALKER_ACTION}}
@@ -162,9 +163,9 @@ def test_the_java_runner_takes_the_spaces_a_type_leaves_to_python_from_its_polic
     assert rendered.returncode == 0, rendered.stderr
     assert [float(value) for value in re.findall(r"return +(\S+)  truncated", rendered.stdout)] == java
     random = alpyperl("run", python_spaces_model, "--episodes", 1)
-    assert random.returncode == 1 and "agent type 'walker' leaves its spaces to Python (the model's getObservationSpace " \
-        "or getActionSpace returns null), so random actions have no space to be drawn from; give its policy, --policy " \
-        "walker=FILE.onnx, whose spaces it takes" in random.stderr, random.stderr
+    assert random.returncode == 1 and "agent type 'walker' leaves its spaces to Python (the model's " \
+        "getObservationSpace or getActionSpace returns null), so random actions have no space to be drawn from; give " \
+        "its policy, --policy walker=FILE.onnx, whose spaces it takes" in random.stderr, random.stderr
     box_actions = box_action_policy(tmp_path / "box.onnx")
     wide = write_policy(tmp_path / "wide.onnx", weights=np.zeros((3, 3)), observation_space=gym.spaces.Box(-1, 1, (3,)),
                         action_space=gym.spaces.Discrete(3))

@@ -94,8 +94,8 @@ def test_cli_run_render_with_onnx_policies_gives_the_returns_of_the_java_runner(
                           observation_space=gym.spaces.Box(-1e6, 1e6, (2,)), action_space=gym.spaces.Discrete(3))
     video = tmp_path / "swarm.mp4"
     arguments = ["--episodes", 3, "--seed", 10, "--param", "masks=true", "--param", "ticks=6", "--param", "agents=4"]
-    rendered = alpyperl("run", swarm_model, "--policy", f"walker={walker}", "--render", video, "--render-size", "120x80",
-                        *arguments)
+    rendered = alpyperl("run", swarm_model, "--policy", f"walker={walker}", "--render", video,
+                        "--render-size", "120x80", *arguments)
     assert rendered.returncode == 0, rendered.stderr
     assert f"policies walker={walker} (most likely actions)" in rendered.stdout
     assert f"video of 21 frame(s) at 30 frames/s written to {video}" in rendered.stdout  # reset + 6 steps, 3 times

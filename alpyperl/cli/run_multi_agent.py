@@ -18,7 +18,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..errors import AlpyperlError, SpaceDefinitionError
-from .arguments import UsageError, params
+from .arguments import params
 
 __all__ = ["run_multi_agent", "random_valid_action", "TypePolicies"]
 
