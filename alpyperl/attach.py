@@ -274,6 +274,9 @@ class AttachedModel:
     = :data:`~alpyperl.bridge.STEP`) with one message each way, and raises alpyperl's exceptions
     itself (ModelError when the model failed, was stopped or the connection was lost; ValueError
     for a refused action). A reset after a loss waits for the model to connect again.
+
+    An environment may also be given one that attached already (``attach=model``), which then
+    belongs to it: ``alpyperl run --attach`` first asks the model what it is (:meth:`describe`).
     """
 
     size = 1

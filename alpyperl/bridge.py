@@ -303,6 +303,20 @@ class JavaOnnxPolicy:
             raise JavaError(error) from None
         self._observation = jpype.JArray(jpype.JDouble)
 
+    @property
+    def observation_space(self):
+        """The observation space the policy was trained for (a gymnasium space)."""
+        from .spaces import space_from_json
+
+        return space_from_json(str(self._policy.getObservationSpace().toJson()))
+
+    @property
+    def action_space(self):
+        """The action space the policy was trained for (a gymnasium space)."""
+        from .spaces import space_from_json
+
+        return space_from_json(str(self._policy.getActionSpace().toJson()))
+
     def act(self, observation, mask=None) -> np.ndarray:
         """The policy's most likely flat action for a flat observation, among the choices ``mask``
         (booleans, see :mod:`alpyperl.masks`) allows if given; :class:`JavaError` if Java fails."""

@@ -43,8 +43,11 @@ class ModelInstances:
         if settings.get("attach"):
             from .attach import AttachedModel
 
-            port = 0 if settings["attach"] is True else settings["attach"]
-            self.group = AttachedModel(port, settings["attach_timeout"])
+            if isinstance(settings["attach"], AttachedModel):  # attached already (alpyperl run asked what it is)
+                self.group = settings["attach"]
+            else:
+                port = 0 if settings["attach"] is True else settings["attach"]
+                self.group = AttachedModel(port, settings["attach_timeout"])
         else:
             self.group = bridge.ModelGroup(os.fspath(settings["model"]), jvm_options_of(settings), size,
                                            settings["model_threads"], settings.get("parallelism"))

@@ -65,9 +65,12 @@ def resolve(config: Mapping[str, Any] | str | os.PathLike | None, keywords: dict
 
 
 def check_attach(settings: dict[str, Any]) -> None:
-    """Checks ``attach`` (True, or a port) and ``attach_timeout``; what attach mode cannot use is refused."""
+    """Checks ``attach`` (True, a port, or an :class:`~alpyperl.attach.AttachedModel` that attached
+    already) and ``attach_timeout``; what attach mode cannot use is refused."""
+    from .attach import AttachedModel  # (alpyperl.attach imports this module)
+
     attach = settings["attach"]
-    if not (attach is True or positive_int(attach) and attach <= 65535):
+    if not (attach is True or isinstance(attach, AttachedModel) or positive_int(attach) and attach <= 65535):
         raise ValueError(f"attach must be True (any free port) or a TCP port 1-65535, got {attach!r}")
     timeout = settings.get("attach_timeout")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:

@@ -633,6 +633,79 @@ def test_run_command_runs_an_onnx_policy_on_the_model_running_in_anylogic(start_
     assert returns == expected and len(set(returns)) == 2
 
 
+def test_run_command_runs_a_multi_agent_model_in_anylogic_as_in_process(start_ide, attach_file, anylogic_export,
+                                                                         tmp_path, capfd):
+    """alpyperl run --attach on the stand-in Swarm: random valid actions, and ONNX policies per type (also for
+    walkers that leave their spaces to Python), give the returns of the same export run in this process."""
+    from test_evaluation import write_policy
+    from test_multi_agent_cli import RIGHT_FROM_TICK_1
+
+    from alpyperl import cli
+
+    walker = write_policy(tmp_path / "walker.onnx", weights=RIGHT_FROM_TICK_1,
+                          observation_space=gym.spaces.Box(-1e6, 1e6, (2,)), action_space=gym.spaces.Discrete(3))
+    episodes = ["--episodes", "3", "--seed", "7", "--param", "walkers=4"]
+
+    def attached(ide: Ide, *arguments: str) -> str:
+        def press_run_once_python_waits():
+            wait_for_file(attach_file, timeout=60)
+            ide.press("run")
+
+        threading.Thread(target=press_run_once_python_waits, daemon=True).start()
+        assert cli.main(["run", "--attach", "--attach-timeout", "60", *arguments, *episodes]) == 0
+        return capfd.readouterr().out
+
+    ide = start_ide("-Dalpyperl.attach=true", experiment="com.acme.swarm.SwarmSimulation")
+    randomly = attached(ide, "--max-agents", "8")
+    assert "model attached from AnyLogic (1 agent type(s): walker): random valid actions, 3 episode(s)" in randomly
+    by_policy = attached(ide, "--policy", f"walker={walker}")
+    assert f"policies walker={walker} (most likely actions)" in by_policy
+    spaceless = start_ide("-Dalpyperl.attach=true", "-Dacme.swarm.spacesInPython=true",
+                          experiment="com.acme.swarm.SwarmSimulation")
+    taking_the_policys_spaces = attached(spaceless, "--policy", str(walker))
+
+    export = swarm_export(anylogic_export, tmp_path)
+    assert cli.main(["run", str(export), "--max-agents", "8", *episodes]) == 0
+    here = capfd.readouterr().out
+    episode_lines = lambda text: [line for line in text.splitlines() if line.startswith("episode")]  # noqa: E731
+    assert episode_lines(randomly) == episode_lines(here) and len(episode_lines(here)) == 3
+    assert cli.main(["run", str(export), "--policy", f"walker={walker}", *episodes]) == 0  # the launcher's runner
+    in_java = [float(value) for value in re.findall(r"return +(\S+)  steps", capfd.readouterr().out)]
+    python_returns = lambda text: [float(value) for value in re.findall(r"return +(\S+)  truncated", text)]  # noqa
+    assert python_returns(by_policy) == python_returns(taking_the_policys_spaces) == in_java
+    assert len(set(in_java)) > 1 and python_returns(randomly) != in_java
+
+
+def test_run_command_on_an_attached_model_refuses_what_does_not_fit_it(start_ide, attach_file, tmp_path, capsys):
+    from test_evaluation import write_policy
+
+    from alpyperl import cli
+
+    three = write_policy(tmp_path / "three.onnx", weights=np.zeros((3, 2)),
+                         observation_space=gym.spaces.Box(-1e6, 1e6, (2,)), action_space=gym.spaces.Discrete(3))
+    cases = [
+        ("com.acme.swarm.SwarmSimulation", ["--policy", f"robot={three}"],
+         "the model has no agent type 'robot'; its agent types are [walker]"),
+        ("com.acme.cartpole.Simulation", ["--policy", f"pole={three}"],
+         "--policy TYPE=FILE names the policy of an agent type of a multi-agent model, and the attached model has one "
+         "deciding agent: give --policy FILE.onnx"),
+        ("com.acme.cartpole.Simulation", ["--max-agents", "4"],
+         "--max-agents is for multi-agent models, and the attached model has one deciding agent"),
+    ]
+    for experiment, arguments, message in cases:
+        ide = start_ide("-Dalpyperl.attach=true", experiment=experiment)
+
+        def press_run_once_python_waits():
+            wait_for_file(attach_file, timeout=60)
+            ide.press("run")
+
+        threading.Thread(target=press_run_once_python_waits, daemon=True).start()
+        assert cli.main(["run", "--attach", "--attach-timeout", "60", *arguments]) != 0
+        assert message in capsys.readouterr().err
+        ide.wait_for("ALPypeRL: Python closed the environment; the run ends.")  # told, not left waiting
+        assert not attach_file.exists()
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["run"], "give MODEL (an exported model's folder) or --attach"),
     (["run", "some/model", "--attach"], "give MODEL (an exported model's folder) or --attach"),

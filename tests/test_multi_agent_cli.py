@@ -4,18 +4,22 @@ per agent type, and the exit status rule (2: the command line, 1: a failure)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import gymnasium as gym
 import numpy as np
+import onnx
 import pytest
 from test_cli import alpyperl
 from test_evaluation import write_policy
 from test_multi_agent import swarm_model  # noqa: F401 (a fixture)
+from test_multi_agent_spaces import WALKER_ACTION, WALKER_OBSERVATION, python_spaces_model  # noqa: F401 (a fixture)
 
 from alpyperl import AnyLogicMultiAgentEnv
 from alpyperl.cli.run_multi_agent import random_valid_action
 from alpyperl.multi_agent import AgentType
+from alpyperl.spaces import describe
 
 #: The walkers' policy: step right (logit = tick) from tick 1 on; at tick 0, and where the mask forbids
 #: stepping right, every valid logit is 0 and the first valid action (left) is the most likely.
@@ -54,10 +58,10 @@ def test_a_random_valid_action_is_one_the_mask_allows():
     assert scouts == {(0, 1), (0, 2)}
 
 
-def python_returns(swarm_model, seeds, **params) -> list[float]:
-    """The returns of RIGHT_FROM_TICK_1 on the walkers, stepped from Python."""
+def python_returns(swarm_model, seeds, settings=None, **params) -> list[float]:
+    """The returns of RIGHT_FROM_TICK_1 on the walkers, stepped from Python (``settings``: of the environment)."""
     returns = []
-    with AnyLogicMultiAgentEnv(model=swarm_model, env_params=params, model_output="off") as env:
+    with AnyLogicMultiAgentEnv(model=swarm_model, env_params=params, model_output="off", **(settings or {})) as env:
         for seed in seeds:
             observations, _ = env.reset(seed=seed)
             total = 0.0
@@ -127,3 +131,55 @@ def test_max_agents_sets_the_crossing_in_python_and_java(swarm_model, tmp_path):
             result.stdout + result.stderr, (args, result.stdout, result.stderr)
         fits = alpyperl("run", swarm_model, "--episodes", 1, "--param", "agents=5", "--max-agents", 5, *args)
         assert fits.returncode == 0, fits.stderr
+
+
+def box_action_policy(path):
+    """A policy file for the walkers' observation whose action is Box(-1, 1, (1,)) (a Gaussian's mean and log std)."""
+    write_policy(path, weights=np.zeros((2, 2)), observation_space=gym.spaces.Box(-1e6, 1e6, (2,)),
+                 action_space=gym.spaces.Discrete(2))
+    model = onnx.load(path)
+    metadata = json.loads(next(prop.value for prop in model.metadata_props if prop.key == "alpyperl.policy"))
+    metadata["action_space"] = describe(gym.spaces.Box(-1, 1, (1,)))
+    metadata["action_layout"] = [{"kind": "gaussian", "from": 0, "size": 1, "low": [-1.0], "high": [1.0]}]
+    onnx.helper.set_model_props(model, {"alpyperl.policy": json.dumps(metadata)})
+    onnx.save(model, path)
+    return path
+
+
+def test_the_java_runner_takes_the_spaces_a_type_leaves_to_python_from_its_policy(python_spaces_model, tmp_path):
+    walker = write_policy(tmp_path / "walker.onnx", weights=RIGHT_FROM_TICK_1,
+                          observation_space=gym.spaces.Box(-1e6, 1e6, (2,)), action_space=gym.spaces.Discrete(3))
+    params = ["--param", "masks=true", "--param", "ticks=6", "--param", "agents=4"]
+    result = alpyperl("run", python_spaces_model, "--policy", f"walker={walker}", "--episodes", 3, "--seed", 10,
+                      *params)
+    assert result.returncode == 0, result.stderr
+    java = [float(value) for value in re.findall(r"return +(\S+)  steps", result.stdout)]
+    spaces = {"observation_spaces": {"walker": WALKER_OBSERVATION}, "action_spaces": {"walker": WALKER_ACTION}}
+    expected = python_returns(python_spaces_model, [10, 11, 12], spaces, masks=True, ticks=6, agents=4)
+    assert java == pytest.approx(expected, abs=1e-9) and len(set(java)) > 1, (java, expected)
+    # stepped from Python (--render), the walkers take their spaces from the policy too
+    rendered = alpyperl("run", python_spaces_model, "--policy", f"walker={walker}", "--episodes", 3, "--seed", 10,
+                        "--render", tmp_path / "walkers.mp4", "--render-size", "120x80", *params)
+    assert rendered.returncode == 0, rendered.stderr
+    assert [float(value) for value in re.findall(r"return +(\S+)  truncated", rendered.stdout)] == java
+    random = alpyperl("run", python_spaces_model, "--episodes", 1)
+    assert random.returncode == 1 and "agent type 'walker' leaves its spaces to Python (the model's " \
+        "getObservationSpace or getActionSpace returns null), so random actions have no space to be drawn from; give " \
+        "its policy, --policy walker=FILE.onnx, whose spaces it takes" in random.stderr, random.stderr
+    box_actions = box_action_policy(tmp_path / "box.onnx")
+    wide = write_policy(tmp_path / "wide.onnx", weights=np.zeros((3, 3)), observation_space=gym.spaces.Box(-1, 1, (3,)),
+                        action_space=gym.spaces.Discrete(3))
+    cases = [
+        (["--policy", f"scout={walker}"], "agent type 'walker' leaves its spaces to Python (the model's "
+         'getObservationSpace("walker") or getActionSpace("walker") returns null), so it takes them from its policy: '
+         "give --policy walker=FILE.onnx"),
+        (["--policy", f"walker={box_actions}"], "agent type 'walker' uses an action mask, but its action space "
+         "Box(-1.0, 1.0, (1,), float32) is neither Discrete nor MultiDiscrete"),
+        (["--policy", f"walker={wide}"], "getObservation() of agent walker_0 returned 2 values, but the observation "
+         "space of its type is Box(-1.0, 1.0, (3,), float32)"),
+    ]
+    for args, message in cases:
+        refused = alpyperl("run", python_spaces_model, "--episodes", 1, *args, *params)
+        assert refused.returncode == 1 and message in refused.stderr + refused.stdout, (args, refused.stdout,
+                                                                                        refused.stderr)
+        assert "Traceback" not in refused.stderr

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 
+import gymnasium as gym
 import imageio_ffmpeg  # videos: pip install 'alpyperl[video]' (installed by .ci/setup.sh)
 import numpy as np
 import pytest
@@ -82,8 +83,34 @@ def test_cli_run_render_writes_a_video_of_a_multi_agent_model(swarm_model, tmp_p
     frames, _ = imageio_ffmpeg.count_frames_and_secs(str(video))
     assert frames == 12
     refused = alpyperl("run", swarm_model, "--policy", tmp_path / "walker.onnx", "--render", video)
-    assert refused.returncode != 0 and "Traceback" not in refused.stderr
-    (tmp_path / "walker.onnx").write_bytes(b"")
-    refused = alpyperl("run", swarm_model, "--policy", tmp_path / "walker.onnx", "--render", video)
-    assert refused.returncode == 2 and "--render with a multi-agent model draws episodes of random valid actions" \
-        in refused.stderr
+    assert refused.returncode == 1 and "walker.onnx does not exist" in refused.stderr, refused.stderr
+
+
+def test_cli_run_render_with_onnx_policies_gives_the_returns_of_the_java_runner(swarm_model, tmp_path):
+    from test_multi_agent_cli import RIGHT_FROM_TICK_1, python_returns
+    from test_evaluation import write_policy
+
+    walker = write_policy(tmp_path / "walker.onnx", weights=RIGHT_FROM_TICK_1,
+                          observation_space=gym.spaces.Box(-1e6, 1e6, (2,)), action_space=gym.spaces.Discrete(3))
+    video = tmp_path / "swarm.mp4"
+    arguments = ["--episodes", 3, "--seed", 10, "--param", "masks=true", "--param", "ticks=6", "--param", "agents=4"]
+    rendered = alpyperl("run", swarm_model, "--policy", f"walker={walker}", "--render", video,
+                        "--render-size", "120x80", *arguments)
+    assert rendered.returncode == 0, rendered.stderr
+    assert f"policies walker={walker} (most likely actions)" in rendered.stdout
+    assert f"video of 21 frame(s) at 30 frames/s written to {video}" in rendered.stdout  # reset + 6 steps, 3 times
+    returns = [float(value) for value in re.findall(r"return +(\S+)  truncated", rendered.stdout)]
+    in_java = alpyperl("run", swarm_model, "--policy", f"walker={walker}", *arguments)  # the launcher's runner
+    assert returns == [float(value) for value in re.findall(r"return +(\S+)  steps", in_java.stdout)]
+    assert returns == pytest.approx(python_returns(swarm_model, [10, 11, 12], masks=True, ticks=6, agents=4), abs=1e-9)
+    assert len(set(returns)) > 1
+    refused = alpyperl("run", swarm_model, "--policy", f"robot={walker}", "--render", video)
+    assert refused.returncode == 1 and "the model has no agent type 'robot'; its agent types are [walker, scout]" \
+        in refused.stderr, refused.stderr
+    refused = alpyperl("run", swarm_model, "--policy", f"walker={walker}", "--render", video, "--param", "scouts=1")
+    assert refused.returncode == 1 and "an agent of type 'scout' decides, but no policy was given for its type " \
+        "'scout': add --policy scout=FILE.onnx" in refused.stderr, refused.stderr
+    refused = alpyperl("run", swarm_model, "--policy", walker, "--render", video, "--param", "scouts=1")
+    assert refused.returncode == 1 and f"the policy {walker} was trained for the observation space " \
+        "Box(-1e+06, 1e+06, (2,), float32), but the observation space of agent type 'scout' is Box" \
+        in refused.stderr, refused.stderr

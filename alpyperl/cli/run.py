@@ -27,8 +27,9 @@ def add_parser(commands) -> None:
                     "(the default) actions are drawn uniformly from the action space, in Python; with a .onnx "
                     "file (from `alpyperl export`) the Java launcher runs the policy inside the JVM. Episode k "
                     "uses the seed S + k, so any episode can be run again on its own. A multi-agent model "
-                    "(MultiAgentModel) runs the same way: random actions are drawn among those each agent's mask "
-                    "allows, --policy TYPE=FILE.onnx gives an agent type its policy (one FILE.onnx: every type), "
+                    "(MultiAgentModel) runs the same way, also with --render and --attach: random actions are drawn "
+                    "among those each agent's mask allows, --policy TYPE=FILE.onnx gives an agent type its policy "
+                    "(one FILE.onnx: every type; a type whose spaces the model leaves to Python takes its policy's), "
                     "and returns are summed over the agents and shown per agent type."),
         epilog="examples:\n"
                "  alpyperl run examples/cartpole/build/model --episodes 100 --param poleLength=0.8\n"
@@ -36,7 +37,8 @@ def add_parser(commands) -> None:
                "  alpyperl run MODEL --policy policy.onnx --episodes 20\n"
                "  alpyperl run examples/jobshop/build/model --policy machine=machine.onnx   # multi-agent\n"
                "  alpyperl run MODEL --policy policy.onnx --episodes 1 --render episode.mp4   # watch it\n"
-               "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic, watch it")
+               "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic, watch it\n"
+               "  alpyperl run --attach --policy machine=machine.onnx   # a multi-agent model in AnyLogic")
     run.add_argument("model", metavar="MODEL", nargs="?", help="the model folder (not with --attach)")
     run.add_argument("--attach", nargs="?", const=True, type=port, metavar="PORT",
                      help="run the model that runs in AnyLogic itself instead of MODEL: wait for it on 127.0.0.1 "
@@ -46,7 +48,8 @@ def add_parser(commands) -> None:
                      help="with --attach: seconds to wait for the model to attach (default 600)")
     run.add_argument("--policy", action="append", metavar="random|FILE.onnx|TYPE=FILE.onnx",
                      help="'random' (default) or an ONNX policy exported with `alpyperl export`; for a multi-agent "
-                          "model one file for every agent type, or TYPE=FILE.onnx per type (repeat the option)")
+                          "model one file for every agent type, or TYPE=FILE.onnx per type (repeat the option); "
+                          "a type whose spaces the model leaves to Python takes those of its policy")
     run.add_argument("--max-agents", type=positive_int, default=None, metavar="N",
                      help="multi-agent models: how many agents one crossing holds (default 128)")
     run.add_argument("--episodes", type=positive_int, default=10, metavar="N", help="episodes to run (default 10)")
@@ -79,9 +82,6 @@ def run_command(args: argparse.Namespace) -> int:
     if args.attach is not None and (args.render or args.debug_port is not None):
         raise UsageError("--render and --debug-port are not for --attach: AnyLogic shows and debugs the model itself")
     _read_policies(args)
-    if args.type_policies and (args.render or args.attach is not None):
-        raise UsageError("--policy TYPE=FILE (a multi-agent model's policies) runs in Java; it does not go with "
-                         "--render or --attach")
     if args.policy != "random" and not args.render and args.attach is None:
         return run_onnx(args)
     from ..env import AnyLogicEnv
@@ -92,18 +92,38 @@ def run_command(args: argparse.Namespace) -> int:
     if args.policy != "random":
         _check_policy_file(args)
     step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else DEFAULT_STEP_TIMEOUT)
-    if args.attach is None and _is_multi_agent(args, step_timeout):
-        from .run_multi_agent import run_multi_agent
-
-        return run_multi_agent(args, step_timeout)
-    if args.max_agents is not None:
-        raise UsageError(f"--max-agents is for multi-agent models, and {args.model} has one deciding agent")
-    rendering = {"render_mode": "rgb_array", "render_size": args.render_size or DEFAULT_SIZE} if args.render else {}
-    if args.attach is not None:
+    attached = None
+    if args.attach is not None:  # the model running in AnyLogic attaches once: ask it what it is, then drive it
+        from ..attach import AttachedModel
         from ..settings import DEFAULT_ATTACH_TIMEOUT
 
-        env = AnyLogicEnv(attach=args.attach, attach_timeout=args.attach_timeout or DEFAULT_ATTACH_TIMEOUT,
-                          env_params=params(args))
+        attached = AttachedModel(0 if args.attach is True else args.attach,
+                                 args.attach_timeout or DEFAULT_ATTACH_TIMEOUT)
+        agents = attached.describe(step_timeout).get("agents")
+    else:
+        agents = _agents_of(args, step_timeout)
+    if agents is not None:
+        from .run_multi_agent import run_multi_agent
+
+        return run_multi_agent(args, step_timeout, agents, attached)
+    try:
+        if args.max_agents is not None:
+            raise UsageError(f"--max-agents is for multi-agent models, and {args.model or 'the attached model'} has "
+                             "one deciding agent")
+        if args.policy is None:  # every --policy named an agent type
+            raise AlpyperlError(f"--policy TYPE=FILE names the policy of an agent type of a multi-agent model, and "
+                                f"{args.model or 'the attached model'} has one deciding agent: give --policy FILE.onnx")
+    except BaseException:
+        if attached is not None:
+            attached.close()
+        raise
+    rendering = {"render_mode": "rgb_array", "render_size": args.render_size or DEFAULT_SIZE} if args.render else {}
+    if attached is not None:
+        try:
+            env = AnyLogicEnv(attach=attached, env_params=params(args))
+        except BaseException:
+            attached.close()
+            raise
     else:
         env = AnyLogicEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
                           debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
@@ -221,10 +241,11 @@ def _check_policy_file(args: argparse.Namespace) -> None:
             raise AlpyperlError(f"the policy file {os.path.abspath(policy)} does not exist")
 
 
-def _is_multi_agent(args: argparse.Namespace, step_timeout: float) -> bool:
-    """Whether MODEL has several deciding agents (it implements MultiAgentModel)."""
+def _agents_of(args: argparse.Namespace, step_timeout: float) -> dict | None:
+    """The agent types of MODEL (``describeModel``'s ``agents``) if it has several deciding agents
+    (it implements MultiAgentModel), else None."""
     options = jvm.debug_options(args.debug_port, args.suspend) if args.debug_port is not None else []
-    return bridge.describe_model(os.path.abspath(args.model), step_timeout, options).get("agents") is not None
+    return bridge.describe_model(os.path.abspath(args.model), step_timeout, options).get("agents")
 
 
 def _onnx_actor(policy_file: str, env):

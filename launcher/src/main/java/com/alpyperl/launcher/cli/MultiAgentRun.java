@@ -22,7 +22,9 @@ import java.util.Random;
  * waiting agents are answered by the ONNX policy of their type, which never picks a choice the
  * agent's mask forbids. The agents' table is laid out as {@code alpyperl.AnyLogicMultiAgentEnv}
  * lays it out (see {@code com.alpyperl.connector.AgentTable}); an episode's return is the sum of
- * every agent's rewards after the reset, also printed per agent type.
+ * every agent's rewards after the reset, also printed per agent type. An agent type whose spaces the
+ * model leaves to Python takes those of its policy, as evaluation mode does, and they reach the
+ * model's table as Python's would ({@code "agent_types"} of the table's observation space).
  */
 final class MultiAgentRun {
     /** Values before the first slot, and before a slot's observation (as in AgentTable). */
@@ -40,7 +42,10 @@ final class MultiAgentRun {
     /** The policies loaded so far, by file (one file may serve several types). */
     private final Map<String, OnnxPolicy> loaded = new HashMap<>();
 
-    /** One agent type as the model describes it, with its policy (loaded when one of its agents first decides). */
+    /**
+     * One agent type as the model describes it, with its policy (loaded when one of its agents first
+     * decides, or at the start for a type whose spaces come from its policy).
+     */
     private static final class AgentType {
         final String name;
         final Space observationSpace;
@@ -56,34 +61,12 @@ final class MultiAgentRun {
         }
     }
 
-    private MultiAgentRun(PrintStream out, Main.Options options, Map<String, Object> agents) {
+    private MultiAgentRun(PrintStream out, Main.Options options, Map<String, Object> agents) throws IOException {
         this.out = out;
         this.options = options;
-        int o = 0;
-        int a = 0;
-        int m = 0;
-        for (Object described : (List<?>) agents.get("types")) {
-            Map<?, ?> type = (Map<?, ?>) described;
-            String name = String.valueOf(type.get("name"));
-            if (type.get("observation_space") == null || type.get("action_space") == null) {
-                throw new IllegalArgumentException("agent type '" + name + "' leaves its spaces to Python (the model's "
-                        + "getObservationSpace/getActionSpace return null), which this command cannot run; run the model "
-                        + "from Python (alpyperl.AnyLogicMultiAgentEnv with observation_spaces=/action_spaces=)");
-            }
-            Space observation = Space.fromJsonValue(type.get("observation_space"), "observation space of " + name);
-            Space action = Space.fromJsonValue(type.get("action_space"), "action space of " + name);
-            int mask = Boolean.TRUE.equals(type.get("action_mask")) ? maskSize(action) : 0;
-            types.add(new AgentType(name, observation, action, mask));
-            o = Math.max(o, observation.flatSize());
-            a = Math.max(a, action.flatSize());
-            m = Math.max(m, mask);
-        }
-        observationWidth = o;
-        actionWidth = a;
-        slotWidth = SLOT_HEAD + o + m;
         List<String> names = new ArrayList<>();
-        for (AgentType type : types) {
-            names.add(type.name);
+        for (Object described : (List<?>) agents.get("types")) {
+            names.add(String.valueOf(((Map<?, ?>) described).get("name")));
         }
         for (String typed : options.typePolicies.keySet()) {
             if (!names.contains(typed)) {
@@ -91,11 +74,65 @@ final class MultiAgentRun {
                         + "'; its agent types are " + names);
             }
         }
+        int o = 0;
+        int a = 0;
+        int m = 0;
+        for (Object described : (List<?>) agents.get("types")) {
+            AgentType type = agentType((Map<?, ?>) described);
+            types.add(type);
+            o = Math.max(o, type.observationSpace.flatSize());
+            a = Math.max(a, type.actionSpace.flatSize());
+            m = Math.max(m, type.maskSize);
+        }
+        observationWidth = o;
+        actionWidth = a;
+        slotWidth = SLOT_HEAD + o + m;
     }
 
-    private static int maskSize(Space action) {
+    /**
+     * The agent type the model described: with its own spaces, or, where it leaves a space to Python
+     * (null), that of its policy, which is then loaded now (its other space must fit the model's).
+     */
+    private AgentType agentType(Map<?, ?> described) throws IOException {
+        String name = String.valueOf(described.get("name"));
+        Object observationJson = described.get("observation_space");
+        Object actionJson = described.get("action_space");
+        Space observation = observationJson == null ? null
+                : Space.fromJsonValue(observationJson, "observation space of " + name);
+        Space action = actionJson == null ? null : Space.fromJsonValue(actionJson, "action space of " + name);
+        OnnxPolicy policy = null;
+        if (observation == null || action == null) {
+            String file = options.typePolicies.getOrDefault(name, options.policy);
+            if (file == null) {
+                throw new IllegalArgumentException("agent type '" + name + "' leaves its spaces to Python (the model's "
+                        + "getObservationSpace(\"" + name + "\") or getActionSpace(\"" + name + "\") returns null), so "
+                        + "it takes them from its policy: give --policy " + name + "=FILE.onnx (exported with "
+                        + "`alpyperl export --module-id " + name + "`), or one --policy FILE.onnx for every type");
+            }
+            policy = load(file);
+            String where = " of agent type '" + name + "'";
+            if (observation != null) {
+                check("observation", policy.getObservationSpace(), observation, file, where);
+            }
+            if (action != null) {
+                check("action", policy.getActionSpace(), action, file, where);
+            }
+            observation = observation != null ? observation : policy.getObservationSpace();
+            action = action != null ? action : policy.getActionSpace();
+        }
+        int mask = Boolean.TRUE.equals(described.get("action_mask")) ? maskSize(name, action) : 0;
+        AgentType type = new AgentType(name, observation, action, mask);
+        type.policy = policy;
+        return type;
+    }
+
+    private static int maskSize(String type, Space action) {
         if (action instanceof Space.Discrete) {
             return Math.toIntExact(((Space.Discrete) action).getN());
+        }
+        if (!(action instanceof Space.MultiDiscrete)) {
+            throw new IllegalArgumentException("agent type '" + type + "' uses an action mask, but its action space "
+                    + action + " is neither Discrete nor MultiDiscrete; give it the policy exported for that type");
         }
         long total = 0;
         for (long n : ((Space.MultiDiscrete) action).getNvec()) {
@@ -116,7 +153,7 @@ final class MultiAgentRun {
         int observationSize = HEADER + capacity * slotWidth;
         ByteBuffer bytes = ByteBuffer.allocateDirect(8 * (actionSize + observationSize + 1)).order(ByteOrder.nativeOrder());
         DoubleBuffer buffer = bytes.asDoubleBuffer();
-        session.configure(Spaces.unboundedBox(observationSize).toJson(), Spaces.unboundedBox(actionSize).toJson(),
+        session.configure(tableObservationJson(observationSize), Spaces.unboundedBox(actionSize).toJson(),
                 options.stepTimeout, bytes);
         session.setParameters(options.parametersJson());
 
@@ -211,16 +248,37 @@ final class MultiAgentRun {
                     + "for its type '" + type.name + "': add --policy " + type.name + "=FILE.onnx (exported with "
                     + "`alpyperl export --module-id " + type.name + "`), or give one --policy FILE.onnx for every type");
         }
-        OnnxPolicy policy = loaded.get(file);
-        if (policy == null) {
-            policy = OnnxPolicy.load(Paths.get(file));
-            loaded.put(file, policy);
-        }
+        OnnxPolicy policy = load(file);
         String where = " of agent type '" + type.name + "'";
         check("observation", policy.getObservationSpace(), type.observationSpace, file, where);
         check("action", policy.getActionSpace(), type.actionSpace, file, where);
         type.policy = policy;
         return policy;
+    }
+
+    /** The policy in {@code file}, loaded once however many types it serves. */
+    private OnnxPolicy load(String file) throws IOException {
+        OnnxPolicy policy = loaded.get(file);
+        if (policy == null) {
+            policy = OnnxPolicy.load(Paths.get(file));
+            loaded.put(file, policy);
+        }
+        return policy;
+    }
+
+    /**
+     * The table's observation space as JSON, with the spaces of every agent type in use (the
+     * model's, or its policy's where the model leaves them to Python) as {@code "agent_types"}, as
+     * {@code AnyLogicMultiAgentEnv} sends them (see {@code AgentTable.settleSpaces}).
+     */
+    private String tableObservationJson(int size) {
+        String box = Spaces.unboundedBox(size).toJson();
+        StringBuilder json = new StringBuilder(box.substring(0, box.lastIndexOf('}'))).append(",\"agent_types\":[");
+        for (int t = 0; t < types.size(); t++) {
+            json.append(t == 0 ? "" : ",").append("{\"observation_space\":").append(types.get(t).observationSpace.toJson())
+                    .append(",\"action_space\":").append(types.get(t).actionSpace.toJson()).append('}');
+        }
+        return json.append("]}").toString();
     }
 
     private static void check(String kind, Space trained, Space declared, String file, String where) {
