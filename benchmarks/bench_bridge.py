@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Speed of the in-process bridge (AnyLogicEnv over JPype) against its baselines, in one run.
+"""Speed of the in-process bridge (AnyLogicEnv) against its baselines, in one run.
 
 Measures, on the CartPole example model and with one fixed policy:
 
-* ``anylogic_env``  – AnyLogicEnv in this process (JPype, the model on the caller's thread on Java 24+);
+* ``anylogic_env``  – AnyLogicEnv in this process (stepping through the step extension where it is
+  built, else JPype; the model on the caller's thread on Java 24+);
 * ``java_pure``     – the same model stepped by a Java loop in the model's own thread (the limit);
 * ``java_session``  – a Java loop driving the launcher's facade as AnyLogicEnv does (hand-off, no JPype);
 * ``gym_cartpole``  – Gymnasium's ``CartPole-v1``;
@@ -58,7 +59,7 @@ BENCHMARKS = ("java_pure", "java_session", "anylogic_env", "gym_cartpole", "py4j
 LABELS = {
     "java_pure": "pure Java loop (the limit)",
     "java_session": "Java loop over the facade",
-    "anylogic_env": "AnyLogicEnv (JPype, in-process)",
+    "anylogic_env": "AnyLogicEnv (in-process)",
     "gym_cartpole": "gym CartPole-v1",
     "py4j": "Py4J, separate JVM (1.x way)",
 }
@@ -572,7 +573,7 @@ def print_report(result: dict) -> None:
     print(f"AnyLogicEnv over pure Java loop   {summary['anylogic_env_overhead_us']:8.2f} µs/step "
           f"(goal ≤ {GOAL_OVERHEAD_US:g} µs: {verdict(goals['overhead_met'])})")
     print(f"  thread hand-off (session − pure) {summary['handoff_us']:7.2f} µs/step")
-    print(f"  JPype + Python (env − session)   {summary['jpype_and_python_us']:7.2f} µs/step")
+    print(f"  the call + Python (env − session) {summary['jpype_and_python_us']:6.2f} µs/step")
     print(f"AnyLogicEnv / Py4J                {summary['anylogic_env_vs_py4j']:8.1f}×")
     print()
     print(f"first environment in a fresh process (JVM start + model load) {creation['first_env_seconds'] * 1e3:8.1f} ms"
