@@ -35,9 +35,9 @@ above it, and episodes are numbered through the whole file.
 :class:`~alpyperl.AnyLogicMultiAgentEnv` in the same way (it returns a
 :class:`MultiAgentEpisodeRecorder`). Its header says ``"environment": "multi_agent"`` and holds
 ``max_agents`` and ``observation_spaces``/``action_spaces`` (the spaces given in Python by agent
-type, each as its JSON text, or ``null``; optional when reading) instead of the spaces; in its episode lines every step is an object keyed by agent
-id: ``actions[i]`` the actions of the agents that waited, ``observations[i]`` the observations
-``reset()``/``step()`` returned (each agent's in the flat layout of its type's observation space,
+type, each as its JSON text, or ``null``; optional when reading) instead of the spaces; in its
+episode lines every step is an object keyed by agent id: ``actions[i]`` the actions of the agents
+that waited, ``observations[i]`` the observations ``reset()``/``step()`` returned (each agent's in the flat layout of its type's observation space,
 the mask first for a masked type), ``rewards[i]`` the rewards of step ``i + 1``, and ``ended[i]``
 the agents whose part ended in it (``"terminated"`` or ``"truncated"``). ``terminated`` and
 ``truncated`` are the episode's (``"__all__"``), ``return`` the sum over all agents and steps.

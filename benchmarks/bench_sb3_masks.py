@@ -80,8 +80,8 @@ def main() -> int:
             model = MaskablePPO("MultiInputPolicy" if mask_in_observation else "MlpPolicy", train, seed=seed,
                                 device="cpu", n_steps=256, batch_size=256, learning_rate=1e-3, ent_coef=0.01,
                                 policy_kwargs={"net_arch": [args.hidden, args.hidden]})
-            run = {"mask_in_observation": mask_in_observation, "seed": seed, "untrained": greedy_return(model, evaluation),
-                   "trained": {}, "cpu_seconds": {}}
+            run = {"mask_in_observation": mask_in_observation, "seed": seed,
+                   "untrained": greedy_return(model, evaluation), "trained": {}, "cpu_seconds": {}}
             started = time.process_time()
             for budget in budgets:
                 model.learn(budget - model.num_timesteps, reset_num_timesteps=False)
@@ -100,7 +100,8 @@ def main() -> int:
     for budget in budgets:
         cells = []
         for mask_in_observation in (False, True):
-            scores = [run["trained"][budget] for run in results["runs"] if run["mask_in_observation"] == mask_in_observation]
+            scores = [run["trained"][budget] for run in results["runs"]
+                      if run["mask_in_observation"] == mask_in_observation]
             cells.append(f"{min(scores):5.1f}..{max(scores):5.1f} (mean {np.mean(scores):5.1f})")
         print(f"{budget:>10,} | {cells[0]:>22} | {cells[1]:>22}")
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -119,7 +119,7 @@ def test_a_recording_keeps_the_spaces_given_in_python_and_replays_with_them(pyth
         done = terminateds["__all__"] or truncateds["__all__"]
     env.close()
     (episode,) = read_recording(path)
-    assert set(episode.header["observation_spaces"]) == {"walker"} and set(episode.header["action_spaces"]) == {"walker"}
+    assert set(episode.header["observation_spaces"]) == set(episode.header["action_spaces"]) == {"walker"}
     assert episode.data["steps"] > 0
     assert replay(path, 0).reproduced  # without the spaces the model leaves to Python it could not open
 

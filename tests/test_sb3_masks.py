@@ -152,3 +152,10 @@ def test_the_example_trains_briefly_evaluates_and_saves(maintenance_model, tmp_p
     assert re.search(r"service-at-wear-3 rule: return 1\d\d\.\d per episode", result.stdout)  # README: 145
     assert "steps    1,024 | greedy policy" in result.stdout
     assert policy.is_file() and MaskablePPO.load(policy, device="cpu").num_timesteps == 1024
+
+
+def test_the_adapter_needs_no_sb3_contrib():
+    code = ("import sys; sys.modules['sb3_contrib'] = None\n"
+            "import alpyperl.sb3; print(hasattr(alpyperl.sb3.AnyLogicVecEnv, 'action_masks'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "True", result.stderr

@@ -65,8 +65,9 @@ class RLlibMultiAgentEnv(AnyLogicMultiAgentEnv, MultiAgentEnv):
 
 
 class RecordedMultiAgentEnv(gym.Env):
-    """An :class:`RLlibMultiAgentEnv` whose episodes a :class:`~alpyperl.recording.MultiAgentEpisodeRecorder`
-    writes to ``path``, as the Gymnasium environment RLlib wraps (``record_dir`` in ``env_config``).
+    """An :class:`RLlibMultiAgentEnv` whose episodes a
+    :class:`~alpyperl.recording.MultiAgentEpisodeRecorder` writes to ``path``, as the Gymnasium
+    environment RLlib wraps (``record_dir`` in ``env_config``).
 
     ``reset``, ``step`` and ``close`` go through the recorder; ``unwrapped`` is the RLlibMultiAgentEnv,
     where RLlib reads the agents and their spaces; other attributes are the environment's.
