@@ -34,9 +34,10 @@ above it, and episodes are numbered through the whole file.
 **Multi-agent models.** ``EpisodeRecorder(AnyLogicMultiAgentEnv(...), path)`` records an
 :class:`~alpyperl.AnyLogicMultiAgentEnv` in the same way (it returns a
 :class:`MultiAgentEpisodeRecorder`). Its header says ``"environment": "multi_agent"`` and holds
-``max_agents`` instead of the spaces; in its episode lines every step is an object keyed by agent
-id: ``actions[i]`` the actions of the agents that waited, ``observations[i]`` the observations
-``reset()``/``step()`` returned (each agent's in the flat layout of its type's observation space,
+``max_agents`` and ``observation_spaces``/``action_spaces`` (the spaces given in Python by agent
+type, each as its JSON text, or ``null``; optional when reading) instead of the spaces; in its
+episode lines every step is an object keyed by agent id: ``actions[i]`` the actions of the agents
+that waited, ``observations[i]`` the observations ``reset()``/``step()`` returned (each agent's in the flat layout of its type's observation space,
 the mask first for a masked type), ``rewards[i]`` the rewards of step ``i + 1``, and ``ended[i]``
 the agents whose part ended in it (``"terminated"`` or ``"truncated"``). ``terminated`` and
 ``truncated`` are the episode's (``"__all__"``), ``return`` the sum over all agents and steps.
@@ -183,7 +184,8 @@ class MultiAgentEpisodeRecorder:
         self.env = env
         self._file = _RecordingFile(path, _header(
             MULTI_AGENT, env.model_path, max_agents=env.max_agents, step_timeout=float(env.settings["step_timeout"]),
-            jvm_options=list(env.settings["jvm_options"] or ())))
+            jvm_options=list(env.settings["jvm_options"] or ()),
+            **{kind: _spaces_json(env.settings[kind]) for kind in ("observation_spaces", "action_spaces")}))
         self.path = self._file.path
         self._episode: dict[str, Any] | None = None
 
@@ -260,6 +262,11 @@ class MultiAgentEpisodeRecorder:
                        error=None if error is None else error_text(error), steps=len(episode["rewards"]),
                        **{"return": float(sum(sum(step.values()) for step in episode["rewards"]))})
         self._file.write(episode)
+
+
+def _spaces_json(spaces_by_type) -> dict[str, str] | None:
+    """Spaces by agent type given in Python, as a header holds them (each space's JSON text), or None."""
+    return None if not spaces_by_type else {name: space_to_json(space) for name, space in spaces_by_type.items()}
 
 
 def _header(environment: str, model_path: str, **fields: Any) -> dict[str, Any]:

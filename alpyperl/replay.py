@@ -190,6 +190,12 @@ _MULTI_AGENT_HEADER_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "step_timeout": _HEADER_FIELDS["step_timeout"],
     "jvm_options": _HEADER_FIELDS["jvm_options"],
 }
+#: Fields a multi-agent header may lack (recordings made before they were written): the spaces given in Python.
+_OPTIONAL_MULTI_AGENT_HEADER_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    kind: (lambda v: v is None or (isinstance(v, dict) and all(isinstance(s, str) for s in v.values())),
+           "null or an object of agent type -> a space's JSON text")
+    for kind in ("observation_spaces", "action_spaces")
+}
 _EPISODE_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "episode": (lambda v: _is_int(v) and v >= 0, "a whole number from 0"),
     "seed": (lambda v: v is None or (_is_int(v) and 0 <= v < SEED_LIMIT), "null or a whole number from 0 to 2**63 - 1"),
@@ -271,16 +277,17 @@ def read_recording(path: str | os.PathLike) -> list[RecordedEpisode]:
             line = {**line, "environment": environment}
             if environment == MULTI_AGENT:
                 _check_fields(line, _MULTI_AGENT_HEADER_FIELDS, where)
+                line = {kind: None for kind in _OPTIONAL_MULTI_AGENT_HEADER_FIELDS} | line
+                _check_fields(line, _OPTIONAL_MULTI_AGENT_HEADER_FIELDS, where)
+                for kind in _OPTIONAL_MULTI_AGENT_HEADER_FIELDS:
+                    for name, text in (line[kind] or {}).items():
+                        _check_space(text, where, f"{kind!r} (agent type {short_repr(name)})")
                 header = line
                 continue
             _check_fields(line, _HEADER_FIELDS, where)
             for kind in ("observation_space", "action_space"):
                 if line[kind] is not None:
-                    try:
-                        space_from_json(line[kind])
-                    except (SpaceDefinitionError, ValueError) as error:
-                        raise RecordingError(f"{where}: the field {kind!r} is no space alpyperl can use: "
-                                             f"{error}") from None
+                    _check_space(line[kind], where, repr(kind))
             header = line
         elif header is None or "episode" not in line:
             raise RecordingError(f"{where} is neither a recording header nor an episode "
@@ -289,6 +296,14 @@ def read_recording(path: str | os.PathLike) -> list[RecordedEpisode]:
             _check_episode(line, where, header["environment"] == MULTI_AGENT)
             episodes.append(RecordedEpisode(header, line))
     return episodes
+
+
+def _check_space(text: str, where: str, field: str) -> None:
+    """Raises :class:`RecordingError` if ``text`` is no space's JSON that alpyperl can use."""
+    try:
+        space_from_json(text)
+    except (SpaceDefinitionError, ValueError) as error:
+        raise RecordingError(f"{where}: the field {field} is no space alpyperl can use: {error}") from None
 
 
 def recorded_episode(path: str | os.PathLike, episode: int) -> RecordedEpisode:
@@ -374,7 +389,9 @@ def replay(path: str | os.PathLike, episode: int, *, model: str | os.PathLike | 
     if recorded.multi_agent:
         from .multi_agent import AnyLogicMultiAgentEnv
 
-        env, compare = AnyLogicMultiAgentEnv(max_agents=header["max_agents"], **settings), _compare_multi_agent
+        given = {kind: {name: space_from_json(text) for name, text in header[kind].items()} if header[kind] else None
+                 for kind in ("observation_spaces", "action_spaces")}
+        env, compare = AnyLogicMultiAgentEnv(max_agents=header["max_agents"], **given, **settings), _compare_multi_agent
     else:
         env, compare = AnyLogicEnv(
             observation_space=space_from_json(header["observation_space"]) if header["observation_space"] else None,

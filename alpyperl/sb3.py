@@ -15,6 +15,19 @@ SB3's ``DummyVecEnv`` over ``AnyLogicEnv`` instances also works, and gives the s
 trajectories, but it steps the models one after another, a call into Java each; this adapter
 makes one call for all.
 ``alpyperl`` itself never imports this module nor Stable-Baselines3.
+
+**Models with an action mask** (``MaskedModel``) train with sb3-contrib's ``MaskablePPO``
+(``pip install 'alpyperl[sb3]'`` brings it), which reads the masks through :meth:`AnyLogicVecEnv.action_masks`
+and never samples a masked action (SB3's own algorithms ignore masks, and the model refuses a
+masked action)::
+
+    from sb3_contrib import MaskablePPO
+
+    env = VecMonitor(AnyLogicVecEnv(model="examples/maintenance/build/model", num_envs=4))
+    MaskablePPO("MlpPolicy", env, seed=0).learn(50_000)
+
+The policy then sees the model's own observation; ``mask_in_observation=True`` gives it the
+``{"action_mask", "observations"}`` dict instead (``"MultiInputPolicy"``), as RLlib's masking module reads it.
 """
 
 from __future__ import annotations
@@ -32,6 +45,7 @@ try:
 except ImportError:  # pragma: no cover - depends on what is installed
     raise ImportError("alpyperl.sb3 needs Stable-Baselines3: pip install 'alpyperl[sb3]'") from None
 
+from .masks import MASK_KEY, OBSERVATIONS_KEY, is_masked
 from .vector_env import AnyLogicVectorEnv
 
 __all__ = ["AnyLogicVecEnv"]
@@ -60,9 +74,16 @@ class AnyLogicVecEnv(VecEnv):
       ``call`` describe (model instances have no Python attributes of their own: ``env_params``
       can be set, for all of them together). ``env_is_wrapped`` is false: wrap this VecEnv
       instead (``VecMonitor``, ``VecNormalize``).
+    - A model with an action mask: :meth:`action_masks` gives the masks of the last observations
+      (also as ``env_method("action_masks")``, which sb3-contrib's ``MaskablePPO`` calls). The
+      observations are the model's own, without the mask, unless ``mask_in_observation=True``
+      (then the dict of mask and observation, as :class:`~alpyperl.AnyLogicVectorEnv` gives it).
     """
 
-    def __init__(self, config: Mapping[str, Any] | None = None, **settings: Any):
+    def __init__(self, config: Mapping[str, Any] | None = None, *, mask_in_observation: bool = False,
+                 **settings: Any):
+        if not isinstance(mask_in_observation, bool):
+            raise TypeError(f"mask_in_observation must be True or False, got {mask_in_observation!r}")
         if "autoreset_mode" in settings:
             raise TypeError("AnyLogicVecEnv takes no autoreset_mode: Stable-Baselines3 starts the next episode in "
                             "the step that ends one (AutoresetMode.SAME_STEP), always")
@@ -73,15 +94,22 @@ class AnyLogicVecEnv(VecEnv):
                 raise ValueError(f"AnyLogicVecEnv needs autoreset_mode SAME_STEP (Stable-Baselines3 starts the next "
                                  f"episode in the step that ends one), got {self.vector_env.autoreset_mode.name}; "
                                  "leave autoreset_mode out of the settings")
-            check_for_nested_spaces(self.vector_env.single_observation_space)
-            super().__init__(self.vector_env.num_envs, self.vector_env.single_observation_space,
-                             self.vector_env.single_action_space)
+            observation_space = self.vector_env.single_observation_space
+            #: Whether the model has an action mask (``MaskedModel``): :meth:`action_masks` gives it.
+            self.masked = is_masked(observation_space)
+            #: Whether observations are the model's own part alone (a masked model without ``mask_in_observation``).
+            self._own_part = self.masked and not mask_in_observation
+            if self._own_part:
+                observation_space = observation_space[OBSERVATIONS_KEY]
+            check_for_nested_spaces(observation_space)
+            super().__init__(self.vector_env.num_envs, observation_space, self.vector_env.single_action_space)
         except BaseException:
             self.vector_env.close()
             raise
         self.metadata = {**self.metadata, "render_fps": self.vector_env.metadata["render_fps"],
                          "autoreset_mode": AutoresetMode.SAME_STEP}
         self._actions: np.ndarray | None = None
+        self._masks: np.ndarray | None = None  # the action masks of the last observations (float32 rows)
 
     def reset(self) -> VecEnvObs:
         """Starts a new episode in every sub-environment, with the seeds of :meth:`seed` and the
@@ -97,7 +125,7 @@ class AnyLogicVecEnv(VecEnv):
             self.reset_infos[index] = {"seed": int(infos["seed"][index]), "env_params": dict(env_params)}
         self._reset_seeds()
         self._reset_options()
-        return observations
+        return self._passed_on(observations)
 
     def step_async(self, actions: np.ndarray) -> None:
         """Keeps the actions for :meth:`step_wait` (which steps all instances in one call)."""
@@ -115,10 +143,28 @@ class AnyLogicVecEnv(VecEnv):
             env_params = self.vector_env.env_params
             final_observations, seeds = infos["final_obs"], infos["seed"]
             for index in np.flatnonzero(infos["_final_obs"]).tolist():
+                final = final_observations[index]
                 step_infos[index] = {"TimeLimit.truncated": bool(truncated[index] and not terminated[index]),
-                                     "terminal_observation": final_observations[index]}
+                                     "terminal_observation": final[OBSERVATIONS_KEY] if self._own_part else final}
                 self.reset_infos[index] = {"seed": int(seeds[index]), "env_params": dict(env_params)}
-        return observations, rewards.astype(np.float32), terminated | truncated, step_infos
+        return self._passed_on(observations), rewards.astype(np.float32), terminated | truncated, step_infos
+
+    def _passed_on(self, observations):
+        """The observations as SB3 gets them; keeps a masked model's masks for :meth:`action_masks`."""
+        if not self.masked:
+            return observations
+        self._masks = observations[MASK_KEY]
+        return observations[OBSERVATIONS_KEY] if self._own_part else observations
+
+    def action_masks(self) -> np.ndarray:
+        """The action masks of the last observations, one row of booleans per sub-environment
+        (``(num_envs, choices)``, laid out as :mod:`alpyperl.masks` says): what sb3-contrib's
+        ``MaskablePPO`` reads. ``AttributeError`` for a model without a mask."""
+        if not self.masked:
+            raise _no_masks()
+        if self._masks is None:
+            raise RuntimeError("action_masks() gives the masks of the last observations: call reset() first")
+        return self._masks > 0.5
 
     def close(self) -> None:
         """Ends the episodes and the model threads."""
@@ -134,7 +180,12 @@ class AnyLogicVecEnv(VecEnv):
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         """The attribute ``attr_name`` of the sub-environments ``indices`` (see
-        :meth:`alpyperl.AnyLogicVectorEnv.get_attr`)."""
+        :meth:`alpyperl.AnyLogicVectorEnv.get_attr`); for ``"action_masks"`` of a masked model,
+        per sub-environment a function that gives its row of :meth:`action_masks`."""
+        if attr_name == "action_masks":
+            if not self.masked:  # sb3-contrib's MaskablePPO then says that the environment has no masks
+                raise _no_masks()
+            return [lambda index=index: self.action_masks()[index] for index in self._get_indices(indices)]
         values = self.vector_env.get_attr(attr_name)
         return [values[index] for index in self._get_indices(indices)]
 
@@ -149,7 +200,12 @@ class AnyLogicVecEnv(VecEnv):
     def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None,
                    **method_kwargs: Any) -> list[Any]:
         """What ``method_name`` gives for the sub-environments ``indices`` (see
-        :meth:`alpyperl.AnyLogicVectorEnv.call`: ``"render"`` or an attribute)."""
+        :meth:`alpyperl.AnyLogicVectorEnv.call`: ``"render"`` or an attribute); ``"action_masks"``
+        gives the rows of :meth:`action_masks` (one array for all sub-environments)."""
+        if method_name == "action_masks":
+            if method_args or method_kwargs:
+                raise TypeError("env_method('action_masks') takes no arguments")
+            return list(self.action_masks()[self._get_indices(indices)])
         results = self.vector_env.call(method_name, *method_args, **method_kwargs)
         return [results[index] for index in self._get_indices(indices)]
 
@@ -157,3 +213,8 @@ class AnyLogicVecEnv(VecEnv):
         """False for every sub-environment: model instances are not Gymnasium environments that
         wrappers wrap; wrap the VecEnv instead (``VecMonitor``, ``VecNormalize``)."""
         return [False for _ in self._get_indices(indices)]
+
+
+def _no_masks() -> AttributeError:
+    return AttributeError("action_masks: the model has no action mask (its root does not implement "
+                          "com.alpyperl.connector.MaskedModel); train it without masking")

@@ -119,3 +119,43 @@ def test_runners_with_several_multi_agent_environments_each_seed_them_apart(jobs
     assert [seed for *_, seed in seen] == [derive_seed(7 + runner + index, runner, instance)
                                           for runner, index, _, instance, _ in seen]
     assert len({seed for *_, seed in seen}) == 4
+
+
+def test_record_dir_records_each_multi_agent_environment_of_a_runner_and_the_episodes_replay(jobshop_model, tmp_path):
+    """RLlib's MultiAgentEnvRunner with two job shops and record_dir: a file per environment, named by
+    runner, environment and process as for AnyLogicEnvs; every sampled episode replays identically."""
+    from ray.rllib.env.multi_agent_env_runner import MultiAgentEnvRunner
+
+    from alpyperl.replay import read_recording, replay
+
+    record_dir = tmp_path / "episodes"
+    env_config = {"model": str(jobshop_model), "model_output": "off", "env_params": {"ticks": 15},
+                  "record_dir": str(record_dir)}
+    config = (PPOConfig()
+              .environment(rllib.register_multi_agent_env(), env_config=env_config)
+              .env_runners(num_env_runners=0, num_envs_per_env_runner=2)
+              .debugging(seed=3))
+    config = rllib.multi_agent_modules(config, env_config, model_config={"fcnet_hiddens": [8]})
+    runner = MultiAgentEnvRunner(config=config)
+    try:
+        recorded = [env.unwrapped for env in runner.env.envs]
+        assert all(isinstance(env, rllib.RLlibMultiAgentEnv) for env in recorded)  # RLlib sees its MultiAgentEnv
+        episodes = runner.sample(num_episodes=3, random_actions=False)
+        assert sum(episode.is_done for episode in episodes) >= 3
+    finally:
+        runner.stop()  # closes the environments: running episodes are recorded as abandoned
+    files = sorted(os.listdir(record_dir))
+    assert len(files) == 2 and all(name.startswith("episodes-runner0-env") and name.endswith(f"-pid{os.getpid()}.jsonl")
+                                   for name in files)
+    finished = []
+    for name in files:
+        episodes = read_recording(record_dir / name)
+        assert episodes and all(episode.multi_agent for episode in episodes)
+        finished += [(name, episode) for episode in episodes if episode.data["terminated"] or episode.data["truncated"]]
+    assert len(finished) >= 3
+    seeds = {episode.data["seed"] for _, episode in finished}
+    assert len(seeds) == len(finished)  # each environment has its own seeds (derive_seed)
+    for name, episode in finished[:2]:
+        assert episode.data["steps"] > 0 and any(step for step in episode.data["actions"])
+        result = replay(record_dir / name, episode.index)
+        assert result.reproduced, result

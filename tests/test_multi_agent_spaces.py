@@ -102,3 +102,39 @@ def test_rllib_trains_with_the_spaces_from_env_config(python_spaces_model, tmp_p
             algo.stop()
     finally:
         ray.shutdown()
+
+
+def test_a_recording_keeps_the_spaces_given_in_python_and_replays_with_them(python_spaces_model, tmp_path):
+    from alpyperl.recording import EpisodeRecorder
+    from alpyperl.replay import read_recording, replay
+
+    path = tmp_path / "walkers.jsonl"
+    env = EpisodeRecorder(open_env(python_spaces_model, observation_spaces={"walker": WALKER_OBSERVATION},
+                                   action_spaces={"walker": WALKER_ACTION}, env_params={"agents": 2, "ticks": 4}), path)
+    observations, _ = env.reset(seed=11)
+    done = False
+    while not done:
+        observations, _, terminateds, truncateds, _ = env.step({agent: 2 for agent in observations
+                                                                 if agent in env.waiting_agents})
+        done = terminateds["__all__"] or truncateds["__all__"]
+    env.close()
+    (episode,) = read_recording(path)
+    assert set(episode.header["observation_spaces"]) == set(episode.header["action_spaces"]) == {"walker"}
+    assert episode.data["steps"] > 0
+    assert replay(path, 0).reproduced  # without the spaces the model leaves to Python it could not open
+
+
+def test_a_multi_agent_header_with_a_broken_space_is_named(python_spaces_model, tmp_path):
+    import json
+
+    from alpyperl.errors import RecordingError
+    from alpyperl.replay import read_recording
+
+    header = {"alpyperl_recording": 2, "environment": "multi_agent", "model": str(python_spaces_model),
+              "max_agents": 8, "step_timeout": 60.0, "jvm_options": [],
+              "observation_spaces": {"walker": '{"type": "NoSuchSpace"}'}, "action_spaces": None}
+    path = tmp_path / "broken.jsonl"
+    path.write_text(json.dumps(header) + "\n")
+    with pytest.raises(RecordingError, match=r"line 1 of .*: the field 'observation_spaces' \(agent type 'walker'\) "
+                                             r"is no space alpyperl can use"):
+        read_recording(path)

@@ -26,7 +26,7 @@ from ..errors import ModelLoadError
 from .nodes import node_name
 
 __all__ = [
-    "ENV_NAME", "VECTOR_SETTINGS", "register_env", "make_env", "derive_seed", "DistinctSeeds",
+    "ENV_NAME", "VECTOR_SETTINGS", "register_env", "make_env", "derive_seed", "recording_path", "DistinctSeeds",
     "DistinctVectorSeeds", "flatten_observations",
 ]
 
@@ -106,12 +106,17 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
     if record_dir is not None:
         from ..recording import EpisodeRecorder
 
-        os.makedirs(record_dir, exist_ok=True)
-        name = f"episodes-runner{worker_index}-env{instance}-pid{os.getpid()}.jsonl"
-        env = EpisodeRecorder(env, os.path.join(record_dir, name))
+        env = EpisodeRecorder(env, recording_path(record_dir, worker_index, instance))
     if isinstance(env, gym.vector.VectorEnv):
         return DistinctVectorSeeds(env, worker_index=worker_index, instance=instance)
     return DistinctSeeds(env, worker_index=worker_index, instance=instance)
+
+
+def recording_path(record_dir: str | os.PathLike, worker_index: int, instance: int) -> str:
+    """The file in ``record_dir`` (created if missing) that records environment ``instance`` of
+    EnvRunner ``worker_index`` in this process: ``episodes-runner<w>-env<instance>-pid<process>.jsonl``."""
+    os.makedirs(record_dir, exist_ok=True)
+    return os.path.join(record_dir, f"episodes-runner{worker_index}-env{instance}-pid{os.getpid()}.jsonl")
 
 
 def _debug_per_runner(settings: dict, worker_index: int) -> None:

@@ -19,6 +19,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import gymnasium as gym
 from ray.rllib.env.multi_agent_env import MultiAgentEnv
 from ray.tune.registry import register_env as _ray_register_env
 
@@ -26,11 +27,12 @@ from .. import process
 from ..bridge import describe_model
 from ..errors import AlpyperlError, ModelLoadError
 from ..multi_agent import AnyLogicMultiAgentEnv, agent_type, agent_types_of
-from .envs import derive_seed
+from ..recording import MultiAgentEpisodeRecorder
+from .envs import derive_seed, recording_path
 from .nodes import node_name
 
-__all__ = ["MULTI_AGENT_ENV_NAME", "SHARED_MODULE", "RLlibMultiAgentEnv", "make_multi_agent_env",
-           "register_multi_agent_env", "multi_agent_modules", "policy_by_type", "shared_policy"]
+__all__ = ["MULTI_AGENT_ENV_NAME", "SHARED_MODULE", "RLlibMultiAgentEnv", "RecordedMultiAgentEnv",
+           "make_multi_agent_env", "register_multi_agent_env", "multi_agent_modules", "policy_by_type", "shared_policy"]
 
 #: The name :func:`register_multi_agent_env` registers by default.
 MULTI_AGENT_ENV_NAME = "anylogic-multi-agent"
@@ -62,22 +64,83 @@ class RLlibMultiAgentEnv(AnyLogicMultiAgentEnv, MultiAgentEnv):
         return AnyLogicMultiAgentEnv.reset(self, seed=seed, options=options)
 
 
-def make_multi_agent_env(env_config: Mapping[str, Any]) -> RLlibMultiAgentEnv:
+class RecordedMultiAgentEnv(gym.Env):
+    """An :class:`RLlibMultiAgentEnv` whose episodes a
+    :class:`~alpyperl.recording.MultiAgentEpisodeRecorder` writes to ``path``, as the Gymnasium
+    environment RLlib wraps (``record_dir`` in ``env_config``).
+
+    ``reset``, ``step`` and ``close`` go through the recorder; ``unwrapped`` is the RLlibMultiAgentEnv,
+    where RLlib reads the agents and their spaces; other attributes are the environment's.
+    """
+
+    def __init__(self, env: RLlibMultiAgentEnv, path: str | os.PathLike):
+        #: The recorder that steps the environment and writes its episodes.
+        self.recorder = MultiAgentEpisodeRecorder(env, path)
+        #: The recording's file.
+        self.path = self.recorder.path
+        self.metadata, self.render_mode = env.metadata, env.render_mode
+
+    @property
+    def unwrapped(self) -> RLlibMultiAgentEnv:
+        return self.recorder.env
+
+    @property
+    def spec(self):
+        """The environment's ``EnvSpec`` (which ``gymnasium.make`` gives the unwrapped one)."""
+        return self.recorder.env.spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        self.recorder.env.spec = value
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        return self.recorder.reset(seed=seed, options=options)
+
+    def step(self, action_dict):
+        return self.recorder.step(action_dict)
+
+    def render(self):
+        return self.recorder.env.render()
+
+    def close(self) -> None:
+        """Records a running episode as abandoned, closes the file, then the environment."""
+        self.recorder.close()
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name == "recorder":
+            raise AttributeError(name)
+        return getattr(self.recorder.env, name)
+
+
+def make_multi_agent_env(env_config: Mapping[str, Any]) -> RLlibMultiAgentEnv | RecordedMultiAgentEnv:
     """Creates the multi-agent environment RLlib asks for, from its ``env_config``
-    (:class:`~alpyperl.AnyLogicMultiAgentEnv`'s settings)."""
+    (:class:`~alpyperl.AnyLogicMultiAgentEnv`'s settings). With ``record_dir`` it records every
+    environment's episodes to its own file in that folder, named as for single-agent models
+    (:func:`~alpyperl.rllib.envs.recording_path`), for ``alpyperl replay``."""
     global _created
+    settings = dict(env_config)
+    record_dir = settings.pop("record_dir", None)
     worker_index = int(getattr(env_config, "worker_index", 0) or 0)
     process.become_runner(worker_index)
-    if env_config.get("attach") and worker_index > 1:
+    if settings.get("attach") and worker_index > 1:
         raise ValueError("attach=... trains the one model running in AnyLogic, so RLlib must create one environment: "
                          "config.env_runners(num_env_runners=0 or 1, num_envs_per_env_runner=1)")
+    if settings.get("attach") and record_dir is not None:
+        raise ValueError("record_dir records episodes for replay against an exported model folder, which a model "
+                         "attached from AnyLogic (attach=...) does not have; leave record_dir out")
     try:
-        env = RLlibMultiAgentEnv(dict(env_config), worker_index=worker_index, instance=_created)
+        env = RLlibMultiAgentEnv(settings, worker_index=worker_index, instance=_created)
     except ModelLoadError as error:
         raise ModelLoadError(f"{error}\n(on Ray node {node_name()}, EnvRunner {worker_index}, process {os.getpid()})") \
             from None
-    _created += 1
-    return env
+    instance, _created = _created, _created + 1
+    if record_dir is None:
+        return env
+    try:
+        return RecordedMultiAgentEnv(env, recording_path(record_dir, worker_index, instance))
+    except BaseException:
+        env.close()
+        raise
 
 
 def register_multi_agent_env(name: str = MULTI_AGENT_ENV_NAME) -> str:
