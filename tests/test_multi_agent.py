@@ -107,13 +107,35 @@ def test_observations_stay_as_they_were_when_the_episode_goes_on(swarm_model):
         kept, copies = [], []
         for _ in range(4):
             kept.append(observations)
-            copies.append({agent: {key: value.copy() for key, value in obs.items()} for agent, obs in observations.items()})
+            copies.append({agent: {key: value.copy() for key, value in obs.items()}
+                           for agent, obs in observations.items()})
             observations, *_ = env.step(walker_actions(env, observations, choose=lambda position: 2))
         for old, copy in zip(kept, copies):
             for agent, obs in old.items():
                 assert obs["observations"].tolist() == copy[agent]["observations"].tolist()
                 assert obs["action_mask"].tolist() == copy[agent]["action_mask"].tolist()
         assert [int(obs["walker_0"]["observations"][1]) for obs in kept] == [0, 1, 2, 3]  # the ticks
+
+
+def test_observations_of_many_agents_stay_as_they_were_while_their_masks_change(swarm_model):
+    # many walkers, with masks that change: a walker at 2 or more may not step right
+    with open_swarm(swarm_model, agents=24, ticks=8, masks=True) as env:
+        observations, _ = env.reset(seed=3)
+        kept, copies, kinds_of_masks = [], [], []
+        for _ in range(6):
+            kept.append(observations)
+            copies.append({agent: {key: value.copy() for key, value in obs.items()} for agent, obs in observations.items()})
+            for obs in observations.values():
+                assert obs["action_mask"].tolist() == [1, 1, float(obs["observations"][0] < 2)]
+            kinds_of_masks.append(len({tuple(obs["action_mask"]) for obs in observations.values()}))
+            actions = {agent: 2 if obs["action_mask"][2] else 1 for agent, obs in observations.items()}
+            observations, *_ = env.step(actions)
+        assert kinds_of_masks[0] == 2 and kinds_of_masks[-1] == 1  # some may step right at first, none later
+        for old, copy in zip(kept, copies):
+            for agent, obs in old.items():
+                assert obs["observations"].tolist() == copy[agent]["observations"].tolist()
+                assert obs["action_mask"].tolist() == copy[agent]["action_mask"].tolist()
+        assert [int(obs["walker_0"]["observations"][1]) for obs in kept] == [0, 1, 2, 3, 4, 5]  # the ticks
 
 
 def test_one_crossing_per_agent_when_the_model_asks_each_agent_alone(swarm_model):

@@ -59,22 +59,23 @@ public final class ActionMask {
      */
     public static boolean[] of(MaskedModel model, Space actionSpace) {
         return checked(ModelCalls.call("getActionMask() of the model", model::getActionMask), actionSpace,
-                "of the model", "a model with nothing to decide should not call requestAction()");
+                null, "a model with nothing to decide should not call requestAction()");
     }
 
     /**
-     * {@code mask} (a copy), as {@code getActionMask()} {@code of} someone ("of agent x") returned it
-     * for {@code actionSpace}, once checked: null stays null; a wrong length, or no valid choice for
-     * some entry ({@code whenNoChoice} says what to do instead), is a {@link ModelException}.
+     * {@code mask} (a copy), as {@code getActionMask()} of agent {@code agentId} (null: of the model)
+     * returned it for {@code actionSpace}, once checked: null stays null; a wrong length, or no valid
+     * choice for some entry ({@code whenNoChoice} says what to do instead), is a {@link ModelException}.
+     * (The agent is named only in the exception: this is called once per agent and crossing.)
      */
-    static boolean[] checked(boolean[] mask, Space actionSpace, String of, String whenNoChoice) {
+    static boolean[] checked(boolean[] mask, Space actionSpace, String agentId, String whenNoChoice) {
         if (mask == null) {
             return null;
         }
         int size = size(actionSpace);
         if (mask.length != size) {
-            throw new ModelException("getActionMask() " + of + " returned " + mask.length + " entries, but its "
-                    + "action space " + actionSpace + " has " + size + " choices");
+            throw new ModelException("getActionMask() " + whose(agentId) + " returned " + mask.length
+                    + " entries, but its action space " + actionSpace + " has " + size + " choices");
         }
         long[] entries = actionSpace instanceof Space.Discrete ? new long[] {size}
                 : ((Space.MultiDiscrete) actionSpace).getNvec();
@@ -85,13 +86,17 @@ public final class ActionMask {
                 any |= mask[from + j];
             }
             if (!any) {
-                throw new ModelException("getActionMask() " + of + " allows no choice"
+                throw new ModelException("getActionMask() " + whose(agentId) + " allows no choice"
                         + (entries.length > 1 ? " for entry " + i : "") + " of its action space " + actionSpace
                         + "; at least one must be valid (" + whenNoChoice + ")");
             }
             from += (int) entries[i];
         }
         return mask.clone();
+    }
+
+    private static String whose(String agentId) {
+        return agentId == null ? "of the model" : "of agent " + agentId;
     }
 
     /**

@@ -425,7 +425,7 @@ public final class MultiAgentConnector {
         }
 
         boolean[] mask(Space actionSpace) {
-            return ActionMask.checked(call("getActionMask()", agent::getActionMask), actionSpace, "of agent " + id,
+            return ActionMask.checked(call("getActionMask()", agent::getActionMask), actionSpace, id,
                     "an agent with nothing to decide should not request an action");
         }
 
