@@ -124,7 +124,8 @@ def test_observations_of_many_agents_stay_as_they_were_while_their_masks_change(
         kept, copies, kinds_of_masks = [], [], []
         for _ in range(6):
             kept.append(observations)
-            copies.append({agent: {key: value.copy() for key, value in obs.items()} for agent, obs in observations.items()})
+            copies.append({agent: {key: value.copy() for key, value in obs.items()}
+                           for agent, obs in observations.items()})
             for obs in observations.values():
                 assert obs["action_mask"].tolist() == [1, 1, float(obs["observations"][0] < 2)]
             kinds_of_masks.append(len({tuple(obs["action_mask"]) for obs in observations.values()}))
