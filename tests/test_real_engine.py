@@ -386,6 +386,8 @@ class LaunchedExport:
     def configuration(self, within: float = 60.0) -> dict:
         """The UI's configuration, once its server answers (it prints its address a little earlier)."""
         deadline = time.monotonic() + within
+        # (The address line may still be on its way through the reader thread.)
+        assert self.port_found.wait(within), "no web UI address in the output:\n" + "\n".join(self.lines)
         while True:
             try:
                 return self.get("configuration")
