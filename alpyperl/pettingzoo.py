@@ -61,8 +61,9 @@ class AnyLogicParallelEnv:
         self.env = env
         self._observation_spaces = {t.name: _observation_space(t) for t in env.agent_types.values()}
         self._observations = {t.name: _observation_reader(t) for t in env.agent_types.values()}
-        name = os.path.basename(os.path.abspath(env.model_path)) if env.model_path else "attached"
-        self.metadata = {**env.metadata, "name": f"alpyperl_{name}", "is_parallelizable": True}
+        # the model's name, as its printed lines are labelled ("runner 1, JobShop#3": JobShop)
+        model_name = env.instance_label.rpartition(", ")[2].partition("#")[0]
+        self.metadata = {**env.metadata, "name": f"alpyperl_{model_name}", "is_parallelizable": True}
         self._possible = [f"{t.name}_{number}" for t in env.agent_types.values()
                           for number in range(t.possible_agents)]
         self._possible_set = set(self._possible)

@@ -172,7 +172,7 @@ def test_wrapping_an_environment_takes_no_settings_and_unknown_types_are_named(s
         env = AnyLogicParallelEnv(inner)
         with pytest.raises(ValueError, match=r"type 'robot'.*agent types are \['scout', 'walker'\]"):
             env.observation_space("robot_1")
-        assert env.unwrapped is env and env.metadata["name"] == "alpyperl_model"
+        assert env.unwrapped is env and env.metadata["name"] == "alpyperl_FaultyModel"  # the folder's model name
 
 
 def test_the_module_needs_no_pettingzoo():
