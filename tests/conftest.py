@@ -4,6 +4,7 @@ genuine AnyLogic exports of ALPypeRL 1.x (tests marked ``real_engine``)."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,17 @@ def built_model(relative: str) -> Path:
     folder = REPO_ROOT / relative
     if not (folder / "alpyperl-model.properties").is_file() or not (folder / "model.jar").is_file():
         pytest.fail(f"the model folder {folder} is not built: run `gradle build` first (in {REPO_ROOT})")
+    return folder
+
+
+def copy_of_test_model(test_model: Path, into: Path, model_class: str) -> Path:
+    """A copy of the test model folder in ``into``/model whose model class is ``model_class`` (a class of
+    ``tests/models``, e.g. ``"SwarmModel"``)."""
+    folder = into / "model"
+    shutil.copytree(test_model, folder)
+    properties = folder / "alpyperl-model.properties"
+    properties.write_text(properties.read_text().replace("com.alpyperl.testmodels.FaultyModel",
+                                                         f"com.alpyperl.testmodels.{model_class}"))
     return folder
 
 

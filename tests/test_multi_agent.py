@@ -4,7 +4,6 @@ action masks, refused actions naming the agent, seeds, and the model's mistakes 
 
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pytest
@@ -12,18 +11,13 @@ from gymnasium import spaces
 
 from alpyperl import AnyLogicEnv, AnyLogicMultiAgentEnv, ModelError, ModelLoadError, ResetNeeded
 from alpyperl.multi_agent import agent_type
-
-SWARM = "com.alpyperl.testmodels.SwarmModel"
+from conftest import copy_of_test_model
 
 
 @pytest.fixture(scope="module")
 def swarm_model(test_model, tmp_path_factory):
     """A copy of the test model folder whose model class is SwarmModel."""
-    folder = tmp_path_factory.mktemp("swarm") / "model"
-    shutil.copytree(test_model, folder)
-    properties = folder / "alpyperl-model.properties"
-    properties.write_text(properties.read_text().replace("com.alpyperl.testmodels.FaultyModel", SWARM))
-    return folder
+    return copy_of_test_model(test_model, tmp_path_factory.mktemp("swarm"), "SwarmModel")
 
 
 def open_swarm(swarm_model, **params):

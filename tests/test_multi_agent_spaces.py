@@ -4,7 +4,6 @@ lays its table out and checks actions with them; a mismatch or a missing space n
 
 from __future__ import annotations
 
-import shutil
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from ray.rllib.algorithms.ppo import PPOConfig
 
 from alpyperl import AnyLogicMultiAgentEnv, rllib
 from alpyperl.errors import SpaceDefinitionError
+from conftest import copy_of_test_model
 
 WALKER_OBSERVATION = spaces.Box(-1e6, 1e6, (2,), np.float64)
 WALKER_ACTION = spaces.Discrete(3)
@@ -23,12 +23,7 @@ WALKER_ACTION = spaces.Discrete(3)
 @pytest.fixture(scope="module")
 def python_spaces_model(test_model, tmp_path_factory):
     """A copy of the test model folder whose model class is PythonSpacesSwarmModel."""
-    folder = tmp_path_factory.mktemp("python_spaces") / "model"
-    shutil.copytree(test_model, folder)
-    properties = folder / "alpyperl-model.properties"
-    properties.write_text(properties.read_text().replace("com.alpyperl.testmodels.FaultyModel",
-                                                         "com.alpyperl.testmodels.PythonSpacesSwarmModel"))
-    return folder
+    return copy_of_test_model(test_model, tmp_path_factory.mktemp("python_spaces"), "PythonSpacesSwarmModel")
 
 
 def open_env(model, **settings):

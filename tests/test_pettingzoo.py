@@ -4,7 +4,6 @@ agents joining and leaving, masks in PettingZoo's form, and no import of petting
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import warnings
@@ -13,27 +12,12 @@ import numpy as np
 import pytest
 from pettingzoo.test import parallel_api_test
 
-from alpyperl import AnyLogicMultiAgentEnv
 from alpyperl.pettingzoo import AnyLogicParallelEnv
 from conftest import built_model
+from test_multi_agent import open_swarm, swarm_model  # noqa: F401 (a fixture)
 
 #: What parallel_api_test warns when an episode ends before every declared agent took part (see docs).
 NOT_ALL_POSSIBLE_AGENTS = "No agents present but not all possible_agents are terminated or truncated"
-
-
-@pytest.fixture(scope="module")
-def swarm_model(test_model, tmp_path_factory):
-    """A copy of the test model folder whose model class is SwarmModel."""
-    folder = tmp_path_factory.mktemp("swarm") / "model"
-    shutil.copytree(test_model, folder)
-    properties = folder / "alpyperl-model.properties"
-    properties.write_text(properties.read_text().replace("com.alpyperl.testmodels.FaultyModel",
-                                                         "com.alpyperl.testmodels.SwarmModel"))
-    return folder
-
-
-def open_swarm(swarm_model, **params):
-    return AnyLogicMultiAgentEnv(model=swarm_model, env_params=params, model_output="off")
 
 
 def chosen_actions(agents, observations, own=lambda value: value):
