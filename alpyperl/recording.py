@@ -37,10 +37,11 @@ above it, and episodes are numbered through the whole file.
 ``max_agents`` and ``observation_spaces``/``action_spaces`` (the spaces given in Python by agent
 type, each as its JSON text, or ``null``; optional when reading) instead of the spaces; in its
 episode lines every step is an object keyed by agent id: ``actions[i]`` the actions of the agents
-that waited, ``observations[i]`` the observations ``reset()``/``step()`` returned (each agent's in the flat layout of its type's observation space,
-the mask first for a masked type), ``rewards[i]`` the rewards of step ``i + 1``, and ``ended[i]``
-the agents whose part ended in it (``"terminated"`` or ``"truncated"``). ``terminated`` and
-``truncated`` are the episode's (``"__all__"``), ``return`` the sum over all agents and steps.
+that waited, ``observations[i]`` the observations ``reset()``/``step()`` returned (each agent's in
+the flat layout of its type's observation space, the mask first for a masked type), ``rewards[i]``
+the rewards of step ``i + 1``, and ``ended[i]`` the agents whose part ended in it (``"terminated"``
+or ``"truncated"``). ``terminated`` and ``truncated`` are the episode's (``"__all__"``), ``return``
+the sum over all agents and steps.
 
 **Formats.** The header's ``alpyperl_recording`` is the format: 2 since multi-agent recordings
 (the header has ``"environment": "single_agent"`` or ``"multi_agent"``); recordings of format 1
@@ -156,16 +157,11 @@ class EpisodeRecorder(gym.Wrapper):
             self._file.close()
         super().close()
 
-    def _finish(self, *, terminated: bool = False, truncated: bool = False, abandoned: bool = False,
-                error: BaseException | None = None) -> None:
-        """Writes the running episode (if any) as one line."""
+    def _finish(self, **ending: Any) -> None:
+        """Writes the running episode (if any) as one line; ``ending`` as :meth:`_RecordingFile.write_episode`."""
         episode, self._episode = self._episode, None
-        if episode is None:
-            return
-        episode.update(terminated=terminated, truncated=truncated, abandoned=abandoned,
-                       error=None if error is None else error_text(error),
-                       steps=len(episode["rewards"]), **{"return": float(sum(episode["rewards"]))})
-        self._file.write(episode)
+        if episode is not None:
+            self._file.write_episode(episode, sum(episode["rewards"]), **ending)
 
 
 class MultiAgentEpisodeRecorder:
@@ -252,16 +248,11 @@ class MultiAgentEpisodeRecorder:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def _finish(self, *, terminated: bool = False, truncated: bool = False, abandoned: bool = False,
-                error: BaseException | None = None) -> None:
-        """Writes the running episode (if any) as one line."""
+    def _finish(self, **ending: Any) -> None:
+        """Writes the running episode (if any) as one line; ``ending`` as :meth:`_RecordingFile.write_episode`."""
         episode, self._episode = self._episode, None
-        if episode is None:
-            return
-        episode.update(terminated=terminated, truncated=truncated, abandoned=abandoned,
-                       error=None if error is None else error_text(error), steps=len(episode["rewards"]),
-                       **{"return": float(sum(sum(step.values()) for step in episode["rewards"]))})
-        self._file.write(episode)
+        if episode is not None:  # its return: every agent's rewards summed
+            self._file.write_episode(episode, sum(sum(step.values()) for step in episode["rewards"]), **ending)
 
 
 def _spaces_json(spaces_by_type) -> dict[str, str] | None:
@@ -298,6 +289,15 @@ class _RecordingFile:
     def write(self, line: dict[str, Any]) -> None:
         self._file.write(json.dumps(line) + "\n")
         self._file.flush()
+
+    def write_episode(self, episode: dict[str, Any], episode_return: float, *, terminated: bool = False,
+                      truncated: bool = False, abandoned: bool = False,
+                      error: BaseException | None = None) -> None:
+        """Writes a recorded ``episode`` (its steps in lists) as one line, with how it ended."""
+        episode.update(terminated=terminated, truncated=truncated, abandoned=abandoned,
+                       error=None if error is None else error_text(error), steps=len(episode["rewards"]),
+                       **{"return": float(episode_return)})
+        self.write(episode)
 
     def close(self) -> None:
         self._file.close()

@@ -175,26 +175,40 @@ def run_command(args: argparse.Namespace) -> int:
                                f"return {total:12.6g}  {ending}")
             else:
                 failures.append(episode)
-                progress.print(f"episode {episode:4d}  seed {args.seed + episode}  failed at step {steps + 1}: "
-                               f"{type(error).__name__}: {str(error).splitlines()[0]}")
+                progress.print(_failure_line(episode, args.seed + episode, steps, error))
             progress.update(episode + 1)
     finally:
         progress.close()
         env.close()
         if video is not None:
             video.close()
-    elapsed = time.perf_counter() - started
-    print(_summary(returns, lengths, failures, elapsed))
+    print(_summary(returns, lengths, failures, time.perf_counter() - started))
     if video is not None:
-        print(f"video of {video.frames} frame(s) at {video.fps:g} frames/s written to {args.render}"
-              if video.frames else f"no frame to write: {args.render} was not written")
-    if failures:
-        print(f"{len(failures)} episode(s) failed: {', '.join(map(str, failures))}. "
-              + (f"Replay one with: alpyperl replay {args.record} --episode {failures[0]}" if args.record else
-                 "Run again with --record FILE to record them, then replay one with `alpyperl replay FILE "
-                 "--episode K` (under the debugger with --debug-port, see docs/debugging.md)."))
-        return 1
-    return 0
+        print(_video_line(video, args.render))
+    return _status(failures, args.record, " (under the debugger with --debug-port, see docs/debugging.md)")
+
+
+def _failure_line(episode: int, seed: int, steps: int, error: Exception) -> str:
+    """The progress line of an episode whose model threw or timed out."""
+    return (f"episode {episode:4d}  seed {seed}  failed at step {steps + 1}: "
+            f"{type(error).__name__}: {str(error).splitlines()[0]}")
+
+
+def _video_line(video, path: str) -> str:
+    """What became of the ``--render`` video."""
+    return (f"video of {video.frames} frame(s) at {video.fps:g} frames/s written to {path}"
+            if video.frames else f"no frame to write: {path} was not written")
+
+
+def _status(failures: list[int], record: str | None, replay_hint: str = "") -> int:
+    """Prints which episodes failed and how to replay one; the exit status (1 if any failed)."""
+    if not failures:
+        return 0
+    print(f"{len(failures)} episode(s) failed: {', '.join(map(str, failures))}. "
+          + (f"Replay one with: alpyperl replay {record} --episode {failures[0]}" if record else
+             "Run again with --record FILE to record them, then replay one with `alpyperl replay FILE "
+             f"--episode K`{replay_hint}."))
+    return 1
 
 
 def _summary(returns: list[float], lengths: list[int], failures: list[int], elapsed: float) -> str:

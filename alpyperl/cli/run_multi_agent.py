@@ -145,7 +145,7 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float, described: di
     from ..multi_agent import DEFAULT_MAX_AGENTS, AnyLogicMultiAgentEnv, agent_type
     from ..recording import EpisodeRecorder
     from ..render import DEFAULT_SIZE, VideoFile
-    from .run import Progress, _summary
+    from .run import Progress, _failure_line, _status, _summary, _video_line
 
     onnx = args.policy != "random"
     policies = TypePolicies(args.type_policies, args.policy) if onnx else None
@@ -242,8 +242,7 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float, described: di
                                f"return {total:12.6g}  {ending}  ({per_type})")
             else:
                 failures.append(episode)
-                progress.print(f"episode {episode:4d}  seed {args.seed + episode}  failed at step {steps + 1}: "
-                               f"{type(error).__name__}: {str(error).splitlines()[0]}")
+                progress.print(_failure_line(episode, args.seed + episode, steps, error))
             progress.update(episode + 1)
     finally:
         progress.close()
@@ -252,15 +251,8 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float, described: di
             video.close()
     print(_summary(returns, lengths, failures, time.perf_counter() - started))
     if video is not None:
-        print(f"video of {video.frames} frame(s) at {video.fps:g} frames/s written to {args.render}"
-              if video.frames else f"no frame to write: {args.render} was not written")
+        print(_video_line(video, args.render))
     if returns:
         print("mean return per agent type: "
               + ", ".join(f"{name} {value / len(returns):.6g}" for name, value in type_totals.items()))
-    if failures:
-        print(f"{len(failures)} episode(s) failed: {', '.join(map(str, failures))}. "
-              + (f"Replay one with: alpyperl replay {args.record} --episode {failures[0]}" if args.record else
-                 "Run again with --record FILE to record them, then replay one with `alpyperl replay FILE "
-                 "--episode K`."))
-        return 1
-    return 0
+    return _status(failures, args.record)
