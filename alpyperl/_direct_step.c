@@ -14,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(_WIN32)
 #define JNICALL __stdcall
@@ -42,6 +43,11 @@ typedef struct {
     jvalue_t args[1];   /* the group's handle */
     PyObject *fallback; /* steps through JPype: for a thread the JVM does not know yet */
     PyObject *failure;  /* returns the Java exception of a step that returned FAILED */
+    /* What step_with(action) uses (bind_action): */
+    PyObject *write_action; /* writes any action into the row (Python), or NULL before bind_action */
+    PyObject *integer_types; /* a tuple of the exact types that are written into action_slot here */
+    Py_buffer action_slot;  /* the row's place of a Discrete action (one float64), when has_slot */
+    int has_slot;
 } DirectStep;
 
 static int DirectStep_init(DirectStep *self, PyObject *args, PyObject *kwargs)
@@ -70,8 +76,19 @@ static int DirectStep_init(DirectStep *self, PyObject *args, PyObject *kwargs)
     return 0;
 }
 
+static void release_action(DirectStep *self)
+{
+    Py_CLEAR(self->write_action);
+    Py_CLEAR(self->integer_types);
+    if (self->has_slot) {
+        PyBuffer_Release(&self->action_slot); /* also lets go of the array that holds it */
+        self->has_slot = 0;
+    }
+}
+
 static void DirectStep_dealloc(DirectStep *self)
 {
+    release_action(self);
     Py_XDECREF(self->fallback);
     Py_XDECREF(self->failure);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -116,7 +133,99 @@ static PyObject *DirectStep_step(DirectStep *self, PyObject *Py_UNUSED(ignored))
     return PyLong_FromLong(flags);
 }
 
+/*
+ * bind_action(write_action, action_slot, integer_types): what step_with uses. write_action(action)
+ * writes any action into the row; action_slot (a writable buffer of one float64, or None) is where
+ * a Discrete action goes, so that an action whose type is one of integer_types (exactly) is
+ * written here without calling Python. Java checks the value either way.
+ */
+static PyObject *DirectStep_bind_action(DirectStep *self, PyObject *args)
+{
+    PyObject *write_action, *slot, *integer_types;
+    if (!PyArg_ParseTuple(args, "OOO!", &write_action, &slot, &PyTuple_Type, &integer_types)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(write_action)) {
+        PyErr_SetString(PyExc_TypeError, "bind_action needs a callable that writes an action");
+        return NULL;
+    }
+    Py_buffer buffer;
+    int has_slot = slot != Py_None;
+    if (has_slot) {
+        if (PyObject_GetBuffer(slot, &buffer, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+            return NULL;
+        }
+        if (buffer.len != sizeof(double) || buffer.format == NULL || strcmp(buffer.format, "d") != 0) {
+            PyBuffer_Release(&buffer);
+            PyErr_SetString(PyExc_ValueError, "the action slot must be one float64");
+            return NULL;
+        }
+    }
+    release_action(self);
+    Py_INCREF(write_action);
+    self->write_action = write_action;
+    Py_INCREF(integer_types);
+    self->integer_types = integer_types;
+    if (has_slot) {
+        self->action_slot = buffer;
+        self->has_slot = 1;
+    }
+    Py_RETURN_NONE;
+}
+
+/* Whether action is a plain integer to write into the slot (one of integer_types, exactly, that
+ * fits in 64 bits); sets *value then. Anything else (and any error on the way) is left to write_action. */
+static int plain_integer(DirectStep *self, PyObject *action, long long *value)
+{
+    PyTypeObject *type = Py_TYPE(action);
+    Py_ssize_t count = PyTuple_GET_SIZE(self->integer_types);
+    Py_ssize_t k = 0;
+    while (k < count && (PyObject *)type != PyTuple_GET_ITEM(self->integer_types, k)) {
+        k++;
+    }
+    if (k == count) {
+        return 0;
+    }
+    PyObject *number = type == &PyLong_Type ? Py_NewRef(action) : PyNumber_Index(action);
+    if (number == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int overflow = 0;
+    *value = PyLong_AsLongLongAndOverflow(number, &overflow);
+    Py_DECREF(number);
+    if (overflow || (*value == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+/* step_with(action): writes action (see bind_action), then steps as step() does. */
+static PyObject *DirectStep_step_with(DirectStep *self, PyObject *action)
+{
+    long long value;
+    if (self->write_action == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "step_with needs bind_action first");
+        return NULL;
+    }
+    if (self->has_slot && plain_integer(self, action, &value)) {
+        *(double *)self->action_slot.buf = (double)value;
+    } else {
+        PyObject *written = PyObject_CallOneArg(self->write_action, action);
+        if (written == NULL) {
+            return NULL;
+        }
+        Py_DECREF(written);
+    }
+    return DirectStep_step(self, NULL);
+}
+
 static PyMethodDef DirectStep_methods[] = {
+    {"bind_action", (PyCFunction)DirectStep_bind_action, METH_VARARGS,
+     "bind_action(write_action, action_slot, integer_types): what step_with writes actions with."},
+    {"step_with", (PyCFunction)DirectStep_step_with, METH_O,
+     "Writes the action (see bind_action), then steps as step() does."},
     {"step", (PyCFunction)DirectStep_step, METH_NOARGS,
      "Steps the group: its flags (see ModelSessionGroup.stepAll); raises the Java exception of a failed step."},
     {NULL, NULL, 0, NULL},

@@ -26,7 +26,7 @@ from hashlib import sha256
 
 import numpy as np
 
-from .bridge import EPISODES_ENDED, RUNNING, STEP
+from .bridge import EPISODES_ENDED, RUNNING, STEP, write_then_step
 from .errors import AlpyperlError, ModelError, ModelLoadError
 from .settings import DEBUG_STEP_TIMEOUT, DEFAULT_ATTACH_TIMEOUT
 from .spaces import flat_size, space_from_json
@@ -386,6 +386,11 @@ class AttachedModel:
 
     def model_draws(self) -> bool:
         return False
+
+    def bind_actions(self, write_action, action_slot) -> None:
+        """Sets up ``act_and_step(action)``: writes the action with ``write_action``, then steps
+        (as :meth:`~alpyperl.bridge.ModelGroup.bind_actions`)."""
+        self.act_and_step = write_then_step(write_action, self.step_all)
 
     def step_all(self) -> int:
         """Resets (the command is a seed) or steps the model: one message out, one back. A reset

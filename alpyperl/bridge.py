@@ -72,10 +72,25 @@ class ModelGroup:
         self.model_threads = str(self._group.threadKind())
         #: How many instances can run at the same time.
         self.parallelism = int(self._group.parallelism())
+        #: The step extension's stepper of this group, or None (see :data:`DIRECT_STEP`).
+        self._direct = _direct_step(self._group)
         #: Steps every instance (``ModelSessionGroup.stepAll``): straight through JNI where
         #: :mod:`alpyperl._direct_step` is built, else through JPype.
-        self.step_all = _direct_step(self._group) or self._group.stepAll
+        self.step_all = self._direct.step if self._direct is not None else self._group.stepAll
+        #: ``act_and_step(action)``: writes one instance's action and steps (see :meth:`bind_actions`).
+        self.act_and_step = _needs_bind_actions
         _LIVE_GROUPS.add(self)
+
+    def bind_actions(self, write_action, action_slot: np.ndarray | None) -> None:
+        """Sets up :attr:`act_and_step`, the step of a group of one instance: ``act_and_step(action)``
+        writes ``action`` with ``write_action``, then steps as :attr:`step_all` does. ``action_slot``
+        (a float64 array of one value, the place of a Discrete action in the row, or None) lets the
+        step extension write a plain integer itself, without calling Python."""
+        if self._direct is not None:
+            self._direct.bind_action(write_action, action_slot, _PLAIN_INTEGERS)
+            self.act_and_step = self._direct.step_with
+        else:
+            self.act_and_step = write_then_step(write_action, self._group.stepAll)
 
     def describe(self, timeout: float) -> dict:
         """The model's own spaces (JSON descriptions or None) and parameter names (or None)."""
@@ -134,6 +149,22 @@ class ModelGroup:
                 pass
 
 
+def write_then_step(write_action, step_all):
+    """``act_and_step`` made of its two parts (where the step extension does not do both)."""
+    def act_and_step(action) -> int:
+        write_action(action)
+        return step_all()
+
+    return act_and_step
+
+
+def _needs_bind_actions(action) -> int:
+    raise RuntimeError("act_and_step() needs bind_actions() first")
+
+
+#: The exact types of actions that the step extension writes into a Discrete action's slot itself.
+_PLAIN_INTEGERS = (int, np.int64, np.int32)
+
 #: Whether groups step through :mod:`alpyperl._direct_step` when it is built (``ALPYPERL_DIRECT_STEP=0``
 #: steps through JPype, e.g. to compare the two).
 DIRECT_STEP = os.environ.get("ALPYPERL_DIRECT_STEP", "1") != "0"
@@ -141,8 +172,8 @@ _direct_entry: "jni.StaticMethod | None | bool" = False  # False: not looked up 
 
 
 def _direct_step(group):
-    """``group.stepAll`` called straight through JNI (a DirectStep's ``step``), or None where that
-    is not possible (the extension is not built, or the JVM cannot be reached through JNI)."""
+    """A DirectStep that calls ``group.stepAll`` straight through JNI (its ``step``), or None where
+    that is not possible (the extension is not built, or the JVM cannot be reached through JNI)."""
     global _direct_entry
     if not DIRECT_STEP:
         return None
@@ -157,7 +188,7 @@ def _direct_step(group):
         return None
     handle = int(group.directStepHandle())
     take_failure = jpype.JClass("com.alpyperl.launcher.DirectStep").takeFailure
-    return DirectStep(*_direct_entry, handle, group.stepAll, lambda: take_failure(handle)).step
+    return DirectStep(*_direct_entry, handle, group.stepAll, lambda: take_failure(handle))
 
 
 #: The groups of this process, so that a child forked from it refuses to use them (it has no JVM).
@@ -169,6 +200,13 @@ def _refuse_in_forked_child() -> None:
     (it would hang, touching a JVM the child does not have)."""
     for group in list(_LIVE_GROUPS):
         group.step_all = jvm.ensure_usable_here
+        group.act_and_step = _refuse_action
+
+
+def _refuse_action(action) -> int:
+    """``act_and_step`` in a forked child: raises what :func:`jvm.ensure_usable_here` says."""
+    jvm.ensure_usable_here()
+    raise AssertionError("a forked child has no JVM")
 
 
 os.register_at_fork(after_in_child=_refuse_in_forked_child)

@@ -9,6 +9,7 @@ buffer shared by Python and Java. An ``AnyLogicEnv`` is a group of one model ins
 
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 from collections.abc import Mapping
@@ -138,11 +139,14 @@ class AnyLogicEnv(gym.Env):
         # Bound once: the step path touches nothing else.
         self._write_action = instances.write_actions
         self._read_observation = instances.read_observations
-        self._group = instances.group  # its step_all, looked up per step (a forked child replaces it)
+        # A Discrete action's place in the row, which the step extension writes a plain integer into.
+        action_slot = instances.rows[0, :1] if isinstance(self.action_space, gym.spaces.Discrete) else None
+        instances.group.bind_actions(self._write_action, action_slot)
+        self._group = instances.group  # its act_and_step, looked up per step (a forked child replaces it)
         self._busy = instances.busy
         self._statuses = instances.statuses
-        self._row = instances.rows[0]
-        self._reward_index = self._row.size - 1
+        row = instances.rows[0]
+        self._read_reward = functools.partial(row.item, row.size - 1)  # the reward, as a Python float
 
     def _prepare_rendering(self) -> None:
         """Checks that the model draws and allocates the frame buffer Java writes pixels into; in
@@ -218,9 +222,8 @@ class AnyLogicEnv(gym.Env):
         if not busy.acquire(False):
             raise self._instances.in_use("step()")
         try:
-            self._write_action(action)
             try:
-                flags = self._group.step_all()
+                flags = self._group.act_and_step(action)  # writes the action, then steps
             except JavaException as error:
                 problem = self._instances.failure(error)
                 self._episode_over = not isinstance(problem, ValueError)  # a refused action changed nothing
@@ -229,13 +232,13 @@ class AnyLogicEnv(gym.Env):
                 self._episode_over = True
                 raise
             if not flags:  # the common step: the episode goes on, and the model printed nothing
-                return self._read_observation(), self._row.item(self._reward_index), False, False, {}
+                return self._read_observation(), self._read_reward(), False, False, {}
             # The episode ended (EPISODES_ENDED), or printed lines wait (OUTPUT_WAITING).
             if flags & OUTPUT_WAITING:
                 self._instances.output.drain()
             status = self._statuses.item(0)
             self._episode_over = status != RUNNING
-            return (self._read_observation(), self._row.item(self._reward_index), status == TERMINATED,
+            return (self._read_observation(), self._read_reward(), status == TERMINATED,
                     status == TRUNCATED, {})
         finally:
             busy.release()

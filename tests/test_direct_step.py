@@ -143,3 +143,66 @@ def test_a_vector_environment_steps_through_the_direct_call(cartpole_model):
         assert observations.shape == (3, 4) and rewards.tolist() == [1.0, 1.0, 1.0]
     finally:
         vector.close()
+
+
+#: Actions of every type a Discrete(2) action may come as, in the order the test steps them.
+ACTIONS_OF_EVERY_TYPE = [1, np.int64(0), np.int32(1), np.intp(1), np.uint8(0), np.array(1), np.array([0]), 1]
+#: Actions that are refused, and how (pairs: True and 1.0 would be one key of a dict).
+REFUSED_ACTIONS = [
+    (True, "action True is not an integer"),
+    (1.0, "action 1.0 is not an integer"),
+    ("1", "action '1' is not an integer"),
+    (-1, "-1 is outside 0..1"),
+    (2**40, "1099511627776 is outside 0..1"),
+    (2**70, "is outside 0..1"),
+]
+
+
+def test_actions_of_every_type_step_alike_on_both_paths(cartpole_model, monkeypatch):
+    """The step extension writes a plain integer (int, numpy int64/int32) into the row itself and
+    leaves every other action to Python's writer: the episodes and the refusals are those of JPype's path."""
+    runs = {}
+    for direct in (True, False):
+        monkeypatch.setattr(bridge, "DIRECT_STEP", direct)
+        env = AnyLogicEnv(cartpole_model)
+        try:
+            assert uses_direct_step(env) == direct
+            env.reset(seed=3)
+            observations = [env.step(action)[0].tolist() for action in ACTIONS_OF_EVERY_TYPE]
+            refusals = []
+            for action, _ in REFUSED_ACTIONS:
+                with pytest.raises(ValueError) as refused:
+                    env.step(action)
+                refusals.append(str(refused.value))
+            observations.append(env.step(0)[0].tolist())  # refused actions changed nothing
+            runs[direct] = observations, refusals
+        finally:
+            env.close()
+    assert runs[True] == runs[False]
+    for (action, expected), message in zip(REFUSED_ACTIONS, runs[True][1]):
+        assert expected in message, (action, message)
+
+
+def test_the_step_extension_writes_plain_integers_without_calling_python(cartpole_model, monkeypatch):
+    monkeypatch.setattr(bridge, "DIRECT_STEP", True)
+    env = AnyLogicEnv(cartpole_model)
+    written = []
+
+    def write_action(action):
+        written.append(action)
+        env._instances.write_actions(action)
+
+    try:
+        group = env._instances.group
+        group.bind_actions(write_action, env._instances.rows[0, :1])
+        env.reset(seed=6)
+        for action in (1, np.int64(0), np.int32(1)):
+            env.step(action)
+        assert written == []
+        env.step(np.array(1))  # anything else is written by Python
+        assert len(written) == 1
+        group.bind_actions(write_action, None)  # no slot (a space other than Discrete): Python writes every action
+        env.step(1)
+        assert len(written) == 2
+    finally:
+        env.close()
