@@ -371,6 +371,18 @@ def test_nothing_attaches_within_the_timeout(attach_file, capsys):
     assert not attach_file.exists()
 
 
+def test_the_run_command_names_its_own_option_when_nothing_attaches(attach_file, capsys):
+    """On the command line the longer wait is --attach-timeout, not the Python setting."""
+    from alpyperl import cli
+
+    assert cli.main(["run", "--attach", "--attach-timeout", "0.3"]) == 1
+    error = capsys.readouterr().err
+    assert "no model attached within 0.3 s" in error
+    assert "give it longer with --attach-timeout SECONDS" in error
+    assert "attach_timeout=" not in error
+    assert not attach_file.exists()
+
+
 # ---- security: loopback only, the token, malformed messages ------------------------------------------
 
 

@@ -98,7 +98,8 @@ def run_command(args: argparse.Namespace) -> int:
         from ..settings import DEFAULT_ATTACH_TIMEOUT
 
         attached = AttachedModel(0 if args.attach is True else args.attach,
-                                 args.attach_timeout or DEFAULT_ATTACH_TIMEOUT)
+                                 args.attach_timeout or DEFAULT_ATTACH_TIMEOUT,
+                                 timeout_setting="--attach-timeout SECONDS")
         agents = attached.describe(step_timeout).get("agents")
     else:
         agents = _agents_of(args, step_timeout)
