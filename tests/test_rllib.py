@@ -465,6 +465,10 @@ def test_training_prints_no_warning_a_user_cannot_act_on(tmp_path):
 @pytest.mark.parametrize("script, arguments, status", [
     ("examples/cartpole/train.py", ["--help"], 0),
     ("examples/inventory/train.py", ["--help"], 0),
+    ("examples/jobshop/train.py", ["--help"], 0),
+    ("examples/jobshop/train.py", ["--num-env-runners", "-1"], 2),
+    ("examples/maintenance/train.py", ["--help"], 0),
+    ("examples/maintenance/train.py", ["--minutes", "0"], 2),
     ("examples/cartpole/train.py", ["--max-iterations", "0"], 2),
     ("examples/cartpole/evaluate.py", ["policy.onnx", "--episodes", "0"], 2),
     ("examples/cartpole/evaluate.py", ["no/such/policy.onnx"], 1),
