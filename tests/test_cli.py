@@ -74,6 +74,15 @@ def test_info_of_a_model_that_leaves_its_spaces_to_python():
     assert "  productMix       String   '0.5,0.3,0.2'" in result.stdout
 
 
+def test_run_of_a_model_that_leaves_its_spaces_to_python_says_what_the_command_line_can_do():
+    """The command line cannot pass spaces: the error says to use --policy or Python, not observation_space=... alone."""
+    result = alpyperl("run", REPO / "examples/inventory/build/model", "--episodes", "1")
+    assert result.returncode == 1
+    assert "the observation space is defined neither in the model" in result.stderr
+    assert "run such a model with --policy FILE.onnx" in result.stderr
+    assert "AnyLogicEnv(model=..., observation_space=..., action_space=...)" in result.stderr
+
+
 def test_info_of_a_missing_folder_is_one_clear_line(tmp_path):
     result = alpyperl("info", tmp_path / "nowhere")
     assert result.returncode == 1

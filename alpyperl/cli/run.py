@@ -9,7 +9,7 @@ import sys
 import time
 
 from .. import bridge, jvm
-from ..errors import AlpyperlError
+from ..errors import AlpyperlError, SpaceDefinitionError
 from ..masks import OBSERVATIONS_KEY, is_masked, sample_valid, split
 from .arguments import (
     FORMATTER, UsageError, add_debug_options, add_param_option, check_debug, params, port, positive_float, positive_int,
@@ -17,6 +17,13 @@ from .arguments import (
 )
 
 __all__ = ["add_parser", "run_command", "run_onnx", "Progress"]
+
+#: What to do when MODEL leaves a space to Python, which the command line cannot give.
+_SPACES_FROM_PYTHON = ("`alpyperl run` cannot give a model its spaces: run such a model with --policy FILE.onnx (it "
+                       "takes the spaces the policy was trained with), or from Python with "
+                       "AnyLogicEnv(model=..., observation_space=..., action_space=...)")
+_RENDER_NEEDS_SPACES = ("with --render, `alpyperl run` needs a model that defines its spaces; without --render it takes "
+                        "the spaces the policy was trained with")
 
 
 def add_parser(commands) -> None:
@@ -126,8 +133,12 @@ def run_command(args: argparse.Namespace) -> int:
             attached.close()
             raise
     else:
-        env = AnyLogicEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
-                          debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
+        try:
+            env = AnyLogicEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
+                              debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
+        except SpaceDefinitionError as error:
+            hint = _SPACES_FROM_PYTHON if args.policy == "random" else _RENDER_NEEDS_SPACES
+            raise SpaceDefinitionError(f"{error}. {hint}") from None
     video = None
     if args.render:
         try:
