@@ -22,7 +22,7 @@ __all__ = ["add_parser", "run_command", "run_onnx", "Progress"]
 _SPACES_FROM_PYTHON = ("`alpyperl run` cannot give a model its spaces: run such a model with --policy FILE.onnx (it "
                        "takes the spaces the policy was trained with), or from Python with "
                        "AnyLogicEnv(model=..., observation_space=..., action_space=...)")
-_RENDER_NEEDS_SPACES = ("with --render, `alpyperl run` needs a model that defines its spaces; without --render it takes "
+_RENDER_NEEDS_SPACES = ("With --render, `alpyperl run` needs a model that defines its spaces; without --render it takes "
                         "the spaces the policy was trained with")
 
 
