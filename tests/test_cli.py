@@ -280,3 +280,19 @@ def test_train_fails_and_says_why_when_the_model_ends_its_runner_process(anylogi
     assert "at com.acme.cartpole.Main.executeActionOf(Main.java:" in output
     assert "alpyperl train: error: iteration 1 sampled no steps" in result.stderr
     assert not (tmp_path / "checkpoint").exists()
+
+
+@pytest.mark.parametrize("script, arguments", [
+    ("cartpole/run.py", ["--episodes", "0"]),
+    ("inventory/run.py", ["--episodes", "0"]),
+    ("jobshop/run.py", ["--machines", "0"]),
+    ("maintenance/run.py", ["--episodes", "-1"]),
+])
+def test_the_example_run_scripts_refuse_a_count_below_one(script, arguments):
+    """Status 2 and argparse's one line, not a traceback about an empty sequence after the episodes."""
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run([sys.executable, str(REPO / "examples" / script), *arguments], capture_output=True,
+                            text=True, timeout=120, cwd=REPO, env=env)
+    assert result.returncode == 2, result.stderr
+    assert f"error: argument {arguments[0]}: expected a number of at least 1" in result.stderr
+    assert "Traceback" not in result.stderr
