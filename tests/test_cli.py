@@ -215,6 +215,8 @@ def test_run_with_an_onnx_policy_runs_it_in_java(cartpole_model, tmp_path):
     assert "2 episodes: mean return" in result.stdout
     # the same episodes as the launcher's own command line gives (episode k seeded with 100 + k)
     assert re.findall(r"return +(\S+)", result.stdout)[:2] == [f"{r:.3f}" for r in python_returns(cartpole_model, [100, 101])]
+    # numbered from 0, as a random policy's episodes and `alpyperl replay --episode K` are
+    assert re.findall(r"^episode +(\d+) +seed (\d+) ", result.stdout, re.MULTILINE) == [("0", "100"), ("1", "101")]
 
     not_onnx = tmp_path / "policy.onnx"
     not_onnx.write_bytes(b"this is not an ONNX file")
