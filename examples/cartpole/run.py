@@ -39,7 +39,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--episodes", type=positive_int, default=20, help="episodes per policy (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode (default 0)")
-    parser.add_argument("--pole-length", type=float, default=0.5, help="half the pole's length in metres")
+    parser.add_argument("--pole-length", type=float, default=0.5, help="half the pole's length in metres (default 0.5)")
     args = parser.parse_args()
 
     env = AnyLogicEnv(model=MODEL, env_params={"poleLength": args.pole_length})
