@@ -731,6 +731,19 @@ def test_run_command_refuses_attach_misuse(arguments, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_a_model_folder_after_attach_is_told_apart_from_a_wrong_port(cartpole_model, capsys):
+    from alpyperl import cli
+
+    with pytest.raises(SystemExit) as wrong:
+        cli.main(["run", "--attach", str(cartpole_model)])
+    assert wrong.value.code == 2
+    assert "give MODEL or --attach, one of them" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--attach", "99999"])
+    error = capsys.readouterr().err
+    assert "expected a TCP port number from 1 to 65535, got '99999'" in error and "MODEL" not in error.splitlines()[-1]
+
+
 def test_an_interrupted_step_ends_the_attached_run_so_that_no_answer_is_taken_for_another(attach_file, monkeypatch):
     """Ctrl-C between a message and its answer: the model is told to close (its answer would otherwise
     be read as the next call's), and reset() waits for the model to attach again."""

@@ -47,7 +47,7 @@ def add_parser(commands) -> None:
                "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic, watch it\n"
                "  alpyperl run --attach --policy machine=machine.onnx   # a multi-agent model in AnyLogic")
     run.add_argument("model", metavar="MODEL", nargs="?", help="the model folder (not with --attach)")
-    run.add_argument("--attach", nargs="?", const=True, type=port, metavar="PORT",
+    run.add_argument("--attach", nargs="?", const=True, type=_attach_port, metavar="PORT",
                      help="run the model that runs in AnyLogic itself instead of MODEL: wait for it on 127.0.0.1 "
                           "(PORT, or any free port) until Run is pressed in AnyLogic, whose animation shows the "
                           "episodes (the model's connector set to train; see docs/anylogic.md)")
@@ -74,6 +74,17 @@ def add_parser(commands) -> None:
                      help="with --render: frame size in pixels (default 600x400)")
     add_debug_options(run)
     run.set_defaults(handler=run_command)
+
+
+def _attach_port(text: str) -> int:
+    """--attach's optional PORT; a model folder after --attach is told apart from a wrong port."""
+    try:
+        return port(text)
+    except argparse.ArgumentTypeError as error:
+        if os.path.isdir(text):
+            raise argparse.ArgumentTypeError(f"{error}: --attach runs the model running in AnyLogic instead of a "
+                                             "model folder such as this one; give MODEL or --attach, one of them")
+        raise
 
 
 def run_command(args: argparse.Namespace) -> int:
