@@ -284,10 +284,12 @@ class AttachedModel:
     #: There is no model thread in this process: the model runs in AnyLogic's JVM.
     model_threads = "attached"
 
-    def __init__(self, port: int, timeout: float):
+    def __init__(self, port: int, timeout: float, *, timeout_setting: str = "attach_timeout=SECONDS"):
+        """``timeout_setting`` is how the user gives the wait a longer time (named when none attached)."""
         shared = np.full(2, STEP, dtype=np.int64)
         self.commands, self.statuses = shared[:1], shared[1:]
         self._timeout = float(timeout)
+        self._timeout_setting = timeout_setting
         self._channel: _Channel | None = None
         self._description: dict | None = None
         self._configure_message = b""
@@ -313,7 +315,7 @@ class AttachedModel:
             if remaining <= 0:
                 raise ModelLoadError(
                     f"no model attached within {self._timeout:g} s on {self.address}: {_TO_DO} while the "
-                    f"environment waits, or give it longer with attach_timeout=SECONDS. The model finds this "
+                    f"environment waits, or give it longer with {self._timeout_setting}. The model finds this "
                     f"environment through the connection file {self._listener.file}")
             try:
                 self._channel, description = self._listener.arrived.get(timeout=min(remaining, 0.5))

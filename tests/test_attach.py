@@ -371,6 +371,18 @@ def test_nothing_attaches_within_the_timeout(attach_file, capsys):
     assert not attach_file.exists()
 
 
+def test_the_run_command_names_its_own_option_when_nothing_attaches(attach_file, capsys):
+    """On the command line the longer wait is --attach-timeout, not the Python setting."""
+    from alpyperl import cli
+
+    assert cli.main(["run", "--attach", "--attach-timeout", "0.3"]) == 1
+    error = capsys.readouterr().err
+    assert "no model attached within 0.3 s" in error
+    assert "give it longer with --attach-timeout SECONDS" in error
+    assert "attach_timeout=" not in error
+    assert not attach_file.exists()
+
+
 # ---- security: loopback only, the token, malformed messages ------------------------------------------
 
 
@@ -717,6 +729,19 @@ def test_run_command_refuses_attach_misuse(arguments, message, capsys):
 
     assert cli.main(arguments) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_model_folder_after_attach_is_told_apart_from_a_wrong_port(cartpole_model, capsys):
+    from alpyperl import cli
+
+    with pytest.raises(SystemExit) as wrong:
+        cli.main(["run", "--attach", str(cartpole_model)])
+    assert wrong.value.code == 2
+    assert "give MODEL or --attach, one of them" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--attach", "99999"])
+    error = capsys.readouterr().err
+    assert "expected a TCP port number from 1 to 65535, got '99999'" in error and "MODEL" not in error.splitlines()[-1]
 
 
 def test_an_interrupted_step_ends_the_attached_run_so_that_no_answer_is_taken_for_another(attach_file, monkeypatch):

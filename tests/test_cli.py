@@ -74,6 +74,15 @@ def test_info_of_a_model_that_leaves_its_spaces_to_python():
     assert "  productMix       String   '0.5,0.3,0.2'" in result.stdout
 
 
+def test_run_of_a_model_that_leaves_its_spaces_to_python_says_what_the_command_line_can_do():
+    """The command line cannot pass spaces: the error says to use --policy or Python, not observation_space=... alone."""
+    result = alpyperl("run", REPO / "examples/inventory/build/model", "--episodes", "1")
+    assert result.returncode == 1
+    assert "the observation space is defined neither in the model" in result.stderr
+    assert "run such a model with --policy FILE.onnx" in result.stderr
+    assert "AnyLogicEnv(model=..., observation_space=..., action_space=...)" in result.stderr
+
+
 def test_info_of_a_missing_folder_is_one_clear_line(tmp_path):
     result = alpyperl("info", tmp_path / "nowhere")
     assert result.returncode == 1
@@ -206,6 +215,8 @@ def test_run_with_an_onnx_policy_runs_it_in_java(cartpole_model, tmp_path):
     assert "2 episodes: mean return" in result.stdout
     # the same episodes as the launcher's own command line gives (episode k seeded with 100 + k)
     assert re.findall(r"return +(\S+)", result.stdout)[:2] == [f"{r:.3f}" for r in python_returns(cartpole_model, [100, 101])]
+    # numbered from 0, as a random policy's episodes and `alpyperl replay --episode K` are
+    assert re.findall(r"^episode +(\d+) +seed (\d+) ", result.stdout, re.MULTILINE) == [("0", "100"), ("1", "101")]
 
     not_onnx = tmp_path / "policy.onnx"
     not_onnx.write_bytes(b"this is not an ONNX file")
@@ -271,3 +282,19 @@ def test_train_fails_and_says_why_when_the_model_ends_its_runner_process(anylogi
     assert "at com.acme.cartpole.Main.executeActionOf(Main.java:" in output
     assert "alpyperl train: error: iteration 1 sampled no steps" in result.stderr
     assert not (tmp_path / "checkpoint").exists()
+
+
+@pytest.mark.parametrize("script, arguments", [
+    ("cartpole/run.py", ["--episodes", "0"]),
+    ("inventory/run.py", ["--episodes", "0"]),
+    ("jobshop/run.py", ["--machines", "0"]),
+    ("maintenance/run.py", ["--episodes", "-1"]),
+])
+def test_the_example_run_scripts_refuse_a_count_below_one(script, arguments):
+    """Status 2 and argparse's one line, not a traceback about an empty sequence after the episodes."""
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run([sys.executable, str(REPO / "examples" / script), *arguments], capture_output=True,
+                            text=True, timeout=120, cwd=REPO, env=env)
+    assert result.returncode == 2, result.stderr
+    assert f"error: argument {arguments[0]}: expected a number of at least 1" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -327,6 +327,12 @@ def test_the_command_line_exports_and_reports_errors(cartpole_checkpoint, tmp_pa
     assert "has no RLModule 'nope'; it has ['default_policy']" in capsys.readouterr().err
     assert export_command(["--checkpoint", str(tmp_path / "missing"), "--out", str(out)]) == 1
     assert "does not exist" in capsys.readouterr().err
+    # The run's folder instead of the checkpoint in it: the error names the checkpoint to give.
+    assert export_command(["--checkpoint", str(cartpole_checkpoint.parent), "--out", str(out)]) == 1
+    assert f"it holds a checkpoint in {cartpole_checkpoint}: give that folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert export_command(["--checkpoint", str(tmp_path / "empty"), "--out", str(out)]) == 1
+    assert "is missing (save one with algo.save(folder))" in capsys.readouterr().err
 
 
 def test_a_checkpoint_with_an_observation_filter_is_refused(cartpole_checkpoint, tmp_path):

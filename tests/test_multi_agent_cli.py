@@ -183,3 +183,17 @@ def test_the_java_runner_takes_the_spaces_a_type_leaves_to_python_from_its_polic
         assert refused.returncode == 1 and message in refused.stderr + refused.stdout, (args, refused.stdout,
                                                                                         refused.stderr)
         assert "Traceback" not in refused.stderr
+
+
+def test_info_shows_each_agent_type_and_its_spaces(swarm_model, python_spaces_model):
+    """Not "give observation_space=... to AnyLogicEnv", which would not open a multi-agent model."""
+    result = alpyperl("info", swarm_model)
+    assert result.returncode == 0, result.stderr
+    assert "agent types   2 (a multi-agent model: open it with AnyLogicMultiAgentEnv)" in result.stdout
+    assert "\n  scout  (up to 4 agents, with an action mask)\n" in result.stdout
+    assert "\n    actions       MultiDiscrete([2 3])  (defined by the model; 2 value(s) flat)\n" in result.stdout
+    assert "AnyLogicEnv\n" not in result.stdout and "agents               int      3" in result.stdout
+    from_python = alpyperl("info", python_spaces_model)
+    assert from_python.returncode == 0, from_python.stderr
+    assert ("    observations  not defined by the model: give observation_spaces={'walker': ...} to "
+            "AnyLogicMultiAgentEnv") in from_python.stdout

@@ -303,7 +303,8 @@ def test_doctor_reports_java_jars_and_versions():
     assert ("virtual threads available" in out) == virtual and ("platform threads only" in out) != virtual
     for jar in JARS:
         assert re.search(rf"{re.escape(jar)} +{re.escape(alpyperl.__version__)}\n", out), jar
-    for distribution in ("JPype1", "gymnasium", "numpy", "ray", "torch", "onnx", "onnxruntime"):
+    for distribution in ("JPype1", "gymnasium", "numpy", "ray", "torch", "onnx", "onnxruntime", "stable-baselines3",
+                         "sb3-contrib"):
         try:
             version = importlib.metadata.version(distribution)
         except importlib.metadata.PackageNotFoundError:

@@ -347,19 +347,38 @@ def test_runners_on_two_nodes_each_own_a_jvm_and_a_missing_model_is_named(two_no
     assert all(f"node id {node[:8]}" in message for node in nodes)
 
 
-def test_a_model_that_fails_to_load_on_the_runners_is_reported_with_the_node(local_ray, test_model, tmp_path):
-    broken = tmp_path / "broken-model"
-    broken.mkdir()
-    (broken / "alpyperl-model.properties").write_text(
+def with_unknown_class(test_model: Path, folder: Path) -> Path:
+    """A copy of the test model folder whose descriptor names a class that is not there."""
+    folder.mkdir()
+    (folder / "alpyperl-model.properties").write_text(
         (test_model / "alpyperl-model.properties").read_text().replace(
             "model.class=com.alpyperl.testmodels.FaultyModel", "model.class=com.alpyperl.testmodels.NoSuchModel"))
     for name in ("model.jar", "lib"):
-        (broken / name).symlink_to(test_model / name)
+        (folder / name).symlink_to(test_model / name)
+    return folder
+
+
+def test_a_model_that_fails_to_load_on_the_runners_is_reported_with_the_node(local_ray, test_model, tmp_path):
+    broken = with_unknown_class(test_model, tmp_path / "broken-model")
     env_name = rllib.register_env()
     with pytest.raises(ModelLoadError) as error:
         rllib.build_algo(tiny_config(env_name, {"model": str(broken)}, runners=1, envs=1))
     message = str(error.value)
     assert "com.alpyperl.testmodels.NoSuchModel" in message and "on node" in message
+
+
+def test_a_runner_names_the_missing_folder_only_when_the_folder_is_missing(test_model, tmp_path):
+    """make_env, as a runner calls it: a model that is there but refused is not blamed on the node's files."""
+    from alpyperl.rllib.envs import make_env
+
+    broken = with_unknown_class(test_model, tmp_path / "broken-model")
+    with pytest.raises(ModelLoadError) as refused:
+        make_env({"model": str(broken)})
+    assert "com.alpyperl.testmodels.NoSuchModel" in str(refused.value)
+    assert "(on Ray node " in str(refused.value) and "needs the model folder" not in str(refused.value)
+    with pytest.raises(ModelLoadError) as missing:
+        make_env({"model": str(tmp_path / "nowhere")})
+    assert "every node that runs EnvRunners needs the model folder at this path" in str(missing.value)
 
 
 # ---- shutdown -------------------------------------------------------------------------------
@@ -465,6 +484,10 @@ def test_training_prints_no_warning_a_user_cannot_act_on(tmp_path):
 @pytest.mark.parametrize("script, arguments, status", [
     ("examples/cartpole/train.py", ["--help"], 0),
     ("examples/inventory/train.py", ["--help"], 0),
+    ("examples/jobshop/train.py", ["--help"], 0),
+    ("examples/jobshop/train.py", ["--num-env-runners", "-1"], 2),
+    ("examples/maintenance/train.py", ["--help"], 0),
+    ("examples/maintenance/train.py", ["--minutes", "0"], 2),
     ("examples/cartpole/train.py", ["--max-iterations", "0"], 2),
     ("examples/cartpole/evaluate.py", ["policy.onnx", "--episodes", "0"], 2),
     ("examples/cartpole/evaluate.py", ["no/such/policy.onnx"], 1),

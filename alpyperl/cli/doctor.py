@@ -26,7 +26,8 @@ PACKAGES = (
     ("torch", "training (the policies' networks)", TORCH_INSTALL, False),
     ("onnx", "exporting policies", "pip install 'alpyperl[export]'", False),
     ("onnxruntime", "exporting policies (checking them)", "pip install 'alpyperl[export]'", False),
-    ("stable-baselines3", "training with Stable-Baselines3", "pip install stable-baselines3", False),
+    ("stable-baselines3", "training with Stable-Baselines3", "pip install 'alpyperl[sb3]'", False),
+    ("sb3-contrib", "Stable-Baselines3 with action masks (MaskablePPO)", "pip install 'alpyperl[sb3]'", False),
     ("moviepy", "videos of episodes", "pip install 'alpyperl[video]'", False),
 )
 #: The Ray version alpyperl.rllib is made for (the rllib extra pins it).

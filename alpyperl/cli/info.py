@@ -20,7 +20,8 @@ def add_parser(commands) -> None:
         "info", help="show a model's spaces, parameters, classpath and kind", formatter_class=FORMATTER,
         description=wrap("Open MODEL and show what a training script needs to know about it: its kind (plain Java "
                     "or AnyLogic export), classpath, observation and action spaces (and whether the model "
-                    "defines them), and its parameters with their defaults."),
+                    "defines them; per agent type for a multi-agent model), and its parameters with their "
+                    "defaults."),
         epilog="example:\n  alpyperl info examples/cartpole/build/model")
     info.add_argument("model", metavar="MODEL", help="the model folder")
     info.set_defaults(handler=info_command)
@@ -39,12 +40,12 @@ def info_command(args: argparse.Namespace) -> int:
         print(f"model class   {model_class}")
     print(f"classpath     {', '.join(classpath) if classpath else '(unknown)'}", flush=True)
     described = bridge.describe_model(folder, 30.0)
-    for label, key in (("observations", "observation_space"), ("actions", "action_space")):
-        if described[key] is None:
-            print(f"{label:13} not defined by the model: give {key}=... to AnyLogicEnv")
-        else:
-            space = space_from_json(json.dumps(described[key]))
-            print(f"{label:13} {space}  (defined by the model; {flat_size(space)} value(s) flat)")
+    agents = described.get("agents")
+    if agents is not None:
+        _print_agent_types(agents["types"])
+    else:
+        for label, key in (("observations", "observation_space"), ("actions", "action_space")):
+            _print_space(label, described[key], f"give {key}=... to AnyLogicEnv")
     if described.get("action_mask"):
         print("action mask   yes (MaskedModel): Python observes {\"action_mask\": ..., \"observations\": ...}")
     names = described["parameters"]
@@ -60,6 +61,28 @@ def info_command(args: argparse.Namespace) -> int:
             java_type, default = defaults.get(name, ("", "default unknown"))
             print(f"  {name:{width}}  {java_type:8} {default}")
     return 0
+
+
+def _print_space(label: str, space_json: dict | None, otherwise: str, indent: str = "") -> None:
+    if space_json is None:
+        print(f"{indent}{label:13} not defined by the model: {otherwise}")
+    else:
+        space = space_from_json(json.dumps(space_json))
+        print(f"{indent}{label:13} {space}  (defined by the model; {flat_size(space)} value(s) flat)")
+
+
+def _print_agent_types(types: list[dict]) -> None:
+    """The spaces of each agent type of a multi-agent model (MultiAgentModel)."""
+    print(f"agent types   {len(types)} (a multi-agent model: open it with AnyLogicMultiAgentEnv)")
+    for agent_type in types:
+        name = agent_type["name"]
+        notes = ([f"up to {agent_type['possible_agents']} agents"] if agent_type.get("possible_agents") else []) + (
+            ["with an action mask"] if agent_type.get("action_mask") else [])
+        print(f"  {name}" + (f"  ({', '.join(notes)})" if notes else ""))
+        for label, key, argument in (("observations", "observation_space", "observation_spaces"),
+                                     ("actions", "action_space", "action_spaces")):
+            _print_space(label, agent_type.get(key), f"give {argument}={{{name!r}: ...}} to AnyLogicMultiAgentEnv",
+                         indent="    ")
 
 
 def describe_folder(folder: str) -> tuple[str, str | None, list[str]]:

@@ -9,7 +9,7 @@ import sys
 import time
 
 from .. import bridge, jvm
-from ..errors import AlpyperlError
+from ..errors import AlpyperlError, SpaceDefinitionError
 from ..masks import OBSERVATIONS_KEY, is_masked, sample_valid, split
 from .arguments import (
     FORMATTER, UsageError, add_debug_options, add_param_option, check_debug, params, port, positive_float, positive_int,
@@ -17,6 +17,13 @@ from .arguments import (
 )
 
 __all__ = ["add_parser", "run_command", "run_onnx", "Progress"]
+
+#: What to do when MODEL leaves a space to Python, which the command line cannot give.
+_SPACES_FROM_PYTHON = ("`alpyperl run` cannot give a model its spaces: run such a model with --policy FILE.onnx (it "
+                       "takes the spaces the policy was trained with), or from Python with "
+                       "AnyLogicEnv(model=..., observation_space=..., action_space=...)")
+_RENDER_NEEDS_SPACES = ("With --render, `alpyperl run` needs a model that defines its spaces; without --render it takes "
+                        "the spaces the policy was trained with")
 
 
 def add_parser(commands) -> None:
@@ -40,7 +47,7 @@ def add_parser(commands) -> None:
                "  alpyperl run --attach --policy policy.onnx --episodes 5   # then press Run in AnyLogic, watch it\n"
                "  alpyperl run --attach --policy machine=machine.onnx   # a multi-agent model in AnyLogic")
     run.add_argument("model", metavar="MODEL", nargs="?", help="the model folder (not with --attach)")
-    run.add_argument("--attach", nargs="?", const=True, type=port, metavar="PORT",
+    run.add_argument("--attach", nargs="?", const=True, type=_attach_port, metavar="PORT",
                      help="run the model that runs in AnyLogic itself instead of MODEL: wait for it on 127.0.0.1 "
                           "(PORT, or any free port) until Run is pressed in AnyLogic, whose animation shows the "
                           "episodes (the model's connector set to train; see docs/anylogic.md)")
@@ -67,6 +74,17 @@ def add_parser(commands) -> None:
                      help="with --render: frame size in pixels (default 600x400)")
     add_debug_options(run)
     run.set_defaults(handler=run_command)
+
+
+def _attach_port(text: str) -> int:
+    """--attach's optional PORT; a model folder after --attach is told apart from a wrong port."""
+    try:
+        return port(text)
+    except argparse.ArgumentTypeError as error:
+        if os.path.isdir(text):
+            raise argparse.ArgumentTypeError(f"{error}: --attach runs the model running in AnyLogic instead of a "
+                                             "model folder such as this one; give MODEL or --attach, one of them")
+        raise
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -98,7 +116,8 @@ def run_command(args: argparse.Namespace) -> int:
         from ..settings import DEFAULT_ATTACH_TIMEOUT
 
         attached = AttachedModel(0 if args.attach is True else args.attach,
-                                 args.attach_timeout or DEFAULT_ATTACH_TIMEOUT)
+                                 args.attach_timeout or DEFAULT_ATTACH_TIMEOUT,
+                                 timeout_setting="--attach-timeout SECONDS")
         agents = attached.describe(step_timeout).get("agents")
     else:
         agents = _agents_of(args, step_timeout)
@@ -125,8 +144,12 @@ def run_command(args: argparse.Namespace) -> int:
             attached.close()
             raise
     else:
-        env = AnyLogicEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
-                          debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
+        try:
+            env = AnyLogicEnv(model=args.model, env_params=params(args), step_timeout=step_timeout,
+                              debug_port=args.debug_port, debug_suspend=args.suspend, **rendering)
+        except SpaceDefinitionError as error:
+            hint = _SPACES_FROM_PYTHON if args.policy == "random" else _RENDER_NEEDS_SPACES
+            raise SpaceDefinitionError(f"{error}. {hint}") from None
     video = None
     if args.render:
         try:

@@ -75,8 +75,12 @@ def _module_dir(root: Path, module_id: str) -> Path:
         raise ExportError(f"the checkpoint folder {root} does not exist")
     modules = root / "learner_group" / "learner" / "rl_module"
     if not modules.is_dir():
-        raise ExportError(f"{root} is not an RLlib (new API stack) algorithm checkpoint: {modules} is missing "
-                          "(save one with algo.save(folder))")
+        inside = sorted(str(entry) for entry in root.iterdir()
+                        if (entry / "learner_group" / "learner" / "rl_module").is_dir())
+        hint = (f"; it holds {'checkpoints' if len(inside) > 1 else 'a checkpoint'} in {', '.join(inside)}: give "
+                f"{'one of them' if len(inside) > 1 else 'that folder'}" if inside else
+                " (save one with algo.save(folder))")
+        raise ExportError(f"{root} is not an RLlib (new API stack) algorithm checkpoint: {modules} is missing{hint}")
     module_dir = modules / module_id
     if not module_dir.is_dir():
         found = sorted(entry.name for entry in modules.iterdir() if entry.is_dir())

@@ -97,11 +97,13 @@ def make_env(env_config: Mapping[str, Any]) -> gym.Env:
                 settings.pop(vector_only, None)
             env = AnyLogicEnv(settings)
     except ModelLoadError as error:
-        raise ModelLoadError(
-            f"{error}\n(on Ray node {node_name()}, EnvRunner {worker_index}, process {os.getpid()}: "
-            "every node that runs EnvRunners needs the model folder at this path; put it on a shared "
-            "file system or ship it with the Ray runtime environment, see docs/training.md)"
-        ) from None
+        where = f"on Ray node {node_name()}, EnvRunner {worker_index}, process {os.getpid()}"
+        if settings.get("model") is not None and not os.path.isdir(settings["model"]):
+            raise ModelLoadError(
+                f"{error}\n({where}: every node that runs EnvRunners needs the model folder at this path; put it "
+                "on a shared file system or ship it with the Ray runtime environment, see docs/training.md)"
+            ) from None
+        raise ModelLoadError(f"{error}\n({where})") from None  # the folder is there: the model itself was refused
     instance, _created = _created, _created + 1
     if record_dir is not None:
         from ..recording import EpisodeRecorder

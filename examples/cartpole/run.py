@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from alpyperl import AnyLogicEnv
+from alpyperl.cli.arguments import positive_int  # the same number checks as the alpyperl command
 
 MODEL = Path(__file__).resolve().parent / "build" / "model"
 
@@ -36,9 +37,9 @@ def run_episode(env, policy, seed=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--episodes", type=int, default=20, help="episodes per policy (default 20)")
+    parser.add_argument("--episodes", type=positive_int, default=20, help="episodes per policy (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first episode (default 0)")
-    parser.add_argument("--pole-length", type=float, default=0.5, help="half the pole's length in metres")
+    parser.add_argument("--pole-length", type=float, default=0.5, help="half the pole's length in metres (default 0.5)")
     args = parser.parse_args()
 
     env = AnyLogicEnv(model=MODEL, env_params={"poleLength": args.pole_length})

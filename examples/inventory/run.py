@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from alpyperl.cli.arguments import positive_int  # the same number checks as the alpyperl command
 from inventory import BaseStockPolicy, RandomPolicy, make_env, run_episode
 
 
@@ -34,7 +35,7 @@ def parse_param(text: str) -> tuple[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--episodes", type=int, default=10, help="episodes per policy (default 10)")
+    parser.add_argument("--episodes", type=positive_int, default=10, help="episodes per policy (default 10)")
     parser.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
                         help="a model parameter, e.g. demandRate=45 (repeatable)")
     args = parser.parse_args()

@@ -10,13 +10,14 @@ import argparse
 
 import numpy as np
 
+from alpyperl.cli.arguments import positive_int  # the same number checks as the alpyperl command
 from jobshop import longest_queue, make_env, run_episode
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--episodes", type=int, default=10, help="episodes per policy (default 10)")
-    parser.add_argument("--machines", type=int, default=4, help="machines, i.e. deciding agents (default 4)")
+    parser.add_argument("--episodes", type=positive_int, default=10, help="episodes per policy (default 10)")
+    parser.add_argument("--machines", type=positive_int, default=4, help="machines, i.e. deciding agents (default 4)")
     args = parser.parse_args()
     random = np.random.default_rng(0)
 

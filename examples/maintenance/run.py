@@ -10,12 +10,13 @@ import argparse
 
 import numpy as np
 
+from alpyperl.cli.arguments import positive_int  # the same number checks as the alpyperl command
 from maintenance import make_env, random_valid, run_episode, service_at_wear
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--episodes", type=int, default=10, help="episodes per policy (default 10)")
+    parser.add_argument("--episodes", type=positive_int, default=10, help="episodes per policy (default 10)")
     args = parser.parse_args()
     policies = {"service at wear 3": service_at_wear, "random valid": random_valid(np.random.default_rng(0))}
     with make_env() as env:

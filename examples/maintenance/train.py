@@ -21,12 +21,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import ray
-import torch
-from ray.rllib.algorithms.ppo import PPOConfig
-from ray.rllib.core.columns import Columns
 
-from alpyperl import rllib
+# Ray, RLlib and torch are imported after the command line is read (in train), so that --help and
+# a wrong option answer at once instead of after seconds of imports.
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from maintenance import MODEL_DIR, make_env, run_episode, service_at_wear  # noqa: E402
@@ -36,6 +33,9 @@ EVALUATION_SEEDS = range(10_000, 10_010)
 
 def greedy(module):
     """The policy's most likely valid action (the masking module masks the logits)."""
+    import torch
+    from ray.rllib.core.columns import Columns
+
     def choose(observation):
         batch = {Columns.OBS: {key: torch.as_tensor(value[None]) for key, value in observation.items()}}
         with torch.no_grad():
@@ -48,15 +48,47 @@ def evaluate(env, choose) -> float:
     return float(np.mean([run_episode(env, choose, seed) for seed in EVALUATION_SEEDS]))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_arguments(argv=None) -> argparse.Namespace:
+    """The command line; a wrong one exits with status 2 (and --help with 0) before Ray or torch is imported."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="exit status: 0 success, 1 failure (e.g. the model is not built), 2 wrong command line, "
+               "130 interrupted (Ctrl-C)")
     parser.add_argument("--minutes", type=float, default=10.0, help="time limit of the training (default 10)")
     parser.add_argument("--quick", action="store_true", help="two small iterations, for a smoke test")
-    parser.add_argument("--num-env-runners", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--num-env-runners", type=int, default=1,
+                        help="EnvRunner processes, each with its own JVM (default 1; 0 samples in this process)")
+    parser.add_argument("--seed", type=int, default=0, help="the experiment seed (default 0)")
     parser.add_argument("--export", metavar="FILE", help="export the trained policy to this ONNX file")
     parser.add_argument("--checkpoint", metavar="DIR", help="save the final checkpoint here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.num_env_runners < 0:
+        parser.error(f"--num-env-runners must be 0 or more, got {args.num_env_runners}")
+    if not args.minutes > 0:
+        parser.error(f"--minutes must be more than 0, got {args.minutes:g}")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_arguments(argv)
+    if not (MODEL_DIR / "alpyperl-model.properties").is_file():
+        print(f"error: the model is not built ({MODEL_DIR} is missing); run `gradle build` in the repository root",
+              file=sys.stderr)
+        return 1
+    try:
+        train(args)
+    except KeyboardInterrupt:
+        print("\nInterrupted: the runners are stopped (no checkpoint saved).", file=sys.stderr, flush=True)
+        return 130
+    return 0
+
+
+def train(args: argparse.Namespace) -> None:
+    """Trains until the policy reaches the baseline or the time limit; saves and exports it if asked."""
+    import ray
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    from alpyperl import rllib
 
     env_config = {"model": str(MODEL_DIR), "model_output": "off"}
     config = (PPOConfig()
@@ -99,4 +131,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -267,7 +267,7 @@ public final class Main {
                 String end = status == ModelSession.TERMINATED ? "terminated"
                         : status == ModelSession.TRUNCATED ? "truncated" : "stopped at --max-steps";
                 out.println(String.format(Locale.ROOT, "episode %3d  seed %-6d return %12.3f  steps %7d  %s",
-                        episode + 1, seed, episodeReturn, steps, end));
+                        episode, seed, episodeReturn, steps, end));
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             out.println(summary(returns, totalSteps, seconds));

@@ -188,7 +188,7 @@ final class MultiAgentRun {
             String end = status == ModelSession.TERMINATED ? "terminated"
                     : status == ModelSession.TRUNCATED ? "truncated" : "stopped at --max-steps";
             out.println(String.format(Locale.ROOT, "episode %3d  seed %-6d return %12.3f  steps %7d  %s  (%s)",
-                    episode + 1, seed, episodeReturn, steps, end, perType));
+                    episode, seed, episodeReturn, steps, end, perType));
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         out.println(Main.summary(returns, totalSteps, seconds));

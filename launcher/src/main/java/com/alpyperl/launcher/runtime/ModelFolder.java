@@ -200,7 +200,7 @@ public final class ModelFolder {
                     continue;
                 }
                 throw new ModelLoadException("the model's classpath names " + trimmed + ", which is missing from "
-                        + folder + " (the classpath is in " + source + ")");
+                        + folder + " (the classpath is in " + source + ")" + sourceFolderHint(folder));
             }
             try {
                 urls.add(file.toURI().toURL());
@@ -209,6 +209,22 @@ public final class ModelFolder {
             }
         }
         return new ArrayList<>(urls);
+    }
+
+    /**
+     * For a model's source folder given instead of the folder its build lays out (both hold the
+     * descriptor, as in this repository's examples): which folder to give.
+     */
+    private static String sourceFolderHint(File folder) {
+        File built = new File(new File(folder, "build"), "model");
+        if (new File(built, DESCRIPTOR).isFile()) {
+            return "; this looks like the model's source folder: give the folder its build made, " + built;
+        }
+        if (new File(folder, "src").isDirectory()) {
+            return "; this looks like the model's source folder: build it (gradle build) and give its build/model"
+                    + " folder";
+        }
+        return "";
     }
 
     private static List<String> words(String text) {

@@ -69,6 +69,23 @@ public class ModelFolderTest {
     }
 
     @Test
+    public void aSourceFolderGivenForItsBuildNamesTheFolderToGive() throws IOException {
+        File source = temporary.newFolder("source");
+        TestFolders.write(source, descriptor("x", CountingModel.class.getName(), "model.jar"));
+        new File(source, "src").mkdirs();
+        assertRefused(source.getPath(), "names model.jar, which is missing from",
+                "this looks like the model's source folder: build it (gradle build) and give its build/model folder");
+        File built = new File(source, "build/model");
+        built.mkdirs();
+        TestFolders.write(built, descriptor("x", CountingModel.class.getName(), "model.jar"));
+        assertRefused(source.getPath(), "give the folder its build made, " + built);
+        File plain = temporary.newFolder("plain");
+        TestFolders.write(plain, descriptor("x", CountingModel.class.getName(), "model.jar"));
+        ModelLoadException plainRefused = assertThrows(ModelLoadException.class, () -> ModelFolder.open(plain.getPath()));
+        assertEquals(-1, plainRefused.getMessage().indexOf("source folder"));
+    }
+
+    @Test
     public void refusesAnUnknownClass() throws IOException {
         File folder = temporary.newFolder();
         TestFolders.write(folder, descriptor("x", "com.example.NoSuchModel", classes(folder)));
