@@ -267,13 +267,14 @@ def _header(environment: str, model_path: str, **fields: Any) -> dict[str, Any]:
 
 
 class _RecordingFile:
-    """A recording opened for appending: writes ``header`` at once, then one line per episode
-    (flushed), and numbers the episodes on from those the file holds."""
+    """A recording opened for appending (its folder made if missing): writes ``header`` at once,
+    then one line per episode (flushed), and numbers the episodes on from those the file holds."""
 
     def __init__(self, path: str | os.PathLike, header: dict[str, Any]):
         self.path = os.fspath(path)
         self._next = (sum(1 for _, line in recording_lines(self.path) if "alpyperl_recording" not in line)
                       if os.path.exists(self.path) else 0)
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         self._file = open(self.path, "a", encoding="utf-8")
         self.write(header)
 

@@ -221,6 +221,14 @@ def test_appending_to_a_recording_numbers_on(cartpole_model, tmp_path):
     assert replay(path, 1).reproduced
 
 
+def test_a_recording_into_a_folder_that_does_not_exist_yet_makes_it(cartpole_model, tmp_path):
+    path = tmp_path / "runs" / "today" / "episodes.jsonl"
+    env = EpisodeRecorder(AnyLogicEnv(cartpole_model), path)
+    run(env, 3, lambda e: 1)
+    env.close()
+    assert [e.data["seed"] for e in read_recording(path)] == [3]
+
+
 def test_bad_recordings_are_clear_errors(cartpole_model, tmp_path):
     with pytest.raises(RecordingError, match="does not exist"):
         read_recording(tmp_path / "nothing.jsonl")
