@@ -200,6 +200,10 @@ def run_command(args: argparse.Namespace) -> int:
                 failures.append(episode)
                 progress.print(_failure_line(episode, args.seed + episode, steps, error))
             progress.update(episode + 1)
+    except KeyboardInterrupt:
+        progress.close()
+        _print_interrupted(returns, lengths, failures, time.perf_counter() - started)
+        raise
     finally:
         progress.close()
         env.close()
@@ -209,6 +213,13 @@ def run_command(args: argparse.Namespace) -> int:
     if video is not None:
         print(_video_line(video, args.render))
     return _status(failures, args.record, " (under the debugger with --debug-port, see docs/debugging.md)")
+
+
+def _print_interrupted(returns: list[float], lengths: list[int], failures: list[int], elapsed: float) -> None:
+    """Ctrl-C stopped the episodes: the summary of those that ended before (the command then ends
+    with status 130)."""
+    print(f"interrupted in episode {len(returns) + len(failures)}; the episodes before it: "
+          + _summary(returns, lengths, failures, elapsed), flush=True)
 
 
 def _failure_line(episode: int, seed: int, steps: int, error: Exception) -> str:
@@ -351,7 +362,8 @@ class Progress:
     def print(self, text: str) -> None:
         if self.enabled:
             self._clear()
-        print(text, flush=True)
+        sys.stdout.write(text + "\n")  # one write: a Ctrl-C never leaves the line without its end
+        sys.stdout.flush()
         if self.enabled:
             self._draw()
 

@@ -145,7 +145,7 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float, described: di
     from ..multi_agent import DEFAULT_MAX_AGENTS, AnyLogicMultiAgentEnv, agent_type
     from ..recording import EpisodeRecorder
     from ..render import DEFAULT_SIZE, VideoFile
-    from .run import Progress, _failure_line, _status, _summary, _video_line
+    from .run import Progress, _failure_line, _status, _summary, _video_line, _print_interrupted
 
     onnx = args.policy != "random"
     policies = TypePolicies(args.type_policies, args.policy) if onnx else None
@@ -244,6 +244,10 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float, described: di
                 failures.append(episode)
                 progress.print(_failure_line(episode, args.seed + episode, steps, error))
             progress.update(episode + 1)
+    except KeyboardInterrupt:
+        progress.close()
+        _print_interrupted(returns, lengths, failures, time.perf_counter() - started)
+        raise
     finally:
         progress.close()
         env.close()

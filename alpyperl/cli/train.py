@@ -21,7 +21,8 @@ def add_parser(commands) -> None:
         "train", help="train a PPO policy with Ray RLlib", formatter_class=FORMATTER,
         description=wrap("Train a PPO policy (Ray RLlib, small fully connected networks) on MODEL. Every EnvRunner "
                     "is a process with its own JVM and --envs-per-runner model instances. Prints one line per "
-                    "iteration and saves an RLlib checkpoint in --out. The model must define its spaces itself "
+                    "iteration and saves an RLlib checkpoint in --out (also when Ctrl-C stops it after the first "
+                    "iteration: the policy trained so far). The model must define its spaces itself "
                     "(for spaces given in Python, write a training script: see docs/training.md). "
                     "Needs `pip install alpyperl[rllib]`."),
         epilog="example:\n"
@@ -85,11 +86,12 @@ def train_command(args: argparse.Namespace) -> int:
     print(f"Training PPO on {model}\n  {args.runners} runner(s) x {args.envs_per_runner} model instance(s), "
           f"{args.batch_size} steps per iteration, seed {args.seed}, at most {args.iterations} iterations"
           + (f", target mean return {args.target_return:g}" if args.target_return is not None else ""), flush=True)
-    algo, failure, restarts = None, None, 0
+    algo, failure, restarts, completed = None, None, 0, 0
     try:
         algo = rllib.build_algo(config)
         for _ in range(args.iterations):
             result = algo.train()
+            completed += 1
             print(rllib.progress_line(result), flush=True)
             restarts = rllib.runner_restarts(result)
             if rllib.steps_this_iteration(result) == 0:
@@ -101,10 +103,13 @@ def train_command(args: argparse.Namespace) -> int:
                 print(f"Reached a mean return of {rllib.episode_return(result):.1f}.")
                 break
         if failure is None:
-            out = os.path.abspath(args.out)
-            algo.save(out)
-            print(f"Checkpoint saved in {out}\n  export the policy with: alpyperl export --checkpoint {out} "
-                  f"--out policy.onnx")
+            _save(algo, args.out)
+    except KeyboardInterrupt:
+        if completed:  # Ctrl-C: keep what is trained so far (a second Ctrl-C stops at once)
+            print(f"\n{PROG} train: interrupted during iteration {completed + 1}; saving the policy trained so far "
+                  "(press Ctrl-C again to stop without it)", file=sys.stderr, flush=True)
+            _save(algo, args.out)
+        raise
     finally:
         if algo is not None:  # (a failure is raised only after this: RLlib logs an exception being handled)
             algo.stop()
@@ -116,3 +121,11 @@ def train_command(args: argparse.Namespace) -> int:
               "them; their output above says why", file=sys.stderr)
         return 1
     return 0
+
+
+def _save(algo, out: str) -> None:
+    """Saves ``algo``'s checkpoint in ``out`` and says how to export its policy."""
+    out = os.path.abspath(out)
+    algo.save(out)
+    print(f"Checkpoint saved in {out}\n  export the policy with: alpyperl export --checkpoint {out} --out policy.onnx",
+          flush=True)
