@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
+from conftest import copy_of_test_model
 from test_evaluation import CARTPOLE_SPACE, LEAN, python_returns, write_policy
 
 from alpyperl.cli.run import Progress
@@ -282,6 +283,23 @@ def test_train_fails_and_says_why_when_the_model_ends_its_runner_process(anylogi
     assert "alpyperl: the model's Java code ended this process: System.exit(...) was called on thread" in output
     assert "at com.acme.cartpole.Main.executeActionOf(Main.java:" in output
     assert "alpyperl train: error: iteration 1 sampled no steps" in result.stderr
+    assert not (tmp_path / "checkpoint").exists()
+
+
+def test_train_on_a_multi_agent_model_says_how_to_train_one(test_model, tmp_path):
+    """RLlib's runners refuse the model and RLlib fails with an unrelated IndexError: alpyperl train
+    says why instead, in one error, with where multi-agent training is explained."""
+    swarm = copy_of_test_model(test_model, tmp_path, "SwarmModel")
+    result = subprocess.run(
+        [sys.executable, "-m", "alpyperl", "train", str(swarm), "--runners", "1", "--envs-per-runner", "1",
+         "--batch-size", "200", "--iterations", "1", "--out", "checkpoint"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path)})
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-3000:]
+    error = result.stderr[result.stderr.index("alpyperl train: error: "):]
+    assert "the EnvRunners could not create the environment" in error
+    assert "has several deciding agents" in error and "rllib.register_multi_agent_env()" in error
+    assert "IndexError" not in error and "Traceback" not in error
     assert not (tmp_path / "checkpoint").exists()
 
 

@@ -37,11 +37,15 @@ def build_algo(config):
     except Exception as error:
         if model is None:
             raise
-        failures = env_failures_on_nodes(env_config)
+        failures = env_failures_on_nodes(env_config, multi_agent=config.is_multi_agent)
         if not failures:
             raise
         kind = ModelLoadError if any(name == "ModelLoadError" for _, name, _ in failures) else AlpyperlError
         details = "\n".join(f"- on node {node}: {name}: {message}" for node, name, message in failures)
+        if any("MultiAgentModel" in message for _, _, message in failures) and not config.is_multi_agent:
+            details += ("\n(a model with several deciding agents trains with rllib.register_multi_agent_env() and "
+                        "rllib.multi_agent_modules(config, env_config): see docs/multi-agent.md and "
+                        "examples/jobshop/train.py)")
         raise kind(f"the EnvRunners could not create the environment:\n{details}") from error
 
 

@@ -47,19 +47,15 @@ def check_model_on_nodes(model: str | os.PathLike) -> None:
         )
 
 
-def env_failures_on_nodes(env_config: dict) -> list[tuple[str, str, str]]:
-    """Creates the environment once on every node; returns (node, error type, message) of failures."""
+def env_failures_on_nodes(env_config: dict, multi_agent: bool = False) -> list[tuple[str, str, str]]:
+    """Creates the environment once on every node (an ``AnyLogicMultiAgentEnv`` if ``multi_agent``,
+    else an ``AnyLogicEnv``); returns (node, error type, message) of failures."""
 
     def try_env(settings: dict):  # runs on the node in a one-off process; pickled by value
-        from alpyperl import AnyLogicEnv, AnyLogicMultiAgentEnv, ModelLoadError
+        from alpyperl import AnyLogicEnv, AnyLogicMultiAgentEnv
 
         try:
-            try:
-                AnyLogicEnv(settings).close()
-            except ModelLoadError as error:
-                if "MultiAgentModel" not in str(error):
-                    raise
-                AnyLogicMultiAgentEnv(settings).close()  # a model with several deciding agents
+            (AnyLogicMultiAgentEnv if multi_agent else AnyLogicEnv)(settings).close()
         except Exception as error:  # reported to the driver
             return type(error).__name__, str(error)
         return None
