@@ -183,7 +183,7 @@ def test_upgrade_then_the_exported_application_evaluates_the_policy(export, tmp_
     printed = capfd.readouterr().out
     assert "lib/model0.jar: ALPypeRL 1.x's library kept as lib/model0.jar.alpyperl1-backup" in printed
     assert "policy.onnx: copied from" in printed
-    assert "1 episodes: mean return" in printed  # the checking episode with the policy
+    assert "1 episode: mean return" in printed  # the checking episode with the policy
     assert (folder / "lib/model0.jar.alpyperl1-backup").read_bytes() == (export / "lib/model0.jar").read_bytes()
     assert alpyperl1.is_upgraded(folder / "lib/model0.jar") and (folder / "policy.onnx").is_file()
 

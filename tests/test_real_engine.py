@@ -419,7 +419,7 @@ def test_an_upgraded_1x_export_runs_its_policy_under_anylogics_own_launcher(alpy
     policy = write_policy(tmp_path / "lean.onnx", weights=np.array([[0, 0, 0, 0], [0, 0, 1, 0.5]]),
                           observation_space=OBSERVATIONS, action_space=ACTIONS["v0"])
     upgraded = alpyperl_command("upgrade-1x", copy, "--policy", policy, cwd=tmp_path)
-    assert "kept as lib/model0.jar.alpyperl1-backup" in upgraded and "1 episodes: mean return" in upgraded
+    assert "kept as lib/model0.jar.alpyperl1-backup" in upgraded and "1 episode: mean return" in upgraded
     assert (copy / "lib" / "model0.jar.alpyperl1-backup").read_bytes() == library
     assert (copy / "lib" / "model0.jar").read_bytes() == COMPAT_JAR.read_bytes()
     assert (copy / "policy.onnx").read_bytes() == policy.read_bytes()
