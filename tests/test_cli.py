@@ -66,6 +66,19 @@ def test_info_shows_spaces_parameters_with_defaults_classpath_and_kind(cartpole_
     assert "  poleLength    double   0.5" in lines and "  maxSteps      int      500" in lines
 
 
+def test_info_says_once_when_no_default_can_be_read(cartpole_model, monkeypatch, capsys):
+    """A model whose defaults cannot be read (its class makes no instance on its own) gets one phrase,
+    not "default unknown" on every line."""
+    from alpyperl import bridge, cli
+
+    monkeypatch.setattr(bridge, "parameter_defaults", lambda *_: {})
+    assert cli.main(["info", str(cartpole_model)]) == 0
+    printed = capsys.readouterr().out
+    assert ("parameters    (set with env_params={...} or --param NAME=VALUE; their defaults are known only once "
+            "the model runs)\n  poleLength\n  maxSteps\n") in printed, printed
+    assert "unknown" not in printed
+
+
 def test_info_of_a_model_that_leaves_its_spaces_to_python():
     result = alpyperl("info", REPO / "examples/inventory/build/model")
     assert result.returncode == 0, result.stderr

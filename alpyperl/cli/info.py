@@ -55,11 +55,15 @@ def info_command(args: argparse.Namespace) -> int:
         print("parameters    (none)")
     else:
         defaults = _parameter_defaults(described, folder, model_class, classpath, names)
-        print("parameters    (set with env_params={...} or --param NAME=VALUE)")
+        print("parameters    (set with env_params={...} or --param NAME=VALUE"
+              + ("" if defaults else "; their defaults are known only once the model runs") + ")")
         width = max(len(name) for name in names)
         for name in names:
-            java_type, default = defaults.get(name, ("", "default unknown"))
-            print(f"  {name:{width}}  {java_type:8} {default}")
+            if defaults:
+                java_type, default = defaults.get(name, ("", "default unknown"))
+                print(f"  {name:{width}}  {java_type:8} {default}")
+            else:
+                print(f"  {name}")
     return 0
 
 
