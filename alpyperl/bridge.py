@@ -20,7 +20,7 @@ from .errors import AlpyperlError, ConnectorVersionWarning, ModelError, ModelLoa
 __all__ = [
     "RUNNING", "TERMINATED", "TRUNCATED", "STEP", "KEEP", "EPISODES_ENDED", "OUTPUT_WAITING", "SEED_LIMIT", "MODEL_THREADS",
     "JavaException", "JavaError", "ModelGroup", "describe_model", "read_descriptor", "call_java", "translate",
-    "JavaOnnxPolicy", "onnx_operators", "run_launcher", "parameter_defaults", "java_runtime",
+    "JavaOnnxPolicy", "onnx_operators", "run_launcher", "parameter_defaults", "shown_parameter", "java_runtime",
 ]
 
 # ---- the launcher's protocol (tests/test_bridge.py checks them against the Java constants) -------
@@ -405,14 +405,18 @@ def parameter_defaults(folder: str, model_class: str, classpath: list[str], name
                 field = cls.getField(name)
                 value = field.get(instance)
                 java_type = str(field.getType().getSimpleName())
-                shown = repr(str(value)) if java_type == "String" else str(value).lower() \
-                    if java_type == "boolean" else str(value)
-                found[name] = (java_type, shown)
+                found[name] = (java_type, shown_parameter(java_type, str(value)))
             return found
         finally:
             loader.close()
     except (jpype.JException, TypeError, AttributeError):
         return {}
+
+
+def shown_parameter(java_type: str, text: str) -> str:
+    """A parameter's value (``text``: as Java prints it) as ``alpyperl info`` shows it: a String
+    quoted, a boolean in lower case (as typed in Java), anything else as it is."""
+    return repr(text) if java_type == "String" else text.lower() if java_type == "boolean" else text
 
 
 def java_runtime() -> dict[str, str | None]:

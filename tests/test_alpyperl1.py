@@ -183,7 +183,7 @@ def test_upgrade_then_the_exported_application_evaluates_the_policy(export, tmp_
     printed = capfd.readouterr().out
     assert "lib/model0.jar: ALPypeRL 1.x's library kept as lib/model0.jar.alpyperl1-backup" in printed
     assert "policy.onnx: copied from" in printed
-    assert "1 episodes: mean return" in printed  # the checking episode with the policy
+    assert "1 episode: mean return" in printed  # the checking episode with the policy
     assert (folder / "lib/model0.jar.alpyperl1-backup").read_bytes() == (export / "lib/model0.jar").read_bytes()
     assert alpyperl1.is_upgraded(folder / "lib/model0.jar") and (folder / "policy.onnx").is_file()
 
@@ -232,6 +232,15 @@ def test_info_names_a_1x_export(export, capsys):
     printed = capsys.readouterr().out
     assert "AnyLogic export (CartPole1x_linux.sh) of an ALPypeRL 1.x model" in printed
     assert "actions       Discrete(2)  (defined by the model" in printed
+    # the values a run starts with: the experiment's (rlMode's own default is null), read without a run
+    assert ("  rlMode         RLMode   TRAIN\n  poleLength     double   0.5\n  declareSpaces  boolean  true\n"
+            "  traceActions   boolean  false\n") in printed, printed
+
+
+def test_info_shows_the_parameter_values_of_the_exports_experiment(export, tmp_path, capsys):
+    evaluation = export_copy(export, tmp_path, "com.acme.cartpole1x.EvalSimulation")
+    assert cli.main(["info", str(evaluation)]) == 0
+    assert "  rlMode         RLMode   EVALUATE\n" in capsys.readouterr().out
 
 
 def test_train_export_and_run_the_policy_in_java(export, tmp_path):

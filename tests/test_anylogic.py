@@ -519,6 +519,18 @@ def test_ppo_trains_on_the_export_and_its_policy_runs_in_java(anylogic_export, t
     assert run.stdout.count("\nepisode ") == 3 and "3 episodes: mean return" in run.stdout, run.stdout
 
 
+def test_info_shows_the_parameters_as_the_experiment_sets_them(anylogic_export, capsys):
+    """``alpyperl info`` reads an export's parameter values from a root the experiment set up, before
+    it starts: the values each episode starts with (the stand-in's Simulation sets all four)."""
+    from alpyperl import cli
+
+    assert cli.main(["info", str(anylogic_export)]) == 0
+    printed = capsys.readouterr().out
+    assert ("parameters    (set with env_params={...} or --param NAME=VALUE)\n"
+            "  poleLength   double   0.5\n  actionNoise  double   0.0\n  fault        String   'none'\n"
+            "  faultTime    double   0.1\n") in printed, printed
+
+
 # ---- evaluation in the exported application, without alpyperl -------------------------------------
 
 

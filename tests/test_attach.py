@@ -625,8 +625,8 @@ def test_run_command_runs_an_onnx_policy_on_the_model_running_in_anylogic(start_
     assert cli.main(["run", "--attach", "--attach-timeout", "60", "--policy", str(policy), "--episodes", "2",
                      "--seed", "7"]) == 0
     printed = capsys.readouterr().out
-    assert f"model attached from AnyLogic: policy {policy} (most likely actions), 2 episode(s), seeds 7 to 8" in printed
-    assert "2 episode(s): mean return" in printed
+    assert f"model attached from AnyLogic: policy {policy} (most likely actions), 2 episodes, seeds 7 to 8" in printed
+    assert "2 episodes: mean return" in printed
     ide.wait_for("[ide] showing root", count=3)  # Run's root, then one per episode
     # The same policy on the same export in this process, same seeds: the same returns.
     returns = [float(value) for value in re.findall(r"return\s+(\S+)\s+(?:terminated|truncated)", printed)]
@@ -669,7 +669,7 @@ def test_run_command_runs_a_multi_agent_model_in_anylogic_as_in_process(start_id
 
     ide = start_ide("-Dalpyperl.attach=true", experiment="com.acme.swarm.SwarmSimulation")
     randomly = attached(ide, "--max-agents", "8")
-    assert "model attached from AnyLogic (1 agent type(s): walker): random valid actions, 3 episode(s)" in randomly
+    assert "model attached from AnyLogic (1 agent type: walker): random valid actions, 3 episodes" in randomly
     by_policy = attached(ide, "--policy", f"walker={walker}")
     assert f"policies walker={walker} (most likely actions)" in by_policy
     spaceless = start_ide("-Dalpyperl.attach=true", "-Dacme.swarm.spacesInPython=true",

@@ -68,6 +68,19 @@ def test_info_shows_spaces_parameters_with_defaults_classpath_and_kind(cartpole_
     assert "  poleLength    double   0.5" in lines and "  maxSteps      int      500" in lines
 
 
+def test_info_says_once_when_no_default_can_be_read(cartpole_model, monkeypatch, capsys):
+    """A model whose defaults cannot be read (its class makes no instance on its own) gets one phrase,
+    not "default unknown" on every line."""
+    from alpyperl import bridge, cli
+
+    monkeypatch.setattr(bridge, "parameter_defaults", lambda *_: {})
+    assert cli.main(["info", str(cartpole_model)]) == 0
+    printed = capsys.readouterr().out
+    assert ("parameters    (set with env_params={...} or --param NAME=VALUE; their defaults are known only once "
+            "the model runs)\n  poleLength\n  maxSteps\n") in printed, printed
+    assert "unknown" not in printed
+
+
 def test_info_of_a_model_that_leaves_its_spaces_to_python():
     result = alpyperl("info", REPO / "examples/inventory/build/model")
     assert result.returncode == 0, result.stderr
@@ -97,12 +110,12 @@ def test_run_with_a_random_policy_prints_each_episode_and_a_summary(cartpole_mod
                       "--record", record)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == (f"model {cartpole_model}: random policy, 4 episode(s), seeds 10 to 13, "
+    assert lines[0] == (f"model {cartpole_model}: random policy, 4 episodes, seeds 10 to 13, "
                         f"recording to {record}")
     episodes = [line.split() for line in lines[1:5]]
     assert [words[:4] for words in episodes] == [["episode", str(k), "seed", str(10 + k)] for k in range(4)]
     returns = [float(words[7]) for words in episodes]
-    assert lines[5].startswith(f"4 episode(s): mean return {sum(returns) / 4:.6g}, std ")
+    assert lines[5].startswith(f"4 episodes: mean return {sum(returns) / 4:.6g}, std ")
     assert f"min {min(returns):.6g}, max {max(returns):.6g} | steps {int(sum(returns)):,}" in lines[5]
     recorded = [json.loads(line) for line in record.read_text().splitlines()[1:]]
     assert [(r["seed"], r["return"], r["env_params"]) for r in recorded] == \
@@ -110,6 +123,15 @@ def test_run_with_a_random_policy_prints_each_episode_and_a_summary(cartpole_mod
     assert "[" not in result.stderr  # no progress bar when stderr is not a terminal
     again = alpyperl("run", cartpole_model, "--episodes", 4, "--seed", 10, "--param", "poleLength=0.7")
     assert again.stdout.splitlines()[1:5] == lines[1:5]  # the same seed runs the same episodes
+
+
+def test_the_summaries_count_one_episode_in_the_singular_as_the_launcher_does():
+    """``alpyperl run``'s summary words a count as the Java launcher's does ("1 episode", "2 episodes")."""
+    from alpyperl.cli.run import _summary
+
+    assert _summary([2.5], [1], [], 0.5).startswith("1 episode: mean return 2.5, std 0, ")
+    assert _summary([2.5], [1], [1], 0.5).startswith("1 episode, 1 failed: mean return 2.5")
+    assert _summary([1.0, 2.0], [1, 1], [], 0.5).startswith("2 episodes: mean return 1.5")
 
 
 def test_run_reports_failing_episodes_and_replay_finds_them(test_model, tmp_path):
@@ -120,11 +142,11 @@ def test_run_reports_failing_episodes_and_replay_finds_them(test_model, tmp_path
     lines = result.stdout.splitlines()
     assert lines[1].startswith("episode    0  seed 0  failed at step 4: ModelError: The model FaultyModel failed: "
                                "takeAction() of the model threw java.lang.IllegalArgumentException")
-    assert lines[-1] == f"2 episode(s) failed: 0, 1. Replay one with: alpyperl replay {record} --episode 0"
+    assert lines[-1] == f"2 episodes failed: 0, 1. Replay one with: alpyperl replay {record} --episode 0"
 
     listing = alpyperl("replay", record)
     assert listing.returncode == 0, listing.stderr
-    assert listing.stdout.splitlines()[0] == f"{record}: 2 episode(s)"
+    assert listing.stdout.splitlines()[0] == f"{record}: 2 episodes"
     assert "episode    1  seed 1  steps     3  return          3  failed: ModelError:" in listing.stdout
 
     replayed = alpyperl("replay", record, "--episode", 1)

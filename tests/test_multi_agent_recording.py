@@ -168,7 +168,7 @@ def test_the_cli_lists_and_replays_a_multi_agent_recording(swarm_model, tmp_path
     env.close()
     listed = subprocess.run([sys.executable, "-m", "alpyperl", "replay", str(path)], capture_output=True, text=True,
                             timeout=120, cwd=REPO)
-    assert listed.returncode == 0 and "1 episode(s)" in listed.stdout and "agents   2" in listed.stdout, listed
+    assert listed.returncode == 0 and "1 episode\n" in listed.stdout and "agents   2" in listed.stdout, listed
     replayed = subprocess.run([sys.executable, "-m", "alpyperl", "replay", str(path), "--episode", "0"],
                               capture_output=True, text=True, timeout=120, cwd=REPO)
     assert replayed.returncode == 0 and "episode 0 reproduced: 3 steps identical" in replayed.stdout, replayed

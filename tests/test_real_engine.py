@@ -189,6 +189,15 @@ def test_the_custom_experiment_export_runs_its_simulation(cartpole_v0, alpyperl1
     assert_same_episode(custom, run_episode(cartpole_v0, seed=8, policy=random_policy(cartpole_v0.action_space, 8)))
 
 
+@pytest.mark.parametrize("name, mode", [("cartpole_v1", "TRAIN"), ("cartpole_v1_eval", "EVALUATE")])
+def test_info_shows_the_parameter_values_the_experiment_gives_the_root(alpyperl1_exports, name, mode, tmp_path):
+    """Read from a root that the export's Simulation set up, before Engine.start(): each episode's
+    values (with the root's own defaults alone, the examples' physics would be 0)."""
+    printed = alpyperl_command("info", alpyperl1_exports / name, cwd=tmp_path)
+    assert (f"  rlMode      RLMode   {mode}\n  cartMass    double   1.0\n  poleMass    double   0.1\n"
+            "  poleLength  double   0.5\n") in printed, printed
+
+
 def test_an_export_without_spaces_takes_them_from_python(cartpole_v0, alpyperl1_exports):
     folder = export(alpyperl1_exports, "cartpole_v0_custom_env")
     with pytest.raises(SpaceDefinitionError) as error:
@@ -419,7 +428,7 @@ def test_an_upgraded_1x_export_runs_its_policy_under_anylogics_own_launcher(alpy
     policy = write_policy(tmp_path / "lean.onnx", weights=np.array([[0, 0, 0, 0], [0, 0, 1, 0.5]]),
                           observation_space=OBSERVATIONS, action_space=ACTIONS["v0"])
     upgraded = alpyperl_command("upgrade-1x", copy, "--policy", policy, cwd=tmp_path)
-    assert "kept as lib/model0.jar.alpyperl1-backup" in upgraded and "1 episodes: mean return" in upgraded
+    assert "kept as lib/model0.jar.alpyperl1-backup" in upgraded and "1 episode: mean return" in upgraded
     assert (copy / "lib" / "model0.jar.alpyperl1-backup").read_bytes() == library
     assert (copy / "lib" / "model0.jar").read_bytes() == COMPAT_JAR.read_bytes()
     assert (copy / "policy.onnx").read_bytes() == policy.read_bytes()

@@ -54,13 +54,29 @@ def info_command(args: argparse.Namespace) -> int:
     elif not names:
         print("parameters    (none)")
     else:
-        defaults = bridge.parameter_defaults(folder, model_class, classpath, names) if model_class else {}
-        print("parameters    (set with env_params={...} or --param NAME=VALUE)")
+        defaults = _parameter_defaults(described, folder, model_class, classpath, names)
+        print("parameters    (set with env_params={...} or --param NAME=VALUE"
+              + ("" if defaults else "; their defaults are known only once the model runs") + ")")
         width = max(len(name) for name in names)
         for name in names:
-            java_type, default = defaults.get(name, ("", "default unknown"))
-            print(f"  {name:{width}}  {java_type:8} {default}")
+            if defaults:
+                java_type, default = defaults.get(name, ("", "default unknown"))
+                print(f"  {name:{width}}  {java_type:8} {default}")
+            else:
+                print(f"  {name}")
     return 0
+
+
+def _parameter_defaults(described: dict, folder: str, model_class: str | None, classpath: list[str],
+                        names: list[str]) -> dict[str, tuple[str, str]]:
+    """(Java type, default shown as text) of the model's parameters: an AnyLogic export's as its
+    experiment sets them (read by the launcher from the root it described, before the root started),
+    a plain Java model's from one instance."""
+    read = described.get("parameter_defaults")
+    if read is not None:
+        return {name: (value["type"], bridge.shown_parameter(value["type"], value["text"]))
+                for name, value in read.items()}
+    return bridge.parameter_defaults(folder, model_class, classpath, names) if model_class else {}
 
 
 def _print_space(label: str, space_json: dict | None, otherwise: str, indent: str = "") -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .arguments import FORMATTER, add_debug_options, check_debug, wrap
+from .wording import counted
 
 __all__ = ["add_parser", "replay_command"]
 
@@ -40,7 +41,7 @@ def replay_command(args: argparse.Namespace) -> int:
     check_debug(args)
     if args.episode is None:
         episodes = read_recording(args.file)
-        print(f"{args.file}: {len(episodes)} episode(s)")
+        print(f"{args.file}: {counted(len(episodes), 'episode')}")
         for episode in episodes:
             print("  " + episode.summary())
         failed = [episode.index for episode in episodes if episode.data["error"]]

@@ -15,6 +15,7 @@ from .arguments import (
     FORMATTER, UsageError, add_debug_options, add_param_option, check_debug, params, port, positive_float, positive_int,
     size, wrap,
 )
+from .wording import counted
 
 __all__ = ["add_parser", "run_command", "run_onnx", "Progress"]
 
@@ -167,7 +168,7 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         policy, policy_name = _onnx_actor(args.policy, env), f"policy {args.policy} (most likely actions)"
     shown = os.path.abspath(args.model) if args.model is not None else "attached from AnyLogic"
-    print(f"model {shown}: {policy_name}, {args.episodes} episode(s), seeds {args.seed} "
+    print(f"model {shown}: {policy_name}, {counted(args.episodes, 'episode')}, seeds {args.seed} "
           f"to {args.seed + args.episodes - 1}" + (f", recording to {args.record}" if args.record else "")
           + (f", video to {args.render}" if args.render else ""), flush=True)
     returns, lengths, failures = [], [], []
@@ -238,7 +239,7 @@ def _status(failures: list[int], record: str | None, replay_hint: str = "") -> i
     """Prints which episodes failed and how to replay one; the exit status (1 if any failed)."""
     if not failures:
         return 0
-    print(f"{len(failures)} episode(s) failed: {', '.join(map(str, failures))}. "
+    print(f"{counted(len(failures), 'episode')} failed: {', '.join(map(str, failures))}. "
           + (f"Replay one with: alpyperl replay {record} --episode {failures[0]}" if record else
              "Run again with --record FILE to record them, then replay one with `alpyperl replay FILE "
              f"--episode K`{replay_hint}."))
@@ -252,7 +253,7 @@ def _summary(returns: list[float], lengths: list[int], failures: list[int], elap
         return f"no episode finished ({len(failures)} failed)"
     values = np.asarray(returns)
     steps = int(sum(lengths))
-    return (f"{len(returns)} episode(s)" + (f", {len(failures)} failed" if failures else "") +
+    return (counted(len(returns), "episode") + (f", {len(failures)} failed" if failures else "") +
             f": mean return {values.mean():.6g}, std {values.std():.6g}, min {values.min():.6g}, "
             f"max {values.max():.6g} | steps {steps:,} (mean {steps / len(lengths):.1f}) | "
             f"{elapsed:.2f} s, {steps / elapsed if elapsed > 0 else 0:,.0f} steps/s")

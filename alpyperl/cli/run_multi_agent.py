@@ -19,6 +19,7 @@ from gymnasium import spaces
 
 from ..errors import AlpyperlError, SpaceDefinitionError
 from .arguments import params
+from .wording import counted
 
 __all__ = ["run_multi_agent", "random_valid_action", "TypePolicies"]
 
@@ -202,7 +203,8 @@ def run_multi_agent(args: argparse.Namespace, step_timeout: float, described: di
             return random_valid_action(kind, observation, rng)
     shown = os.path.abspath(args.model) if args.model is not None else "attached from AnyLogic"
     chosen = f"policies {policies.text()} (most likely actions)" if onnx else "random valid actions"
-    print(f"model {shown} ({len(types)} agent type(s): {', '.join(types)}): {chosen}, {args.episodes} episode(s), "
+    print(f"model {shown} ({counted(len(types), 'agent type')}: {', '.join(types)}): {chosen}, "
+          f"{counted(args.episodes, 'episode')}, "
           f"seeds {args.seed} to {args.seed + args.episodes - 1}"
           + (f", recording to {args.record}" if args.record else "")
           + (f", video to {args.render}" if args.render else ""), flush=True)

@@ -88,8 +88,9 @@ public final class ModelSession implements AutoCloseable {
 
     /**
      * What the model says about itself, as JSON: {@code observation_space} and {@code
-     * action_space} (null where the model leaves them to Python) and {@code parameters} (names,
-     * or null if unknown before a run). Creates one instance of the model to ask it.
+     * action_space} (null where the model leaves them to Python), {@code parameters} (names,
+     * or null if unknown before a run) and, for an AnyLogic export, {@code parameter_defaults} (name to
+     * {@code {"type", "text"}}: the values an episode starts with). Creates one instance of the model to ask it.
      */
     public String describeModel(double timeoutSeconds) {
         callerLock.lock();

@@ -19,6 +19,7 @@ import com.alpyperl.launcher.runtime.ModelLoadException;
 import com.alpyperl.launcher.runtime.ModelRuntime;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -217,6 +218,7 @@ final class ModelWorker implements Runnable {
                 }
                 json.append(']');
             }
+            appendParameterDefaults(json, folder.runtime().parameterDefaults());
             handoff.probeResult = json.append('}').toString();
         } catch (EpisodeAbandoned abandoned) {
             throw abandoned;
@@ -232,6 +234,26 @@ final class ModelWorker implements Runnable {
         } else {
             handBack(ModelSession.TRUNCATED, false, null);
         }
+    }
+
+    /** {@code ,"parameter_defaults":{name: {"type": ..., "text": ...}, ...}} if the runtime read them. */
+    private static void appendParameterDefaults(StringBuilder json, Map<String, ModelRuntime.ParameterDefault> defaults) {
+        if (defaults == null) {
+            return;
+        }
+        json.append(",\"parameter_defaults\":{");
+        String separator = "";
+        for (Map.Entry<String, ModelRuntime.ParameterDefault> parameter : defaults.entrySet()) {
+            json.append(separator);
+            Json.appendString(json, parameter.getKey());
+            json.append(":{\"type\":");
+            Json.appendString(json, parameter.getValue().type);
+            json.append(",\"text\":");
+            Json.appendString(json, parameter.getValue().text);
+            json.append('}');
+            separator = ",";
+        }
+        json.append('}');
     }
 
     /** Disposes {@code run} (if there is one); returns {@code error}, or what disposing threw if that is null. */

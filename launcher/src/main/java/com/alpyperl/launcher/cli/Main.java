@@ -234,7 +234,7 @@ public final class Main {
             session.setParameters(options.parametersJson());
 
             out.println("model " + folder.getName() + ", policy " + options.policy + " ("
-                    + (options.sample ? "sampled actions" : "most likely actions") + "), " + options.episodes + " episodes");
+                    + (options.sample ? "sampled actions" : "most likely actions") + "), " + counted(options.episodes, "episode"));
             double[] returns = new double[options.episodes];
             long totalSteps = 0;
             long started = System.nanoTime();
@@ -320,9 +320,17 @@ public final class Main {
         for (double r : returns) {
             variance += (r - mean) * (r - mean) / returns.length;
         }
-        return String.format(Locale.ROOT, "%d episodes: mean return %.3f (std %.3f, min %.3f, max %.3f), "
-                + "%.1f steps per episode, %.0f steps/s", returns.length, mean, Math.sqrt(variance), min, max,
+        return counted(returns.length, "episode") + String.format(Locale.ROOT, ": mean return %.3f (std %.3f, "
+                + "min %.3f, max %.3f), %.1f steps per episode, %.0f steps/s", mean, Math.sqrt(variance), min, max,
                 steps / (double) returns.length, seconds > 0 ? steps / seconds : 0);
+    }
+
+    /**
+     * The count and its noun, plural (an "s" added) unless the count is 1: {@code counted(1, "episode")} is
+     * "1 episode", {@code counted(3, "episode")} "3 episodes" (worded as Python's {@code alpyperl run} words them).
+     */
+    static String counted(long count, String noun) {
+        return count + " " + noun + (count == 1 ? "" : "s");
     }
 
     /** The parsed command line. */

@@ -157,8 +157,9 @@ final class MultiAgentRun {
                 options.stepTimeout, bytes);
         session.setParameters(options.parametersJson());
 
-        out.println("model " + modelName + " (" + types.size() + " agent type(s)), policies " + policyText() + " ("
-                + (options.sample ? "sampled actions" : "most likely actions") + "), " + options.episodes + " episodes");
+        out.println("model " + modelName + " (" + Main.counted(types.size(), "agent type") + "), policies " + policyText()
+                + " (" + (options.sample ? "sampled actions" : "most likely actions") + "), "
+                + Main.counted(options.episodes, "episode"));
         double[] returns = new double[options.episodes];
         double[] typeTotals = new double[types.size()];
         long totalSteps = 0;

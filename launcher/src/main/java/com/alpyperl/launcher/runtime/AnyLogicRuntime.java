@@ -10,6 +10,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,9 +66,13 @@ final class AnyLogicRuntime implements ModelRuntime {
     private final Method setRandom;
     private final Method setParameter;
     private final Method getParameterNames;
+    /** {@code Agent.getParameter(String)}, or null in an engine without it (the defaults are then not read). */
+    private final Method getParameter;
     private final ThreadLocal<Object> experiments = new ThreadLocal<>();
     /** The root agent's parameters and their types (null where unknown), learnt from the first root created. */
     private volatile Map<String, Class<?>> parameterTypes;
+    /** The first root's parameter values as the experiment set them, before Python's (see {@link #learnParameters}). */
+    private volatile Map<String, ParameterDefault> parameterDefaults;
     private volatile String rootClassName = "root agent";
 
     AnyLogicRuntime(ClassLoader loader, String experimentClassName, String modelName, String scriptName,
@@ -104,12 +109,24 @@ final class AnyLogicRuntime implements ModelRuntime {
         setRandom = method(engine, "setDefaultRandomGenerator", Random.class);
         setParameter = method(agent, "setParameter", String.class, Object.class, boolean.class);
         getParameterNames = method(agent, "getParameterNames");
+        getParameter = optionalMethod(agent, "getParameter", String.class);
     }
 
     @Override
     public List<String> parameterNames() {
         Map<String, Class<?>> types = parameterTypes;
         return types == null ? null : Collections.unmodifiableList(new ArrayList<>(types.keySet()));
+    }
+
+    /**
+     * The values {@code setupRootParameters(root, false)} gave the first root's parameters: those of
+     * the experiment (its parameter values, else the parameters' defaults), which every episode
+     * starts with unless Python sets others. Read from the root before {@code Engine.start()}, so
+     * reading them runs no On startup or On change code.
+     */
+    @Override
+    public Map<String, ParameterDefault> parameterDefaults() {
+        return parameterDefaults;
     }
 
     @Override
@@ -194,8 +211,30 @@ final class AnyLogicRuntime implements ModelRuntime {
             types.put(name, parameterType(root.getClass(), name));
         }
         rootClassName = root.getClass().getSimpleName();
+        parameterDefaults = readParameters(root, types);
         parameterTypes = Collections.unmodifiableMap(types);
         return parameterTypes;
+    }
+
+    /** The root's parameter values, by name; a parameter whose value cannot be read is left out. */
+    private Map<String, ParameterDefault> readParameters(Object root, Map<String, Class<?>> types) {
+        if (getParameter == null) {
+            return null;
+        }
+        Map<String, ParameterDefault> values = new LinkedHashMap<>();
+        for (Map.Entry<String, Class<?>> parameter : types.entrySet()) {
+            Object value;
+            try {
+                value = getParameter.invoke(root, parameter.getKey());
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                continue; // the model's getParameter() refused it: shown as unknown, the run goes on
+            }
+            Class<?> type = parameter.getValue() != null ? parameter.getValue() : value != null ? value.getClass() : null;
+            String text = value != null && value.getClass().isArray()
+                    ? Arrays.deepToString(new Object[] {value}).replaceAll("^\\[|\\]$", "") : String.valueOf(value);
+            values.put(parameter.getKey(), new ParameterDefault(type == null ? "" : type.getSimpleName(), text));
+        }
+        return Collections.unmodifiableMap(values);
     }
 
     /** The type of parameter {@code name}: its public field's, else its {@code set_} setter's, else null. */
@@ -461,6 +500,15 @@ final class AnyLogicRuntime implements ModelRuntime {
             signature.append(signature.length() == 0 ? "" : ", ").append(argument.getSimpleName());
         }
         throw new ModelLoadException(type.getName() + " has no public method " + name + "(" + signature + "); " + supported());
+    }
+
+    /** The public method {@code name} of {@code type} that takes arguments of these types, or null. */
+    private static Method optionalMethod(Class<?> type, String name, Class<?>... argumentTypes) {
+        try {
+            return type.getMethod(name, argumentTypes);
+        } catch (NoSuchMethodException | RuntimeException e) {
+            return null;
+        }
     }
 
     private String supported() {

@@ -15,6 +15,14 @@ public interface ModelRuntime {
     List<String> parameterNames();
 
     /**
+     * What each parameter holds when Python sets none (the value an episode starts with), by name;
+     * {@code null} if this runtime does not read them. Known once {@link #create} made a first instance.
+     */
+    default Map<String, ParameterDefault> parameterDefaults() {
+        return null;
+    }
+
+    /**
      * Refuses parameters (name to value, as read from JSON) that the model cannot take: unknown
      * names, values of the wrong type. Checks what can be checked without an instance.
      */
@@ -26,6 +34,19 @@ public interface ModelRuntime {
      * attach to the thread's host (and take the seed from it).
      */
     ModelRun create(Map<String, Object> parameters, long seed);
+
+    /** A parameter's value before Python sets it: its Java type's simple name and the value as text. */
+    final class ParameterDefault {
+        /** The parameter's Java type ("double", "String"), or "" if unknown. */
+        public final String type;
+        /** The value as Java prints it ({@code String.valueOf}; arrays element by element). */
+        public final String text;
+
+        public ParameterDefault(String type, String text) {
+            this.type = type;
+            this.text = text;
+        }
+    }
 
     /** One model instance, created for one episode. */
     interface ModelRun {

@@ -116,4 +116,13 @@ public class MainTest {
         Result noPolicy = execute("run", "--model", "no/such/model/folder", "--policy", "no/such/policy.onnx");
         assertEquals(noPolicy.toString(), Main.FAILED, noPolicy.status);
     }
+
+    @Test
+    public void theSummaryCountsOneEpisodeInTheSingular() {
+        assertEquals("1 episode: mean return 2.500 (std 0.000, min 2.500, max 2.500), 1.0 steps per episode, "
+                + "2 steps/s", Main.summary(new double[] {2.5}, 1, 0.5));
+        assertTrue(Main.summary(new double[] {1, 2, 3}, 6, 1).startsWith("3 episodes: mean return 2.000 (std 0.816, "));
+        assertEquals("1 agent type", Main.counted(1, "agent type"));
+        assertEquals("0 agent types", Main.counted(0, "agent type"));
+    }
 }
