@@ -9,7 +9,8 @@ Three comparisons, each stepping the same CartPole dynamics with the same balanc
 (push right when theta + 0.5 theta_dot > 0), resets included, whole loop timed (the policy's
 Python or numpy work included):
 
-- one environment: ``AnyLogicEnv`` against ``gym.make("CartPole-v1")`` (goal: 3x);
+- one environment: ``AnyLogicEnv`` against ``gym.make("CartPole-v1")`` (goal: 3x), each stepped
+  in the loop a one-environment program has (``obs, ... = env.step(policy(obs))``);
 - four environments stepped one after another, as SB3's ``DummyVecEnv`` and Gymnasium's
   ``SyncVectorEnv`` do: four ``AnyLogicEnv`` against four gym envs (goal: 2x);
 - 16 instances in one vector environment: ``AnyLogicVectorEnv(num_envs=16)`` against
@@ -51,6 +52,21 @@ GOALS = {"one_env": 3.0, "four_envs_in_turn": 2.0, "vector_16": 20.0}
 #: What the loops are timed with (``--clock``): the wall clock, or the calling thread's CPU time.
 CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 clock = CLOCKS["wall"]
+
+
+def one_env_steps(envs: list, seconds: float) -> float:
+    """Steps the one environment of ``envs`` for about ``seconds``; returns env steps per second."""
+    [env] = envs
+    observation = env.reset(seed=0)[0]
+    steps, start = 0, clock()
+    while clock() - start < seconds:
+        for _ in range(100):
+            action = 1 if observation[2] + 0.5 * observation[3] > 0 else 0
+            observation, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                observation, _ = env.reset()
+        steps += 100
+    return steps / (clock() - start)
 
 
 def steps_in_turn(envs: list, seconds: float) -> float:
@@ -95,10 +111,10 @@ def contenders() -> dict[str, dict[str, tuple]]:
     """Per comparison: name -> (the environment(s), how to step them)."""
     return {
         "one_env": {
-            "AnyLogicEnv": ([AnyLogicEnv(MODEL)], steps_in_turn),
-            "AnyLogicEnv JPype": (through_jpype(lambda: [AnyLogicEnv(MODEL)]), steps_in_turn),
-            "AnyLogicEnv platform": ([AnyLogicEnv(MODEL, model_threads="platform")], steps_in_turn),
-            "gym CartPole-v1": ([gym.make("CartPole-v1")], steps_in_turn),
+            "AnyLogicEnv": ([AnyLogicEnv(MODEL)], one_env_steps),
+            "AnyLogicEnv JPype": (through_jpype(lambda: [AnyLogicEnv(MODEL)]), one_env_steps),
+            "AnyLogicEnv platform": ([AnyLogicEnv(MODEL, model_threads="platform")], one_env_steps),
+            "gym CartPole-v1": ([gym.make("CartPole-v1")], one_env_steps),
         },
         "four_envs_in_turn": {
             "AnyLogicEnv": ([AnyLogicEnv(MODEL) for _ in range(4)], steps_in_turn),
