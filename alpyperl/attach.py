@@ -29,7 +29,7 @@ import numpy as np
 from .bridge import EPISODES_ENDED, RUNNING, STEP, write_then_step
 from .errors import AlpyperlError, ModelError, ModelLoadError
 from .settings import DEBUG_STEP_TIMEOUT, DEFAULT_ATTACH_TIMEOUT
-from .spaces import flat_size, space_from_json
+from .spaces import flat_size, observation_part, space_from_json
 
 __all__ = ["AttachedModel", "connection_file", "DEFAULT_ATTACH_TIMEOUT", "FILE_VARIABLE"]
 
@@ -358,7 +358,10 @@ class AttachedModel:
         """Tells the model the agreed spaces; ``rows`` (one row, ``[action | observation | reward]``) is shared."""
         self._rows = rows
         self._actions = flat_size(space_from_json(action_json))
-        self._observation_and_reward = rows[0, self._actions:]
+        # The model sends the observation and the reward as doubles; the observation goes where the
+        # row keeps it (in float32 for a Box of float32, as in-process).
+        self._observation = observation_part(rows[0, self._actions:-1], space_from_json(observation_json))
+        self._reward = rows[0, -1:]
         # One STEP message per step, its header written once: the action is copied in, then sent.
         self._step_message = np.zeros(1 + self._actions, dtype="<f8")
         self._step_message.view("<i4")[:2] = (STEP_MESSAGE, 8 * self._actions)
@@ -422,10 +425,12 @@ class AttachedModel:
             while True:
                 kind, payload = self._channel.read()
                 if DECISION_RUNNING <= kind <= DECISION_TRUNCATED:
-                    if len(payload) != 8 * self._observation_and_reward.size:
+                    if len(payload) != 8 * (self._observation.size + 1):
                         raise ProtocolError(f"the model sent {len(payload) // 8} values of observation and reward, "
-                                            f"expected {self._observation_and_reward.size}")
-                    self._observation_and_reward[:] = np.frombuffer(payload, dtype="<f8")
+                                            f"expected {self._observation.size + 1}")
+                    values = np.frombuffer(payload, dtype="<f8")
+                    self._observation[:] = values[:-1]
+                    self._reward[0] = values[-1]
                     status = kind - DECISION_RUNNING
                     self.statuses[0] = status
                     return EPISODES_ENDED if status != RUNNING or command != STEP else 0

@@ -1,5 +1,5 @@
 """The model instances behind an environment: one or more instances of a model in this process's
-JVM, the spaces they agreed on, the float64 rows they share with Java, and the one call that
+JVM, the spaces they agreed on, the rows they share with Java, and the one call that
 resets or steps them all. :class:`~alpyperl.AnyLogicEnv` is one instance,
 :class:`~alpyperl.AnyLogicVectorEnv` many; both step through :meth:`ModelInstances.run`.
 """
@@ -20,7 +20,7 @@ from .errors import AlpyperlError, ModelLoadError, SpaceDefinitionError
 from .masks import masked_observation_space
 from .output import InstancesOutput
 from .settings import jvm_options_of, parameters_json
-from .spaces import Codec, check_flat_size, flat_size, space_from_json, space_to_json
+from .spaces import Codec, check_flat_size, flat_size, observation_reader, space_from_json, space_to_json
 
 __all__ = ["ModelInstances", "choose_space"]
 
@@ -28,7 +28,8 @@ __all__ = ["ModelInstances", "choose_space"]
 class ModelInstances:
     """``size`` instances of the model that ``settings`` names (see :mod:`alpyperl.settings`).
 
-    Each instance has a row of the shared buffer: ``[action | observation | reward]``.
+    Each instance has a float64 row of the shared buffer: ``[action | observation | reward]`` (an
+    observation that crosses in float32 lies in the first half of its part: ``spaces.observation_part``).
     ``write_actions`` and ``read_observations`` take and give the actions and observations of all
     instances (batched as Gymnasium batches them), or of the one instance when ``batched`` is
     false. Actions are checked in Java, before any model runs (one validator for both
@@ -83,9 +84,9 @@ class ModelInstances:
                                  float(settings["step_timeout"]), self.rows)
             rows = self.rows if batched else self.rows[0]
             self.write_actions = Codec(self.action_space, rows[..., :actions], "action", check_values=False).write
-            self.read_observations = Codec(self.observation_space, rows[..., actions:-1], "observation").read
+            self.read_observations = observation_reader(self.observation_space, rows[..., actions:-1])
             #: Per instance, what reads its observation alone (as an AnyLogicEnv returns it).
-            self.observation_readers = [Codec(self.observation_space, row[actions:-1], "observation").read
+            self.observation_readers = [observation_reader(self.observation_space, row[actions:-1])
                                         for row in self.rows] if batched else [self.read_observations]
         except BaseException:
             self.close()

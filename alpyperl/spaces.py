@@ -22,7 +22,7 @@ from gymnasium import spaces
 from .errors import SpaceDefinitionError
 
 __all__ = ["MAX_FLAT_SIZE", "check_flat_size", "space_to_json", "space_from_json", "describe", "flat_size", "Codec",
-           "flatten", "unflatten"]
+           "flatten", "unflatten", "crosses_in_float32", "observation_part", "observation_reader"]
 
 # ---- JSON form (the connector's Space.toJson / Space.fromJson) ---------------------------------
 
@@ -187,6 +187,33 @@ def unflatten(space: spaces.Space, flat: Any) -> Any:
     if row.shape != (flat_size(space),):
         raise ValueError(f"{row.size} numbers cannot be a value of {space}, which needs {flat_size(space)}")
     return Codec(space, row).read()
+
+
+# ---- observations in the rows shared with Java ------------------------------------------------
+
+
+def crosses_in_float32(space: spaces.Space) -> bool:
+    """Whether an observation of ``space`` crosses from Java in float32 rather than in float64: a
+    Box of float32 (Gymnasium's default), which Python then copies as it is instead of converting it
+    at every step. The launcher's ``SharedRow`` follows the same rule."""
+    return isinstance(space, spaces.Box) and space.dtype == np.float32
+
+
+def observation_part(part: np.ndarray, space: spaces.Space) -> np.ndarray:
+    """Where an observation of ``space`` lies in ``part``, the observation's float64 values of a row
+    (or a batch of rows): ``part`` itself, or, for an observation that crosses in float32, the first
+    half of its bytes seen as float32 values (a view)."""
+    if not crosses_in_float32(space):
+        return part
+    return part.view(np.float32)[..., : part.shape[-1]]
+
+
+def observation_reader(space: spaces.Space, part: np.ndarray) -> Reader:
+    """What reads an observation of ``space`` (a batch of them for a batch of rows) from ``part``, the
+    observation's float64 values of the rows shared with Java; each read returns a new value."""
+    if crosses_in_float32(space):
+        return _shaped(observation_part(part, space), space.shape).copy  # a bound C method: the step path
+    return Codec(space, part, "observation").read
 
 
 class Codec:

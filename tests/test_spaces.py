@@ -8,7 +8,8 @@ from gymnasium import spaces
 
 from alpyperl import jvm
 from alpyperl.errors import SpaceDefinitionError
-from alpyperl.spaces import Codec, flat_size, space_from_json, space_to_json
+from alpyperl.spaces import (Codec, crosses_in_float32, flat_size, observation_part, observation_reader, space_from_json,
+                            space_to_json)
 
 ALL_KINDS = [
     spaces.Discrete(3),
@@ -120,3 +121,67 @@ def test_integer_scalars_of_any_kind_are_discrete_actions():
 def test_unsupported_spaces_are_refused(space):
     with pytest.raises(SpaceDefinitionError):
         space_to_json(space)
+
+
+# ---- observations in the rows shared with Java -------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(3,), (), (2, 2)], ids=str)
+@pytest.mark.parametrize("batch", [None, 4])
+def test_a_float32_box_observation_lies_in_the_first_half_of_its_part_and_is_read_as_a_copy(shape, batch):
+    space = spaces.Box(-np.inf, np.inf, shape, np.float32)
+    size = flat_size(space)
+    rows = np.zeros((batch or 1, 1 + size + 1))  # [action | observation | reward], as the launcher's rows
+    part = rows[:, 1:-1] if batch else rows[0, 1:-1]
+    assert crosses_in_float32(space)
+    lies = observation_part(part, space)
+    values = np.random.default_rng(0).normal(size=lies.shape).astype(np.float32)
+    lies[...] = values
+    assert np.shares_memory(lies, rows) and lies.dtype == np.float32
+    assert rows.view(np.float32)[:, 2:2 + size].tolist() == values.reshape(batch or 1, size).tolist()  # bytes 8..
+    read = observation_reader(space, part)
+    observation = read()
+    assert observation.dtype == np.float32 and observation.shape == ((batch,) if batch else ()) + shape
+    assert np.array_equal(observation.reshape(-1), values.reshape(-1))
+    rows[:] = 0
+    assert np.array_equal(observation.reshape(-1), values.reshape(-1))  # a copy: the rows change afterwards
+    assert not read().any()
+
+
+@pytest.mark.parametrize("space", [spaces.Box(-1.0, 1.0, (3,), np.float64), spaces.Box(0, 9, (3,), np.int64),
+                                   spaces.MultiDiscrete([3, 5, 2]),
+                                   spaces.Dict({"a": spaces.Box(-1, 1, (2,), np.float32), "b": spaces.Discrete(3)})],
+                         ids=str)
+def test_other_observations_lie_in_their_float64_values(space):
+    part = np.zeros(flat_size(space))
+    assert not crosses_in_float32(space) and observation_part(part, space) is part
+    Codec(space, part, "observation").write(space.sample())
+    assert_same(observation_reader(space, part)(), Codec(space, part, "observation").read())
+
+
+def test_java_writes_an_observation_where_python_reads_it_in_float32_and_in_float64(test_model, tmp_path):
+    """FaultyModel's observation is [step, last action, a random double]: a Box of float64 gets the
+    double itself, a Box of float32 the same double rounded to float32 (the launcher's SharedRow
+    writes floats where spaces.observation_part reads them)."""
+    from conftest import copy_of_test_model
+
+    from alpyperl import AnyLogicEnv, AnyLogicVectorEnv
+
+    folder = copy_of_test_model(test_model, tmp_path, "PythonSpacesModel")
+    episodes = {}
+    for dtype in (np.float64, np.float32):
+        space = spaces.Box(-np.inf, np.inf, (3,), dtype)
+        with AnyLogicEnv(folder, observation_space=space, action_space=spaces.Discrete(3)) as env:
+            first, _ = env.reset(seed=5)
+            episodes[dtype] = [first] + [env.step(action)[0] for action in (2, 1)]
+        envs = AnyLogicVectorEnv(folder, num_envs=2, observation_space=space, action_space=spaces.Discrete(3))
+        try:
+            batch, _ = envs.reset(seed=[5, 6])
+            assert batch.dtype == dtype and np.array_equal(batch[0], episodes[dtype][0])
+        finally:
+            envs.close()
+    doubles, floats = episodes[np.float64], episodes[np.float32]
+    assert [list(o[:2]) for o in doubles] == [[0, 0], [1, 2], [2, 1]]
+    assert all(o.dtype == np.float32 for o in floats) and all(o.dtype == np.float64 for o in doubles)
+    assert all(np.array_equal(f, d.astype(np.float32)) for f, d in zip(floats, doubles))
+    assert doubles[0][2] != np.float64(np.float32(doubles[0][2]))  # the double has more than float32's precision

@@ -185,6 +185,19 @@ public final class ModelSession implements AutoCloseable {
     }
 
     /**
+     * Reads the observation in the buffer (as of the last reset or step) into {@code into}, which
+     * holds as many values as the configured observation space (for Java callers: the buffer may
+     * hold it in float32, see {@link SharedRow}).
+     */
+    public void readObservation(double[] into) {
+        SharedRow row = host.row();
+        if (row == null) {
+            throw new IllegalStateException("configure() the session first");
+        }
+        row.readObservation(into);
+    }
+
+    /**
      * Where what the model thread prints goes from now on: {@code "console"} (unchanged, the
      * default), {@code "caller"} (whole lines wait for {@link #takeOutput()}), {@code "file"}
      * (whole lines are appended to the file {@code path}, whose folder must exist) or {@code "off"}.

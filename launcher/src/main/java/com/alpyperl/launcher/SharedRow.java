@@ -6,12 +6,18 @@ import com.alpyperl.connector.Space;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 
 /**
  * A session's row of the buffer it shares with its caller, laid out by the spaces agreed with the
- * caller: {@code [action (A values) | observation (O values) | reward]}. For a model with an action
- * mask ({@link com.alpyperl.connector.MaskedModel}) the observation is the Dict of the mask and the
- * model's own observation ({@link ActionMask}).
+ * caller: {@code [action (A doubles) | observation (O doubles) | reward (a double)]}. For a model
+ * with an action mask ({@link com.alpyperl.connector.MaskedModel}) the observation is the Dict of
+ * the mask and the model's own observation ({@link ActionMask}).
+ *
+ * <p>An observation space that is a Box of float32 (Gymnasium's default) crosses in float32: its O
+ * values lie as floats in the first half of the observation's O doubles, so that Python copies
+ * them as they are instead of converting each step (alpyperl's {@code spaces.observation_part}
+ * reads the same layout). A multi-agent model's table of agents always crosses in float64.
  */
 final class SharedRow {
     final Space observationSpace;
@@ -24,6 +30,8 @@ final class SharedRow {
     final int maskSize;
     /** The doubles of the row, native byte order, over the caller's memory. */
     final DoubleBuffer buffer;
+    /** For an observation that crosses in float32: the floats of the observation part; else null. */
+    private final FloatBuffer observationFloats;
     private final int actionSize;
     private final int rewardIndex;
     /** For a masked model: where the mask and the model's own observation lie in the observation; else null. */
@@ -55,6 +63,14 @@ final class SharedRow {
         maskLayout = masked ? ActionMask.Layout.of(observation, action) : null;
         modelObservationSpace = masked ? maskLayout.modelObservationSpace : observation;
         maskSize = masked ? maskLayout.size : 0;
+        boolean floats = agentTypeSpaces == null && crossesInFloat32(observation); // (a table of agents: float64)
+        observationFloats = floats ? shared.duplicate().position(shared.position() + 8 * actionSize).slice()
+                .order(ByteOrder.nativeOrder()).asFloatBuffer() : null;
+    }
+
+    /** Whether an observation of {@code space} crosses in float32 (a Box of float32) rather than in float64. */
+    static boolean crossesInFloat32(Space space) {
+        return space instanceof Space.Box && "float32".equals(((Space.Box) space).getDtype());
     }
 
     /**
@@ -67,10 +83,23 @@ final class SharedRow {
 
     /** Writes the observation and the reward after the action. */
     void writeObservation(double[] observation, double reward) {
-        for (int i = 0; i < observation.length; i++) {
-            buffer.put(actionSize + i, observation[i]);
+        if (observationFloats != null) {
+            for (int i = 0; i < observation.length; i++) {
+                observationFloats.put(i, (float) observation[i]);
+            }
+        } else {
+            for (int i = 0; i < observation.length; i++) {
+                buffer.put(actionSize + i, observation[i]);
+            }
         }
         buffer.put(rewardIndex, reward);
+    }
+
+    /** Reads the observation in the row (as last written) into {@code into}, which holds O values. */
+    void readObservation(double[] into) {
+        for (int i = 0; i < into.length; i++) {
+            into[i] = observationFloats != null ? observationFloats.get(i) : buffer.get(actionSize + i);
+        }
     }
 
     /** Why the action in the row is not a value of the action space (see {@link Space#problemWith}), or null. */

@@ -44,9 +44,7 @@ final class DrivenSession {
 
     double[] observation() {
         double[] out = new double[observationSpace.flatSize()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = doubles.get(actionSpace.flatSize() + i);
-        }
+        session.readObservation(out);
         return out;
     }
 

@@ -348,9 +348,7 @@ public class ModelSessionGroupTest {
 
         double[] observation(int session) {
             double[] out = new double[observationSpace.flatSize()];
-            for (int k = 0; k < out.length; k++) {
-                out[k] = data[session].get(actionSpace.flatSize() + k);
-            }
+            group.session(session).readObservation(out);
             return out;
         }
 

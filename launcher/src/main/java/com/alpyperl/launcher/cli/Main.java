@@ -238,6 +238,7 @@ public final class Main {
             double[] returns = new double[options.episodes];
             long totalSteps = 0;
             long started = System.nanoTime();
+            double[] rowObservation = new double[rowObservationSize];
             double[] observation = new double[observationSize];
             boolean[] mask = masked ? new boolean[maskSize] : null;
             for (int episode = 0; episode < options.episodes; episode++) {
@@ -247,12 +248,11 @@ public final class Main {
                 double episodeReturn = 0;
                 long steps = 0;
                 while (status == ModelSession.RUNNING && steps < options.maxSteps) {
+                    session.readObservation(rowObservation);
                     for (int i = 0; i < maskSize; i++) {
-                        mask[i] = buffer.get(actionSize + i) != 0; // the mask comes first (ActionMask)
+                        mask[i] = rowObservation[i] != 0; // the mask comes first (ActionMask)
                     }
-                    for (int i = 0; i < observationSize; i++) {
-                        observation[i] = buffer.get(actionSize + maskSize + i);
-                    }
+                    System.arraycopy(rowObservation, maskSize, observation, 0, observationSize);
                     double[] action = options.sample ? policy.sample(observation, mask, random)
                             : policy.act(observation, mask);
                     for (int i = 0; i < actionSize; i++) {
