@@ -42,6 +42,7 @@ public class ModelSessionTest {
     private static final Space COUNTING_OBSERVATION = Spaces.unboundedBox(3);
     private static final Space COUNTING_ACTION = Spaces.discrete(3);
     private static final Space ONE_VALUE = Spaces.unboundedBox(1);
+    private static final Space TWO_ACTIONS = Spaces.discrete(2);
 
     /**
      * The CountingModel's random draw in the observation of the episode with this seed, as it
@@ -50,7 +51,6 @@ public class ModelSessionTest {
     private static double firstDraw(long seed) {
         return (float) RLConnector.randomOfEpisode(seed).nextDouble();
     }
-    private static final Space TWO_ACTIONS = Spaces.discrete(2);
 
     @Rule
     public final TemporaryFolder temporary = new TemporaryFolder();
