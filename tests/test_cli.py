@@ -308,21 +308,29 @@ def test_train_fails_and_says_why_when_the_model_ends_its_runner_process(anylogi
     assert not (tmp_path / "checkpoint").exists()
 
 
-def test_train_on_a_multi_agent_model_says_how_to_train_one(test_model, tmp_path):
-    """RLlib's runners refuse the model and RLlib fails with an unrelated IndexError: alpyperl train
-    says why instead, in one error, with where multi-agent training is explained."""
-    swarm = copy_of_test_model(test_model, tmp_path, "SwarmModel")
+@pytest.mark.parametrize("model_class, problem", [
+    ("SwarmModel", ["has several deciding agents", "alpyperl train trains a single agent",
+                    "rllib.register_multi_agent_env()", "docs/multi-agent.md"]),
+    ("PythonSpacesModel", ["leaves its observation_space and action_space to Python",
+                           "env_config={'model': ..., 'observation_space': ..., 'action_space': ...}"]),
+    (None, ["is not a model folder: it has no alpyperl-model.properties"]),
+])
+def test_train_refuses_a_model_it_cannot_train_before_ray_starts(test_model, tmp_path, model_class, problem):
+    """A multi-agent model, one that leaves its spaces to Python, and a folder without a model: one
+    error, before Ray starts (no EnvRunner reports it, no RLlib traceback)."""
+    folder = copy_of_test_model(test_model, tmp_path, model_class) if model_class else tmp_path / "empty"
+    folder.mkdir(exist_ok=True)
     result = subprocess.run(
-        [sys.executable, "-m", "alpyperl", "train", str(swarm), "--runners", "1", "--envs-per-runner", "1",
+        [sys.executable, "-m", "alpyperl", "train", str(folder), "--runners", "1", "--envs-per-runner", "1",
          "--batch-size", "200", "--iterations", "1", "--out", "checkpoint"],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(tmp_path)})
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-3000:]
-    error = result.stderr[result.stderr.index("alpyperl train: error: "):]
-    assert "the EnvRunners could not create the environment" in error
-    assert "has several deciding agents" in error and "rllib.register_multi_agent_env()" in error
-    assert "IndexError" not in error and "Traceback" not in error
-    assert not (tmp_path / "checkpoint").exists()
+    assert result.stderr.startswith("alpyperl train: error: ")
+    for part in problem:
+        assert part in result.stderr
+    assert "Training PPO" not in result.stdout and "EnvRunner" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "ray_results").exists() and not (tmp_path / "checkpoint").exists()
 
 
 def ctrl_c_after(command: list[str], line_start: str, cwd: Path, env: dict) -> tuple[int, str, str]:

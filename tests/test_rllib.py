@@ -29,7 +29,9 @@ from ray._common.utils import reset_ray_address
 from ray.cluster_utils import Cluster
 from ray.rllib.algorithms.ppo import PPOConfig
 
-from alpyperl import ModelLoadError, rllib
+from conftest import copy_of_test_model
+
+from alpyperl import AlpyperlError, ModelLoadError, rllib
 
 # The functions and classes below run inside the EnvRunner processes: ship them by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -365,6 +367,16 @@ def test_a_model_that_fails_to_load_on_the_runners_is_reported_with_the_node(loc
         rllib.build_algo(tiny_config(env_name, {"model": str(broken)}, runners=1, envs=1))
     message = str(error.value)
     assert "com.alpyperl.testmodels.NoSuchModel" in message and "on node" in message
+
+
+def test_a_multi_agent_model_in_single_agent_training_says_how_to_train_it(local_ray, test_model, tmp_path):
+    """RLlib's runners refuse the model and RLlib then fails with an unrelated IndexError: build_algo says why."""
+    swarm = copy_of_test_model(test_model, tmp_path, "SwarmModel")
+    with pytest.raises(AlpyperlError) as error:
+        rllib.build_algo(tiny_config(rllib.register_env(), {"model": str(swarm)}, runners=1, envs=1))
+    message = str(error.value)
+    assert "the EnvRunners could not create the environment" in message and "has several deciding agents" in message
+    assert "rllib.register_multi_agent_env()" in message and "IndexError" not in message
 
 
 def test_a_runner_names_the_missing_folder_only_when_the_folder_is_missing(test_model, tmp_path):

@@ -68,6 +68,7 @@ def train_command(args: argparse.Namespace) -> int:
     from ..settings import DEBUG_STEP_TIMEOUT, DEFAULT_STEP_TIMEOUT
 
     step_timeout = args.step_timeout or (DEBUG_STEP_TIMEOUT if args.debug_port is not None else DEFAULT_STEP_TIMEOUT)
+    check_trainable(model, step_timeout)
     env_config: dict[str, Any] = {"model": model, "env_params": params(args), "step_timeout": step_timeout}
     if args.record_dir:
         env_config["record_dir"] = os.path.abspath(args.record_dir)
@@ -121,6 +122,27 @@ def train_command(args: argparse.Namespace) -> int:
               "them; their output above says why", file=sys.stderr)
         return 1
     return 0
+
+
+def check_trainable(model: str, timeout: float) -> None:
+    """Opens the model once in this process, before Ray starts: a folder that holds no model, a
+    model that cannot be loaded, or one that ``alpyperl train`` cannot train fails here at once, with
+    one error, instead of in every EnvRunner after Ray's start-up."""
+    from .. import bridge
+
+    described = bridge.describe_model(model, timeout)
+    if described.get("agents") is not None:
+        raise AlpyperlError(
+            f"the model in {model} has several deciding agents (it implements "
+            "com.alpyperl.connector.MultiAgentModel), and alpyperl train trains a single agent. Train it from "
+            "Python with rllib.register_multi_agent_env() and rllib.multi_agent_modules(config, env_config): see "
+            "docs/multi-agent.md and examples/jobshop/train.py")
+    missing = [name for name in ("observation_space", "action_space") if described.get(name) is None]
+    if missing:
+        raise AlpyperlError(
+            f"the model in {model} leaves its {' and '.join(missing)} to Python, which alpyperl train cannot give: "
+            "train it from Python with env_config={'model': ..., " + ", ".join(f"'{name}': ..." for name in missing)
+            + "} (see docs/training.md)")
 
 
 def _save(algo, out: str) -> None:
